@@ -1,0 +1,75 @@
+/**
+ * What the pipeline reports about itself. Core calls these; a metrics module (or a test) implements them, so the
+ * tailing and delivery code owns no metric names. Every method must be cheap: some run per chunk or per batch.
+ */
+export interface PipelineEvents {
+  bytesRead(input: string, path: string, bytes: number, lines: number): void;
+  recordsParsed(input: string, records: number, parseErrors: number): void;
+  fileOpened(path: string): void;
+  fileClosed(path: string): void;
+  rotationSeen(path: string): void;
+  truncationSeen(path: string): void;
+  /** Bytes that were in a file but could not be read before it disappeared. Honest accounting: normally 0. */
+  bytesLost(path: string, bytes: number): void;
+  batchSent(sink: string, records: number, latencyMs: number): void;
+  sendFailed(sink: string, reason: string): void;
+  recordsRetried(sink: string, records: number): void;
+  recordsAcked(sink: string, records: number): void;
+  recordsDeadLettered(sink: string, records: number): void;
+  checkpointWritten(ok: boolean): void;
+}
+
+/** Plain counters: the summary `run --once` prints, and what tests assert on. */
+export class Counters implements PipelineEvents {
+  bytes = 0;
+  lines = 0;
+  records = 0;
+  parseErrors = 0;
+  rotations = 0;
+  truncations = 0;
+  lostBytes = 0;
+  batches = 0;
+  failures = 0;
+  retried = 0;
+  acked = 0;
+  deadLettered = 0;
+  checkpointFailures = 0;
+
+  bytesRead(_input: string, _path: string, bytes: number, lines: number): void {
+    this.bytes += bytes;
+    this.lines += lines;
+  }
+  recordsParsed(_input: string, records: number, parseErrors: number): void {
+    this.records += records;
+    this.parseErrors += parseErrors;
+  }
+  fileOpened(): void {}
+  fileClosed(): void {}
+  rotationSeen(): void {
+    this.rotations++;
+  }
+  truncationSeen(): void {
+    this.truncations++;
+  }
+  bytesLost(_path: string, bytes: number): void {
+    this.lostBytes += bytes;
+  }
+  batchSent(): void {
+    this.batches++;
+  }
+  sendFailed(): void {
+    this.failures++;
+  }
+  recordsRetried(_sink: string, records: number): void {
+    this.retried += records;
+  }
+  recordsAcked(_sink: string, records: number): void {
+    this.acked += records;
+  }
+  recordsDeadLettered(_sink: string, records: number): void {
+    this.deadLettered += records;
+  }
+  checkpointWritten(ok: boolean): void {
+    if (!ok) this.checkpointFailures++;
+  }
+}

@@ -1,0 +1,56 @@
+import type { EcsDocument } from '../record.js';
+
+/** One line of a file, decoded, without its newline. */
+export interface Line {
+  readonly text: string;
+  /** Offset of the line's first byte. */
+  readonly start: number;
+  /** Offset just past the line's newline (or its last byte when flushed without one). */
+  readonly end: number;
+  /** Longer than max_line_bytes: the text is the first max_line_bytes bytes, the rest was skipped. */
+  readonly truncated: boolean;
+  /** The bytes were not valid UTF-8: invalid sequences became U+FFFD. */
+  readonly invalidUtf8: boolean;
+  /** Flushed without a newline after partial_line_timeout. */
+  readonly partial: boolean;
+}
+
+/** A finished record: its document and the byte range [start, end) it came from. */
+export interface ParsedRecord {
+  readonly start: number;
+  readonly end: number;
+  readonly doc: EcsDocument;
+}
+
+/** Facts about the file a parser reads, fixed for its life. */
+export interface ParserContext {
+  /** Absolute path of the file, for log.file.path. */
+  readonly path: string;
+  readonly hostName: string;
+  /** IANA zone in which zone-less timestamps (Python's asctime) are read. */
+  readonly timezone: string;
+  /** Keep the raw text in event.original. */
+  readonly includeOriginal: boolean;
+  /** How long a multi-line record (or a Docker partial) may wait for its continuation. */
+  readonly multilineTimeoutMs: number;
+  /** Cap on a joined record's size in bytes (max_line_bytes); longer is truncated and tagged. */
+  readonly maxRecordBytes: number;
+}
+
+/**
+ * Turns the lines of one file into records. It may hold lines back (a record whose continuation lines may still
+ * come, a Docker partial). It never drops a line: every line ends up in exactly one emitted record.
+ */
+export interface RecordParser {
+  /** Feed the next line of the file; finished records go to the emit callback given at construction. */
+  push(line: Line, nowMs: number): void;
+  /** Emit what has waited longer than the multi-line timeout (or everything, when `force`). */
+  flush(nowMs: number, force: boolean): void;
+  /**
+   * Offset of the first byte not yet part of an emitted record, or null when nothing is held.
+   * The file's checkpoint never passes it.
+   */
+  heldFrom(): number | null;
+}
+
+export type EmitRecord = (record: ParsedRecord) => void;

@@ -1,0 +1,122 @@
+import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../log.js';
+
+/**
+ * The registry: one durable checkpoint per file, saying how far its records are stored. It is written whole,
+ * atomically (temp file, fsync, rename, fsync of the directory), so a SIGKILL or power loss at any moment leaves
+ * either the old or the new registry, never a torn one. A registry that cannot be read is set aside and reported;
+ * the agent then starts over, and deterministic record ids keep Elasticsearch free of the duplicates.
+ */
+export const REGISTRY_VERSION = 1;
+export const REGISTRY_FILE = 'registry.json';
+
+export interface Checkpoint {
+  /** Where the file was last seen (for people and for finding it again after a rotation). */
+  readonly path: string;
+  readonly dev: number;
+  readonly ino: number;
+  readonly fingerprint: string;
+  readonly fingerprintBytes: number;
+  /** Every record before this byte offset is acknowledged by the sink. */
+  readonly offset: number;
+  /** File size when last read, for `bytes behind`. */
+  readonly size: number;
+  /** ISO time of the last acknowledgement that moved the offset. */
+  readonly ackedAt: string;
+}
+
+interface RegistryFile {
+  version: number;
+  checkpoints: readonly Checkpoint[];
+}
+
+export interface LoadedRegistry {
+  readonly checkpoints: Checkpoint[];
+  /** True when a registry existed (the agent ran before with this data_dir). */
+  readonly existed: boolean;
+}
+
+export function registryPath(dataDir: string): string {
+  return join(dataDir, REGISTRY_FILE);
+}
+
+export function loadRegistry(dataDir: string, logger: Logger): LoadedRegistry {
+  mkdirSync(dataDir, { recursive: true });
+  const path = registryPath(dataDir);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { checkpoints: [], existed: false };
+    throw new Error(`cannot read the registry ${path}: ${(err as Error).message}`);
+  }
+  try {
+    return { checkpoints: parseRegistry(text), existed: true };
+  } catch (err) {
+    const aside = `${path}.corrupt-${Date.now()}`;
+    renameSync(path, aside);
+    logger.error('registry unreadable: set aside, starting without checkpoints', {
+      path,
+      moved_to: aside,
+      reason: (err as Error).message,
+    });
+    return { checkpoints: [], existed: true };
+  }
+}
+
+function parseRegistry(text: string): Checkpoint[] {
+  const data = JSON.parse(text) as Partial<RegistryFile>;
+  if (data === null || typeof data !== 'object' || data.version !== REGISTRY_VERSION || !Array.isArray(data.checkpoints)) {
+    throw new Error(`not a version ${REGISTRY_VERSION} registry`);
+  }
+  for (const c of data.checkpoints) {
+    const ok =
+      typeof c?.path === 'string' &&
+      Number.isSafeInteger(c.dev) &&
+      Number.isSafeInteger(c.ino) &&
+      typeof c.fingerprint === 'string' &&
+      Number.isSafeInteger(c.fingerprintBytes) &&
+      Number.isSafeInteger(c.offset) &&
+      c.offset >= 0;
+    if (!ok) throw new Error(`malformed checkpoint ${JSON.stringify(c)}`);
+  }
+  return [...data.checkpoints];
+}
+
+/** Writes the registry atomically. Calls never overlap: a write asked for during a write waits for it. */
+export class RegistryWriter {
+  private writing: Promise<void> = Promise.resolve();
+  private readonly path: string;
+
+  constructor(private readonly dataDir: string) {
+    this.path = registryPath(dataDir);
+  }
+
+  write(checkpoints: readonly Checkpoint[]): Promise<void> {
+    const body = JSON.stringify({ version: REGISTRY_VERSION, checkpoints } satisfies RegistryFile, null, 1) + '\n';
+    const next = this.writing.then(() => this.writeAtomically(body));
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async writeAtomically(body: string): Promise<void> {
+    const tmp = `${this.path}.tmp`;
+    const fh = await open(tmp, 'w', 0o640);
+    try {
+      await fh.writeFile(body);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, this.path);
+    // The rename is durable only once the directory entry is.
+    const dir = await open(this.dataDir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+}

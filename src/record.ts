@@ -1,0 +1,63 @@
+/**
+ * The shapes every stage agrees on: a document in Elastic Common Schema names, and a record that carries the
+ * document together with where its bytes came from. The byte range is what makes delivery exact: it gives the
+ * deterministic id, and acknowledging it moves the file's checkpoint.
+ */
+
+/** Tags added to a document when the agent had to change or guess something. Never silently. */
+export const TAG_PARSE_ERROR = '_logship_parse_error';
+export const TAG_TRUNCATED = '_logship_truncated';
+export const TAG_INVALID_UTF8 = '_logship_invalid_utf8';
+export const TAG_PARTIAL_TIMEOUT = '_logship_partial_line_timeout';
+export const TAG_NO_TIMESTAMP = '_logship_timestamp_missing';
+
+/** A log document with ECS field names. Nested objects, as Elasticsearch stores them. */
+export interface EcsDocument {
+  '@timestamp': string;
+  message: string;
+  log: {
+    level?: string;
+    logger?: string;
+    file: { path: string };
+    offset: number;
+    origin?: { file?: { name?: string; line?: number }; function?: string };
+  };
+  error?: { stack_trace?: string; type?: string; message?: string };
+  process?: { pid?: number; thread?: { id?: number; name?: string } };
+  container?: { id: string };
+  stream?: 'stdout' | 'stderr';
+  host?: { name: string };
+  event?: { original?: string };
+  /** Every other key of a Django JSON record, as it was. */
+  django?: Record<string, unknown>;
+  tags?: string[];
+}
+
+/**
+ * One file instance as delivery sees it. `idPrefix` is derived from the file identity (device, inode, fingerprint),
+ * never from the path, so `${idPrefix}-${offset}` names a record for good.
+ */
+export interface SourceRef {
+  readonly path: string;
+  readonly idPrefix: string;
+  /** Called once for every record of this source that a sink acknowledged (delivered or dead-lettered). */
+  ack(seq: number): void;
+}
+
+export interface LogRecord {
+  readonly source: SourceRef;
+  /** Byte offset of the record's first byte in its file. */
+  readonly start: number;
+  /** Byte offset just past the record's last byte (after its newline). */
+  readonly end: number;
+  /** Position of the record in its source's acknowledgement order. */
+  readonly seq: number;
+  readonly doc: EcsDocument;
+  /** Approximate encoded size in bytes, for batch limits. */
+  readonly bytes: number;
+}
+
+/** The deterministic id of a record: file identity + offset. Stable across restarts and re-sends. */
+export function recordId(record: LogRecord): string {
+  return `${record.source.idPrefix}-${record.start}`;
+}

@@ -1,0 +1,49 @@
+import type { LogRecord } from './record.js';
+import type { Logger } from './log.js';
+
+/** Records flushed together. Immutable once built; a retry sends a new Batch of the records still owed. */
+export interface Batch {
+  readonly records: readonly LogRecord[];
+  /** Sum of the records' approximate sizes. */
+  readonly bytes: number;
+}
+
+/** One item a sink refuses for good (it goes to the dead-letter file), with the sink's reason. */
+export interface Rejection {
+  readonly index: number;
+  readonly reason: string;
+}
+
+/**
+ * What a send did. Sinks return this and do not throw for delivery problems: backoff, dead letters and
+ * checkpoints are decided once, in core.
+ * - delivered: every record is stored (a duplicate the sink recognised counts as stored).
+ * - retry: nothing is known to be stored; send the whole batch again, after delayMs if the sink said so.
+ * - partial: records at `retry` indices are to be sent again, those in `rejected` never will be; the rest are stored.
+ * - fatal: the sink cannot work without an operator (bad credentials, a missing permission); stop, keep checkpoints.
+ */
+export type SendResult =
+  | { readonly kind: 'delivered' }
+  | { readonly kind: 'retry'; readonly reason: string; readonly delayMs?: number }
+  | {
+      readonly kind: 'partial';
+      readonly retry: readonly number[];
+      readonly rejected: readonly Rejection[];
+      readonly reason: string;
+      readonly delayMs?: number;
+    }
+  | { readonly kind: 'fatal'; readonly reason: string };
+
+export interface Sink {
+  /** A short name for logs, metrics and dead letters, e.g. "elasticsearch". */
+  readonly name: string;
+  /** Prepare the destination (templates, groups); a failure is retried by core like a send. */
+  start(): Promise<SendResult>;
+  send(batch: Batch): Promise<SendResult>;
+  close(): Promise<void>;
+}
+
+export interface SinkDeps {
+  readonly logger: Logger;
+  readonly hostName: string;
+}

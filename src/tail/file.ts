@@ -1,0 +1,238 @@
+import type { FileHandle } from 'node:fs/promises';
+import type { PipelineEvents } from '../events.js';
+import type { InputConfig } from '../config/types.js';
+import type { Line, ParsedRecord, ParserContext, RecordParser } from '../parse/types.js';
+import type { LogRecord, SourceRef } from '../record.js';
+import { AckTracker } from '../pipeline/acks.js';
+import type { Checkpoint } from '../pipeline/registry.js';
+import { createParser } from '../parse/index.js';
+import { LineSplitter } from './lines.js';
+import { idPrefixOf, stillMatches, takeFingerprint, type FileIdentity } from './identity.js';
+
+/** Where a tracked file stands with respect to its path. */
+export type FilePlacement =
+  /** Still at a matched path: may grow for ever. */
+  | 'active'
+  /** Renamed away or deleted: read through the open descriptor to its end, then let go. */
+  | 'moved';
+
+export interface TrackedFileDeps {
+  readonly input: InputConfig;
+  readonly parserContext: Omit<ParserContext, 'path'>;
+  readonly maxLineBytes: number;
+  readonly events: PipelineEvents;
+  readonly emit: (record: LogRecord) => void;
+}
+
+/** Approximate JSON overhead of a document around its text: field names, timestamp, path. For batch sizing only. */
+const DOC_OVERHEAD_BYTES = 160;
+
+/**
+ * One file instance being followed: its descriptor, identity, read position, line splitter, parser and
+ * acknowledgement tracker. It is a SourceRef: records point back to it, and acknowledging them moves its checkpoint.
+ */
+export class TrackedFile implements SourceRef {
+  path: string;
+  placement: FilePlacement = 'active';
+  identity: FileIdentity | null;
+  idPrefix = '';
+  /** Size at the last read or stat. */
+  size = 0;
+  /** When the file last grew (or was opened), ms since epoch. */
+  lastGrowthAt: number;
+  /** Last time any record of this file was acknowledged and moved the checkpoint. */
+  ackedAt: string | null = null;
+  private fh: FileHandle | null = null;
+  private readonly splitter: LineSplitter;
+  private readonly parser: RecordParser;
+  private readonly acks: AckTracker;
+  /** Records the parser emitted during the current push/flush, awaiting registration. */
+  private emitted: ParsedRecord[] = [];
+  private linesInChunk = 0;
+
+  constructor(
+    path: string,
+    readonly dev: number,
+    readonly ino: number,
+    identity: FileIdentity | null,
+    startOffset: number,
+    private readonly deps: TrackedFileDeps,
+    now: number,
+  ) {
+    this.path = path;
+    this.identity = identity;
+    if (identity) this.idPrefix = idPrefixOf(identity);
+    this.lastGrowthAt = now;
+    this.acks = new AckTracker(startOffset);
+    this.splitter = new LineSplitter(deps.maxLineBytes, (line) => this.onLine(line), startOffset);
+    this.parser = createParser(deps.input.type, { ...deps.parserContext, path }, (r) => this.emitted.push(r));
+  }
+
+  get input(): InputConfig {
+    return this.deps.input;
+  }
+
+  get isOpen(): boolean {
+    return this.fh !== null;
+  }
+
+  /** Offset of the next byte to read. */
+  get readOffset(): number {
+    return this.splitter.position;
+  }
+
+  get committed(): number {
+    return this.acks.committed;
+  }
+
+  /** Records handed to delivery and not yet acknowledged. */
+  get outstanding(): number {
+    return this.acks.outstanding;
+  }
+
+  /** Nothing read and unshipped: no held record, no unfinished line, no unacknowledged record. */
+  get settled(): boolean {
+    return this.parser.heldFrom() === null && !this.splitter.hasPartial() && this.acks.outstanding === 0;
+  }
+
+  attach(fh: FileHandle): void {
+    this.fh = fh;
+  }
+
+  async close(): Promise<void> {
+    const fh = this.fh;
+    this.fh = null;
+    if (fh) await fh.close().catch(() => undefined);
+  }
+
+  ack(seq: number): void {
+    const before = this.acks.committed;
+    this.acks.ack(seq);
+    if (this.acks.committed !== before) this.ackedAt = new Date().toISOString();
+  }
+
+  /** The durable form of this file's progress, or null while there is nothing worth remembering. */
+  checkpoint(): Checkpoint | null {
+    if (this.identity === null || this.acks.committed === 0) return null;
+    return {
+      path: this.path,
+      dev: this.dev,
+      ino: this.ino,
+      fingerprint: this.identity.fingerprint,
+      fingerprintBytes: this.identity.fingerprintBytes,
+      offset: this.acks.committed,
+      size: this.size,
+      ackedAt: this.ackedAt ?? new Date().toISOString(),
+    };
+  }
+
+  /** Does the open file still start with the bytes it was identified by? (false after a copytruncate + rewrite) */
+  async identityHolds(): Promise<boolean> {
+    if (this.fh === null || this.identity === null) return true;
+    return stillMatches(this.fh, this.identity);
+  }
+
+  /**
+   * Read what the file has beyond readOffset, up to `budget` bytes, through the shared buffer.
+   * Returns the bytes read, or 'truncated' when the file is now shorter than what was already read.
+   */
+  async read(buffer: Buffer, budget: number, now: number): Promise<number | 'truncated'> {
+    const fh = this.fh;
+    if (fh === null) return 0;
+    const { size } = await fh.stat();
+    if (size < this.splitter.position) return 'truncated';
+    if (size > this.size) this.lastGrowthAt = now;
+    this.size = size;
+    let total = 0;
+    while (total < budget && this.splitter.position < size) {
+      const want = Math.min(buffer.length, size - this.splitter.position, budget - total);
+      const { bytesRead } = await fh.read(buffer, 0, want, this.splitter.position);
+      if (bytesRead === 0) break;
+      if (this.identity === null) await this.identify(false);
+      this.linesInChunk = 0;
+      this.splitter.push(buffer, bytesRead);
+      this.release(now);
+      this.deps.events.bytesRead(this.deps.input.type, this.path, bytesRead, this.linesInChunk);
+      total += bytesRead;
+    }
+    return total;
+  }
+
+  /**
+   * Time-driven work: ship an unfinished last line the writer has abandoned, and records the parser held for
+   * continuation lines that did not come.
+   */
+  async tick(now: number, partialLineTimeoutMs: number): Promise<void> {
+    if (this.splitter.hasPartial() && now - this.lastGrowthAt >= partialLineTimeoutMs) {
+      if (this.identity === null) await this.identify(true);
+      this.splitter.flushPartial();
+    }
+    this.parser.flush(now, false);
+    this.release(now);
+  }
+
+  /** Ship everything held: used when a moved file is let go and by `run --once` at the end of its input. */
+  async finish(now: number, includePartialLine: boolean): Promise<void> {
+    if (includePartialLine && this.splitter.hasPartial()) {
+      if (this.identity === null) await this.identify(true);
+      this.splitter.flushPartial();
+    }
+    this.parser.flush(now, true);
+    this.release(now);
+  }
+
+  /** Fingerprint now, whatever the first line looks like (a file started at its end must be recognisable later). */
+  async ensureIdentity(): Promise<void> {
+    if (this.identity === null) await this.identify(true);
+  }
+
+  private async identify(unfinishedIsFinal: boolean): Promise<void> {
+    if (this.fh === null) return;
+    const identity = await takeFingerprint(this.fh, this.dev, this.ino, unfinishedIsFinal);
+    if (identity) {
+      this.identity = identity;
+      this.idPrefix = idPrefixOf(identity);
+    }
+  }
+
+  private onLine(line: Line): void {
+    this.linesInChunk++;
+    this.parser.push(line, Date.now());
+  }
+
+  /**
+   * Register the records the parser just emitted, in emission order, each with the offset that is safe to resume
+   * from once it and all before it are stored: the smallest start of anything still unshipped after it.
+   */
+  private release(now: number): void {
+    const held = this.parser.heldFrom();
+    let safe = held === null ? this.splitter.consumed : Math.min(held, this.splitter.consumed);
+    const emitted = this.emitted;
+    if (emitted.length === 0) {
+      this.acks.advance(safe);
+      return;
+    }
+    this.emitted = [];
+    const safeOffsets = new Array<number>(emitted.length);
+    for (let i = emitted.length - 1; i >= 0; i--) {
+      safeOffsets[i] = safe;
+      safe = Math.min(safe, emitted[i]!.start);
+    }
+    let parseErrors = 0;
+    for (let i = 0; i < emitted.length; i++) {
+      const r = emitted[i]!;
+      if (r.doc.tags?.includes('_logship_parse_error')) parseErrors++;
+      const seq = this.acks.register(safeOffsets[i]!);
+      this.deps.emit({
+        source: this,
+        start: r.start,
+        end: r.end,
+        seq,
+        doc: r.doc,
+        bytes: r.end - r.start + DOC_OVERHEAD_BYTES,
+      });
+    }
+    this.deps.events.recordsParsed(this.deps.input.type, emitted.length, parseErrors);
+    void now;
+  }
+}

@@ -1,0 +1,443 @@
+import { open, readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { FSWatcher } from 'chokidar';
+import type { InputConfig, StartAt } from '../config/types.js';
+import type { PipelineEvents } from '../events.js';
+import type { Logger } from '../log.js';
+import type { LogRecord } from '../record.js';
+import type { Checkpoint } from '../pipeline/registry.js';
+import type { ParserContext } from '../parse/types.js';
+import { Discovery, type MatchedFile } from './discovery.js';
+import { TrackedFile } from './file.js';
+import { hashBytes, readHead, sameInode } from './identity.js';
+
+export interface TailerOptions {
+  readonly inputs: readonly InputConfig[];
+  readonly hostName: string;
+  readonly maxLineBytes: number;
+  readonly maxOpenFiles: number;
+  readonly partialLineTimeoutMs: number;
+  readonly multilineTimeoutMs: number;
+  readonly scanIntervalMs: number;
+  readonly closeInactiveMs: number;
+  readonly rotateWaitMs: number;
+  readonly usePolling: boolean;
+}
+
+/** Bytes read per read() call: large reads, few syscalls. One buffer, shared by all files (reads are sequential). */
+const READ_CHUNK_BYTES = 1 << 20;
+/** Bytes one file may read per pass before the others get a turn. */
+const READ_BUDGET_PER_PASS = 4 * READ_CHUNK_BYTES;
+/** Idle sleep between passes when nothing was read and the watcher said nothing. */
+const IDLE_POLL_MS = 250;
+
+/**
+ * Follows every file the inputs match, through rotation, truncation and deletion, and feeds their records to
+ * `emit`. It never lets go of a file with unread bytes: a renamed or deleted file is read through its open
+ * descriptor to its end, and released only after rotate_wait without growth.
+ *
+ * Files are known by identity (device + inode + first-line fingerprint), not by path: the file at `django.log`
+ * after a rotation is another file, read from its start.
+ */
+export class Tailer {
+  /** The live file at each matched path. */
+  private readonly byPath = new Map<string, TrackedFile>();
+  /** Renamed away, deleted, or superseded by a truncation: read to the end, then kept until acknowledged. */
+  private readonly draining = new Set<TrackedFile>();
+  /** Checkpoints from the registry not yet matched to a file. */
+  private known: Checkpoint[];
+  private readonly discovery: Discovery;
+  private readonly readBuffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+  private watcher: FSWatcher | null = null;
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+  private stopping = false;
+  private lastScanAt = 0;
+  private openCount = 0;
+
+  constructor(
+    private readonly options: TailerOptions,
+    checkpoints: readonly Checkpoint[],
+    private readonly emit: (record: LogRecord) => void,
+    private readonly events: PipelineEvents,
+    private readonly logger: Logger,
+  ) {
+    this.known = [...checkpoints];
+    this.discovery = new Discovery(options.inputs);
+  }
+
+  /** Every file's durable progress, plus registry entries not yet matched (kept, not forgotten). */
+  checkpoints(): Checkpoint[] {
+    const out: Checkpoint[] = [...this.known];
+    for (const f of this.allFiles()) {
+      const c = f.checkpoint();
+      if (c) out.push(c);
+    }
+    return out;
+  }
+
+  /** Records handed to delivery and not yet acknowledged, across all files. */
+  outstanding(): number {
+    let n = 0;
+    for (const f of this.allFiles()) n += f.outstanding;
+    return n;
+  }
+
+  /** Follow the files until stop(). `ready` resolves when delivery can take more (backpressure). */
+  async run(ready: () => Promise<void>): Promise<void> {
+    await this.scan(Date.now(), true);
+    this.watcher = this.discovery.watch(this.options.usePolling, () => this.wake());
+    while (!this.stopping) {
+      const now = Date.now();
+      if (now - this.lastScanAt >= this.options.scanIntervalMs) await this.scan(now, false);
+      const progressed = await this.readPass(ready);
+      await this.maintain(Date.now());
+      if (!progressed && !this.stopping) await this.idle();
+    }
+    await this.watcher.close();
+    this.watcher = null;
+  }
+
+  /**
+   * Read every matched file to its current end and ship all of it (for `run --once`). An unfinished last line is
+   * shipped only if the file has not changed for partial_line_timeout (a writer mid-line would otherwise be cut).
+   */
+  async runOnce(ready: () => Promise<void>): Promise<void> {
+    await this.scan(Date.now(), true);
+    while (!this.stopping && (await this.readPass(ready))) {
+      /* until no file has more */
+    }
+    const now = Date.now();
+    for (const f of this.allFiles()) {
+      const quiet = now - (await stat(f.path).then((s) => s.mtimeMs).catch(() => 0)) >= this.options.partialLineTimeoutMs;
+      await f.finish(now, quiet || f.placement === 'moved');
+    }
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.wake();
+  }
+
+  /** Close every descriptor (after stop()). */
+  async close(): Promise<void> {
+    for (const f of this.allFiles()) await this.closeFile(f);
+  }
+
+  private *allFiles(): Iterable<TrackedFile> {
+    yield* this.byPath.values();
+    yield* this.draining;
+  }
+
+  private wake(): void {
+    this.woken = true;
+    const wake = this.wakeUp;
+    this.wakeUp = null;
+    wake?.();
+  }
+
+  private idle(): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, IDLE_POLL_MS);
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        self.wakeUp = null;
+        self.woken = false;
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  /** One pass over the open files; true if any bytes were read. */
+  private async readPass(ready: () => Promise<void>): Promise<boolean> {
+    let progressed = false;
+    for (const f of [...this.allFiles()]) {
+      if (!f.isOpen) continue;
+      let budget = READ_BUDGET_PER_PASS;
+      while (budget > 0 && !this.stopping) {
+        await ready();
+        if (this.stopping) break;
+        const n = await f.read(this.readBuffer, Math.min(budget, READ_CHUNK_BYTES), Date.now()).catch((err: unknown) => {
+          this.logger.error('read failed', { path: f.path, error: err });
+          return 0;
+        });
+        if (n === 'truncated') {
+          await this.restartTruncated(f, 'file shrank below the read offset');
+          progressed = true;
+          break;
+        }
+        if (n === 0) break;
+        progressed = true;
+        budget -= n;
+      }
+    }
+    return progressed;
+  }
+
+  /** Time-driven work: timeouts, idle closes, letting go of drained files. */
+  private async maintain(now: number): Promise<void> {
+    for (const f of this.allFiles()) await f.tick(now, this.options.partialLineTimeoutMs);
+    for (const f of this.byPath.values()) {
+      if (f.isOpen && f.settled && f.readOffset >= f.size && now - f.lastGrowthAt >= this.options.closeInactiveMs) {
+        await this.closeFile(f); // reopened by scan() when it changes
+      }
+    }
+    for (const f of [...this.draining]) {
+      if (f.isOpen && f.readOffset >= f.size && now - f.lastGrowthAt >= this.options.rotateWaitMs) {
+        await f.finish(now, true);
+        await this.closeFile(f);
+        this.logger.debug('released a rotated or deleted file read to its end', { path: f.path, offset: f.readOffset });
+      }
+      if (!f.isOpen && f.outstanding === 0) this.draining.delete(f);
+    }
+  }
+
+  private async closeFile(f: TrackedFile): Promise<void> {
+    if (!f.isOpen) return;
+    await f.close();
+    this.openCount--;
+    this.events.fileClosed(f.path);
+  }
+
+  /** Open a descriptor within max_open_files, closing the least recently active idle file if needed. */
+  private async openFile(f: TrackedFile): Promise<boolean> {
+    if (this.openCount >= this.options.maxOpenFiles) {
+      let victim: TrackedFile | null = null;
+      for (const g of this.byPath.values()) {
+        if (g.isOpen && g.settled && g.readOffset >= g.size && (!victim || g.lastGrowthAt < victim.lastGrowthAt)) victim = g;
+      }
+      if (!victim) return false; // every open file has unread data; this one waits for a slot
+      await this.closeFile(victim);
+    }
+    try {
+      const fh = await open(f.path, 'r');
+      const s = await fh.stat();
+      if (!sameInode(s, f)) {
+        await fh.close(); // replaced between stat and open: the next scan sees the new file
+        return false;
+      }
+      f.attach(fh);
+      this.openCount++;
+      this.events.fileOpened(f.path);
+      return true;
+    } catch (err) {
+      this.logger.warn('cannot open file', { path: f.path, error: err });
+      return false;
+    }
+  }
+
+  /**
+   * Reconcile what the patterns match with what is tracked: new files, rotated files, files gone, and files
+   * closed while idle that have changed since.
+   */
+  private async scan(now: number, initial: boolean): Promise<void> {
+    this.lastScanAt = now;
+    const matched = await this.discovery.scan();
+    const previouslyTracked = new Set(this.byPath.keys());
+
+    // A path whose file is gone or replaced: that file was rotated or deleted. Read it to its end via its descriptor.
+    for (const [path, f] of this.byPath) {
+      const m = matched.get(path);
+      if (m && sameInode(m.stat, f)) continue;
+      this.byPath.delete(path);
+      f.placement = 'moved';
+      this.draining.add(f);
+      this.events.rotationSeen(path);
+      if (!f.isOpen) await this.reopenMoved(f, now);
+    }
+
+    for (const [path, m] of matched) {
+      const current = this.byPath.get(path);
+      if (current) {
+        await this.checkActive(current, m, now);
+        continue;
+      }
+      // Renamed into another matched path (e.g. `django.log.1` matched by `django.log*`): the same file, still live.
+      const moved = [...this.draining].find((f) => f.placement === 'moved' && f.isOpen && sameInode(m.stat, f));
+      if (moved) {
+        this.draining.delete(moved);
+        moved.path = path;
+        moved.placement = 'active';
+        this.byPath.set(path, moved);
+        continue;
+      }
+      await this.track(m, now, initial, previouslyTracked.has(path) || this.known.some((c) => c.path === path));
+    }
+
+    if (initial) await this.findRotatedWhileStopped(now);
+  }
+
+  /** A live file: reopen it if it was closed while idle and has changed since, and catch copytruncate. */
+  private async checkActive(f: TrackedFile, m: MatchedFile, now: number): Promise<void> {
+    if (!f.isOpen) {
+      if (m.stat.size === f.readOffset && m.stat.mtimeMs <= f.lastGrowthAt) return;
+      if (!(await this.openFile(f))) return;
+    }
+    if (m.stat.size < f.readOffset || !(await f.identityHolds())) {
+      await this.restartTruncated(f, m.stat.size < f.readOffset ? 'file shrank below the read offset' : 'file start was rewritten');
+    }
+    void now;
+  }
+
+  /**
+   * copytruncate or truncation: the bytes after the truncation point are new content of the same inode. The old
+   * instance ships what it holds and waits for its acknowledgements; a new instance reads from offset 0.
+   */
+  private async restartTruncated(f: TrackedFile, reason: string): Promise<void> {
+    const now = Date.now();
+    this.events.truncationSeen(f.path);
+    this.logger.info('file truncated, reading again from its start', { path: f.path, reason, read_offset: f.readOffset });
+    await f.finish(now, true);
+    await this.closeFile(f);
+    f.placement = 'moved';
+    if (this.byPath.get(f.path) === f) this.byPath.delete(f.path);
+    this.draining.add(f);
+    const s = await stat(f.path).catch(() => null);
+    if (!s || !sameInode(s, f)) return; // gone meanwhile: the next scan decides
+    const fresh = this.newFile(f.path, f.input, s.dev, s.ino, null, 0, now);
+    if (await this.openFile(fresh)) this.byPath.set(f.path, fresh);
+  }
+
+  /** Start following a file found at `path`: resume from its checkpoint, or start per start_at. */
+  private async track(m: MatchedFile, now: number, initial: boolean, successorOfTracked: boolean): Promise<void> {
+    const { path, input, stat: s } = m;
+    const entry = this.takeKnown(s.dev, s.ino);
+    let startOffset = 0;
+    let identity = null;
+    if (entry) {
+      identity = {
+        dev: entry.dev,
+        ino: entry.ino,
+        fingerprint: entry.fingerprint,
+        fingerprintBytes: entry.fingerprintBytes,
+      };
+      startOffset = entry.offset;
+    } else if (initial && !successorOfTracked && startAtOf(input) === 'end') {
+      startOffset = s.size;
+    }
+    const f = this.newFile(path, input, s.dev, s.ino, identity, startOffset, now);
+    if (!(await this.openFile(f))) {
+      if (entry) this.known.push(entry); // try again at the next scan
+      return;
+    }
+    if (entry && (!(await f.identityHolds()) || s.size < entry.offset)) {
+      // Same inode, other content (reused inode, or truncated while we were stopped): a new file.
+      this.logger.info('checkpoint does not match the file any more, reading it from its start', { path });
+      await this.closeFile(f);
+      const fresh = this.newFile(path, input, s.dev, s.ino, null, 0, now);
+      if (await this.openFile(fresh)) this.byPath.set(path, fresh);
+      return;
+    }
+    if (!entry && startOffset > 0) await f.ensureIdentity(); // so the checkpoint at its end is recognised later
+    this.byPath.set(path, f);
+  }
+
+  private newFile(
+    path: string,
+    input: InputConfig,
+    dev: number,
+    ino: number,
+    identity: ConstructorParameters<typeof TrackedFile>[3],
+    startOffset: number,
+    now: number,
+  ): TrackedFile {
+    const parserContext: Omit<ParserContext, 'path'> = {
+      hostName: this.options.hostName,
+      timezone: input.timezone,
+      includeOriginal: input.includeOriginal,
+      multilineTimeoutMs: this.options.multilineTimeoutMs,
+      maxRecordBytes: this.options.maxLineBytes,
+    };
+    return new TrackedFile(path, dev, ino, identity, startOffset, {
+      input,
+      parserContext,
+      maxLineBytes: this.options.maxLineBytes,
+      events: this.events,
+      emit: this.emit,
+    }, now);
+  }
+
+  private takeKnown(dev: number, ino: number): Checkpoint | null {
+    const i = this.known.findIndex((c) => c.dev === dev && c.ino === ino);
+    if (i === -1) return null;
+    const [entry] = this.known.splice(i, 1);
+    return entry ?? null;
+  }
+
+  /**
+   * Checkpoints whose file is no longer at its path: the file was rotated while the agent was stopped. Look for
+   * it (same inode and fingerprint) beside its old path and read the rest of it, so a restart loses nothing.
+   */
+  private async findRotatedWhileStopped(now: number): Promise<void> {
+    const left = this.known;
+    this.known = [];
+    for (const entry of left) {
+      const found = await findSibling(entry);
+      const input = this.options.inputs.find((i) => i.paths.some((p) => dirname(p) === dirname(entry.path))) ?? this.options.inputs[0];
+      if (!found || !input) {
+        this.logger.warn('a checkpointed file is gone; it was removed while the agent was stopped', {
+          path: entry.path,
+          offset: entry.offset,
+        });
+        continue;
+      }
+      const f = this.newFile(found, input, entry.dev, entry.ino, entry, entry.offset, now);
+      f.placement = 'moved';
+      if (await this.openFile(f)) {
+        this.draining.add(f);
+        this.logger.info('reading the rest of a file rotated while the agent was stopped', { path: found, offset: entry.offset });
+      } else {
+        this.known.push(entry);
+      }
+    }
+  }
+
+  /** The descriptor of a closed file that was rotated away: find it again by inode beside its old path. */
+  private async reopenMoved(f: TrackedFile, now: number): Promise<void> {
+    const c = f.checkpoint() ?? (f.identity ? { ...f.identity, path: f.path, offset: f.readOffset } : null);
+    const found = c ? await findSibling(c) : null;
+    if (found) {
+      f.path = found;
+      if (await this.openFile(f)) return;
+    }
+    if (f.settled) return; // it was read to its end before it was closed; nothing can be missing… unless it grew
+    this.logger.warn('a rotated file could not be found again', { path: f.path });
+    void now;
+  }
+}
+
+function startAtOf(input: InputConfig): StartAt {
+  return input.startAt;
+}
+
+/** A file in the same directory as `c.path` with c's inode and fingerprint, or null. */
+async function findSibling(c: {
+  path: string;
+  dev: number;
+  ino: number;
+  fingerprint: string;
+  fingerprintBytes: number;
+}): Promise<string | null> {
+  const dir = dirname(c.path);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const path = join(dir, name);
+    const s = await stat(path).catch(() => null);
+    if (!s || !s.isFile() || !sameInode(s, c)) continue;
+    const fh = await open(path, 'r').catch(() => null);
+    if (!fh) continue;
+    try {
+      const head = await readHead(fh, c.fingerprintBytes);
+      if (head.length === c.fingerprintBytes && hashBytes(head) === c.fingerprint) return path;
+    } finally {
+      await fh.close();
+    }
+  }
+  return null;
+}

@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AckTracker } from '../../src/pipeline/acks.js';
+
+test('the checkpoint is a contiguous low-water mark when acks arrive out of order', () => {
+  const t = new AckTracker(0);
+  const a = t.register(10);
+  const b = t.register(20);
+  const c = t.register(30);
+  t.ack(c);
+  assert.equal(t.committed, 0);
+  t.ack(a);
+  assert.equal(t.committed, 10);
+  t.ack(b);
+  assert.equal(t.committed, 30);
+  assert.equal(t.outstanding, 0);
+});
+
+test('a record emitted while earlier bytes are held carries the held offset (Docker stdout piece + stderr line)', () => {
+  const t = new AckTracker(100);
+  // stderr line [200,300) completes while an stdout piece from 100 is held: safe offset stays 100
+  const stderr = t.register(100);
+  // the joined stdout record [100,400) completes: everything up to 400 is done
+  const stdout = t.register(400);
+  t.ack(stderr);
+  assert.equal(t.committed, 100);
+  t.ack(stdout);
+  assert.equal(t.committed, 400);
+});
+
+test('advance() moves the checkpoint over bytes without records, after outstanding ones', () => {
+  const t = new AckTracker(0);
+  t.advance(5);
+  assert.equal(t.committed, 5);
+  const a = t.register(10);
+  t.advance(12);
+  assert.equal(t.committed, 5);
+  t.ack(a);
+  assert.equal(t.committed, 12);
+});
+
+test('many records: compaction keeps seqs right; duplicate acks are harmless', () => {
+  const t = new AckTracker(0);
+  const seqs: number[] = [];
+  for (let i = 1; i <= 5000; i++) seqs.push(t.register(i * 10));
+  for (let i = 0; i < 3000; i++) t.ack(seqs[i]!);
+  t.ack(seqs[0]!);
+  assert.equal(t.committed, 30000);
+  for (let i = 4999; i >= 3000; i--) t.ack(seqs[i]!);
+  assert.equal(t.committed, 50000);
+  assert.equal(t.outstanding, 0);
+});
