@@ -1,0 +1,128 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { Delivery } from '../../src/pipeline/delivery.js';
+import { DeadLetters } from '../../src/pipeline/dead-letters.js';
+import { Batcher } from '../../src/pipeline/batcher.js';
+import { Counters } from '../../src/events.js';
+import { silentLogger } from '../../src/log.js';
+import type { LogRecord, SourceRef } from '../../src/record.js';
+import type { Batch, SendResult, Sink } from '../../src/sink.js';
+import { tempDir } from '../support/agent.js';
+
+function records(n: number, acked: number[]): LogRecord[] {
+  const source: SourceRef = { path: '/x.log', idPrefix: 'p', ack: (seq) => acked.push(seq) };
+  return Array.from({ length: n }, (_, i) => ({
+    source,
+    start: i * 10,
+    end: i * 10 + 10,
+    seq: i,
+    bytes: 10,
+    doc: { '@timestamp': '2026-01-01T00:00:00.000Z', message: `m${i}`, log: { file: { path: '/x.log' }, offset: i * 10 } },
+  }));
+}
+
+/** A sink that answers from a script, recording what it was sent. */
+function scriptedSink(script: SendResult[]): Sink & { sent: string[][] } {
+  const sent: string[][] = [];
+  return {
+    name: 'scripted',
+    sent,
+    start: async () => ({ kind: 'delivered' }),
+    send: async (batch: Batch) => {
+      sent.push(batch.records.map((r) => r.doc.message));
+      return script.shift() ?? { kind: 'delivered' };
+    },
+    close: async () => undefined,
+  };
+}
+
+const fastRetry = { initialBackoffMs: 1, maxBackoffMs: 5, maxAttempts: 0 };
+
+test('retry re-sends the whole batch; partial re-sends only the retry items and dead-letters the rejected', async () => {
+  const dir = tempDir();
+  const acked: number[] = [];
+  const sink = scriptedSink([
+    { kind: 'retry', reason: 'connection refused' },
+    { kind: 'partial', retry: [1], rejected: [{ index: 3, reason: '400 mapper_parsing_exception: bad' }], reason: 'mixed' },
+  ]);
+  const events = new Counters();
+  const d = new Delivery(sink, { concurrency: 1, maxPendingBatches: 2, retry: fastRetry }, new DeadLetters(dir), events, silentLogger, () => assert.fail('no fatal'));
+  const rs = records(4, acked);
+  d.submit({ records: rs, bytes: 40 });
+  await d.drain();
+  assert.deepEqual(sink.sent, [
+    ['m0', 'm1', 'm2', 'm3'],
+    ['m0', 'm1', 'm2', 'm3'],
+    ['m1'],
+  ]);
+  assert.deepEqual([...acked].sort(), [0, 1, 2, 3]);
+  const dead = readFileSync(`${dir}/dead_letters.ndjson`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(dead.length, 1);
+  assert.equal(dead[0].reason, '400 mapper_parsing_exception: bad');
+  assert.equal(dead[0].document.message, 'm3');
+  assert.equal(dead[0].id, 'p-30');
+  assert.equal(events.deadLettered, 1);
+});
+
+test('max_attempts exhausted: the records go to dead letters with the reason, and are acknowledged', async () => {
+  const dir = tempDir();
+  const acked: number[] = [];
+  const sink = scriptedSink(Array.from({ length: 10 }, () => ({ kind: 'retry' as const, reason: '503 unavailable' })));
+  const d = new Delivery(sink, { concurrency: 1, maxPendingBatches: 2, retry: { ...fastRetry, maxAttempts: 3 } }, new DeadLetters(dir), new Counters(), silentLogger, () => assert.fail('no fatal'));
+  d.submit({ records: records(2, acked), bytes: 20 });
+  await d.drain();
+  assert.equal(sink.sent.length, 3);
+  assert.deepEqual(acked, [0, 1]);
+  const dead = readFileSync(`${dir}/dead_letters.ndjson`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(dead.map((x) => x.reason), ['gave up after 3 attempts: 503 unavailable', 'gave up after 3 attempts: 503 unavailable']);
+});
+
+test('fatal stops delivery without acknowledging anything', async () => {
+  const acked: number[] = [];
+  let fatal = '';
+  const sink = scriptedSink([{ kind: 'fatal', reason: '401 security_exception' }]);
+  const d = new Delivery(sink, { concurrency: 1, maxPendingBatches: 2, retry: fastRetry }, new DeadLetters(tempDir()), new Counters(), silentLogger, (r) => (fatal = r));
+  d.submit({ records: records(3, acked), bytes: 30 });
+  await d.drain();
+  assert.equal(fatal, '401 security_exception');
+  assert.deepEqual(acked, []);
+});
+
+test('waitForCapacity holds the reader back while max_pending_batches are outstanding', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const sink: Sink = {
+    name: 'slow',
+    start: async () => ({ kind: 'delivered' }),
+    send: async () => {
+      await gate;
+      return { kind: 'delivered' };
+    },
+    close: async () => undefined,
+  };
+  const d = new Delivery(sink, { concurrency: 1, maxPendingBatches: 2, retry: fastRetry }, new DeadLetters(tempDir()), new Counters(), silentLogger, () => undefined);
+  d.submit({ records: records(1, []), bytes: 1 });
+  d.submit({ records: records(1, []), bytes: 1 });
+  let ready = false;
+  const waiting = d.waitForCapacity().then(() => (ready = true));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(ready, false);
+  release();
+  await waiting;
+  assert.equal(ready, true);
+  await d.drain();
+});
+
+test('the batcher closes batches on max_events, max_bytes and the flush interval', async () => {
+  const batches: number[] = [];
+  const b = new Batcher({ maxEvents: 3, maxBytes: 45, flushIntervalMs: 20 }, (batch) => batches.push(batch.records.length));
+  const rs = records(7, []);
+  for (const r of rs.slice(0, 3)) b.add(r); // 3 events
+  for (const r of rs.slice(3, 5)) b.add(r); // 20 bytes: waits
+  assert.deepEqual(batches, [3]);
+  b.add({ ...rs[5]!, bytes: 30 }); // would be 50 > 45: the pending two go first
+  assert.deepEqual(batches, [3, 2]);
+  await new Promise((r) => setTimeout(r, 40));
+  assert.deepEqual(batches, [3, 2, 1]);
+});
