@@ -1,0 +1,220 @@
+/**
+ * Docker's json-file driver → records.
+ *
+ * Each line of /var/lib/docker/containers/<id>/<id>-json.log is one JSON entry:
+ *   {"log":"text\n","stream":"stdout","time":"2026-11-27T12:00:00.123456789Z"}
+ * Docker cuts lines longer than 16 KiB into pieces; every piece but the last has a `log` without the trailing "\n".
+ * Pieces of stdout and stderr interleave, so they are joined per stream. A completed line goes to that stream's own
+ * Django parser in 'stream' mode, which recognises Django JSON and text records inside the container output and joins
+ * traceback lines (each its own Docker entry) to the record they belong to.
+ *
+ * Docker's `time` is the record's @timestamp: it is UTC and unambiguous, unlike a zone-less asctime.
+ */
+
+import {
+  TAG_INVALID_UTF8,
+  TAG_NO_TIMESTAMP,
+  TAG_PARSE_ERROR,
+  TAG_PARTIAL_TIMEOUT,
+  TAG_TRUNCATED,
+  type EcsDocument,
+} from '../record.js';
+import { createDjangoParser, LINE_PARTIAL, LINE_TRUNCATED, lineFlags, truncateUtf8, type DjangoParser } from './django.js';
+import { isoFromDocker } from './time.js';
+import type { EmitRecord, Line, ParserContext, RecordParser } from './types.js';
+
+/** ".../<id>/<id>-json.log" and its rotations ("-json.log.1"); the id is 64 lowercase hex digits. */
+const CONTAINER_LOG_RE = /(?:^|\/)([0-9a-f]{64})-json\.log(?:\.\d+)?$/;
+
+/** The container id in a json-file log path, or null when the path is not one. */
+export function containerIdFromPath(path: string): string | null {
+  const m = CONTAINER_LOG_RE.exec(path);
+  return m === null ? null : m[1]!;
+}
+
+/** The pieces of one stream's line that Docker split, waiting for the piece that ends in "\n". */
+class Pieces {
+  active = false;
+  start = 0;
+  end = 0;
+  text = '';
+  /** UTF-8 bytes of `text`. */
+  bytes = 0;
+  capped = false;
+  flags = 0;
+  /** Docker time of the first piece: when the line began. */
+  time: string | null = null;
+  /** When the last piece arrived: the partial timeout counts from there. */
+  lastMs = 0;
+
+  begin(start: number, time: string | null): void {
+    this.active = true;
+    this.start = start;
+    this.text = '';
+    this.bytes = 0;
+    this.capped = false;
+    this.flags = 0;
+    this.time = time;
+  }
+
+  /** Adds a piece's text, up to maxBytes in all; past that only the byte range grows. */
+  add(piece: string, end: number, flags: number, nowMs: number, maxBytes: number): void {
+    this.end = end;
+    this.lastMs = nowMs;
+    this.flags |= flags;
+    if (this.capped || piece.length === 0) return;
+    const bytes = Buffer.byteLength(piece);
+    if (this.bytes + bytes > maxBytes) {
+      piece = truncateUtf8(piece, maxBytes - this.bytes);
+      this.capped = true;
+      this.flags |= LINE_TRUNCATED;
+      this.text += piece;
+      this.bytes = maxBytes;
+      return;
+    }
+    this.text += piece;
+    this.bytes += bytes;
+  }
+
+  /** The joined text, without a trailing "\r"; empties the holder. */
+  take(): string {
+    this.active = false;
+    let text = this.text;
+    this.text = '';
+    if (text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1);
+    return text;
+  }
+}
+
+interface DockerEntry {
+  log: string;
+  stream?: unknown;
+  time?: unknown;
+}
+
+/** Parses a json-file line; null when it is not JSON or has no string `log`. */
+function parseEntry(text: string): DockerEntry | null {
+  if (text.charCodeAt(0) !== 123 /* { */) return null;
+  try {
+    const v: unknown = JSON.parse(text);
+    if (v === null || typeof v !== 'object' || typeof (v as DockerEntry).log !== 'string') return null;
+    return v as DockerEntry;
+  } catch {
+    return null;
+  }
+}
+
+class DockerRecordParser implements RecordParser {
+  private readonly stdout: DjangoParser;
+  private readonly stderr: DjangoParser;
+  private readonly outPieces = new Pieces();
+  private readonly errPieces = new Pieces();
+  /** Latest Docker time seen, for an entry too broken to have one. */
+  private lastTs: string | null = null;
+
+  constructor(
+    private readonly ctx: ParserContext,
+    private readonly containerId: string | null,
+    private readonly emit: EmitRecord,
+  ) {
+    // The decorations are built once per parser, not per line.
+    const container = containerId === null ? undefined : containerId;
+    this.stdout = createDjangoParser(ctx, emit, 'stream', (doc) => decorate(doc, 'stdout', container));
+    this.stderr = createDjangoParser(ctx, emit, 'stream', (doc) => decorate(doc, 'stderr', container));
+  }
+
+  push(line: Line, nowMs: number): void {
+    const entry = parseEntry(line.text);
+    if (entry === null) {
+      this.emitBroken(line, nowMs);
+      return;
+    }
+    const isErr = entry.stream === 'stderr';
+    const pieces = isErr ? this.errPieces : this.outPieces;
+    const parser = isErr ? this.stderr : this.stdout;
+    const time = typeof entry.time === 'string' ? isoFromDocker(entry.time) : null;
+    if (time !== null) this.lastTs = time;
+    const flags = lineFlags(line);
+    const log = entry.log;
+    const complete = log.charCodeAt(log.length - 1) === 10; /* \n */
+    const max = this.ctx.maxRecordBytes;
+
+    if (!complete) {
+      if (!pieces.active) pieces.begin(line.start, time);
+      pieces.add(log, line.end, flags, nowMs, max);
+      return;
+    }
+    const text = log.slice(0, -1);
+    if (pieces.active) {
+      pieces.add(text, line.end, flags, nowMs, max);
+      parser.pushText(pieces.take(), pieces.start, pieces.end, pieces.flags, nowMs, pieces.time);
+      return;
+    }
+    // The common case: a whole line in one entry.
+    let t = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
+    let f = flags;
+    if (t.length * 3 > max && Buffer.byteLength(t) > max) {
+      t = truncateUtf8(t, max);
+      f |= LINE_TRUNCATED;
+    }
+    parser.pushText(t, line.start, line.end, f, nowMs, time);
+  }
+
+  flush(nowMs: number, force: boolean): void {
+    this.flushPieces(this.outPieces, this.stdout, nowMs, force);
+    this.flushPieces(this.errPieces, this.stderr, nowMs, force);
+    this.stdout.flush(nowMs, force);
+    this.stderr.flush(nowMs, force);
+  }
+
+  heldFrom(): number | null {
+    let min: number | null = null;
+    if (this.outPieces.active) min = this.outPieces.start;
+    if (this.errPieces.active && (min === null || this.errPieces.start < min)) min = this.errPieces.start;
+    const a = this.stdout.heldFrom();
+    if (a !== null && (min === null || a < min)) min = a;
+    const b = this.stderr.heldFrom();
+    if (b !== null && (min === null || b < min)) min = b;
+    return min;
+  }
+
+  /**
+   * A line whose last piece did not come in time is given to the parser as it is, tagged. It is pushed with the
+   * time its last piece arrived, so the Django parser's own timeout (already passed) lets it out in the same flush.
+   */
+  private flushPieces(pieces: Pieces, parser: DjangoParser, nowMs: number, force: boolean): void {
+    if (!pieces.active || (!force && nowMs - pieces.lastMs < this.ctx.multilineTimeoutMs)) return;
+    const lastMs = pieces.lastMs;
+    parser.pushText(pieces.take(), pieces.start, pieces.end, pieces.flags | LINE_PARTIAL, lastMs, pieces.time);
+  }
+
+  /** An entry that is not Docker JSON (cut, corrupt): a record of its own, the raw line as message. */
+  private emitBroken(line: Line, nowMs: number): void {
+    // No Docker time to go by: the previous entry's, else now; tagged either way.
+    const ts = this.lastTs ?? new Date(nowMs).toISOString();
+    const tags = [TAG_PARSE_ERROR, TAG_NO_TIMESTAMP];
+    if (line.truncated) tags.push(TAG_TRUNCATED);
+    if (line.invalidUtf8) tags.push(TAG_INVALID_UTF8);
+    if (line.partial) tags.push(TAG_PARTIAL_TIMEOUT);
+    const doc: EcsDocument = {
+      '@timestamp': ts,
+      message: line.text,
+      log: { file: { path: this.ctx.path }, offset: line.start },
+      host: { name: this.ctx.hostName },
+    };
+    if (this.ctx.includeOriginal) doc.event = { original: line.text };
+    if (this.containerId !== null) doc.container = { id: this.containerId };
+    doc.tags = tags;
+    this.emit({ start: line.start, end: line.end, doc });
+  }
+}
+
+function decorate(doc: EcsDocument, stream: 'stdout' | 'stderr', containerId: string | undefined): void {
+  doc.stream = stream;
+  if (containerId !== undefined) doc.container = { id: containerId };
+}
+
+/** A parser for one json-file log of container `containerId` (null when unknown: no container.id then). */
+export function createDockerParser(ctx: ParserContext, containerId: string | null, emit: EmitRecord): RecordParser {
+  return new DockerRecordParser(ctx, containerId, emit);
+}
