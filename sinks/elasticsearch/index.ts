@@ -1,0 +1,2 @@
+export { createElasticsearchSink } from './sink.js';
+export type { ElasticsearchSinkConfig } from './config.js';

@@ -1,0 +1,113 @@
+/**
+ * The Elasticsearch sink: one `_bulk` request per batch through the official client (8.19, which talks to
+ * Elasticsearch 8 and, through REST API compatibility headers `compatible-with=8`, to Elasticsearch 9).
+ *
+ * The client does no retrying (`maxRetries: 0`): core owns backoff, and a send answers once with a SendResult.
+ * With several nodes, a node that fails is marked dead by the client's weighted pool and the next send (core's
+ * retry) goes to another: failover costs one backoff step.
+ *
+ * https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-bulk
+ */
+import { readFileSync } from 'node:fs';
+import { Client, errors, type ClientOptions } from '@elastic/elasticsearch';
+import type { Batch, SendResult, Sink, SinkDeps } from '../../src/sink.js';
+import type { ElasticsearchSinkConfig } from './config.js';
+import { encodeBulk } from './encode.js';
+import { classifyBulkResponse, classifyClientError } from './classify.js';
+import { ensureTemplate } from './template.js';
+
+/**
+ * Only what classification reads: `filter_path` keeps a 10,000-item response to statuses and errors.
+ * https://www.elastic.co/docs/reference/elasticsearch/rest-apis/common-options (response filtering)
+ */
+const BULK_FILTER_PATH = 'errors,items.*.status,items.*.error';
+
+/**
+ * Throws only for configuration it cannot use (an unreadable tls.ca, a malformed node URL), so that `logship check`
+ * reports it; delivery problems are SendResults.
+ */
+export function createElasticsearchSink(config: ElasticsearchSinkConfig, deps: SinkDeps): Sink {
+  const { logger } = deps;
+  const client = new Client(clientOptions(config));
+
+  return {
+    name: 'elasticsearch',
+
+    async start(): Promise<SendResult> {
+      try {
+        const info = await client.info();
+        const version = info.version.number;
+        const major = Number(version.split('.')[0]);
+        if (major < 8) {
+          return { kind: 'fatal', reason: `Elasticsearch ${version} is not supported: logship needs 8.x or 9.x` };
+        }
+        if (major > 9) logger.warn('Elasticsearch version newer than tested (8.x, 9.x)', { version });
+        logger.info('connected to Elasticsearch', { version, cluster: info.cluster_name, nodes: config.nodes.map(redactUrl) });
+      } catch (err) {
+        // GET / needs the `monitor` cluster privilege, which a write-only API key rightly lacks: not a reason to stop.
+        if (!(err instanceof errors.ResponseError && err.meta.statusCode === 403)) return classifyClientError(err, 0);
+        logger.warn('not allowed to read the cluster version (GET /); continuing', { nodes: config.nodes.map(redactUrl) });
+      }
+      return ensureTemplate(client, config, logger);
+    },
+
+    async send(batch: Batch): Promise<SendResult> {
+      const n = batch.records.length;
+      if (n === 0) return { kind: 'delivered' };
+      // A string body is sent as it is: the transport only serialises arrays and objects (`bulkBody`).
+      const bulkBody = encodeBulk(config.index, batch.records);
+      try {
+        const response = await client.transport.request(
+          { method: 'POST', path: '/_bulk', querystring: { filter_path: BULK_FILTER_PATH }, bulkBody, meta: { name: 'bulk' } },
+          { meta: true },
+        );
+        const result = classifyBulkResponse(response.body, n);
+        if (result.kind !== 'delivered') logger.debug('bulk answered with item failures', { kind: result.kind, reason: result.reason });
+        return result;
+      } catch (err) {
+        return classifyClientError(err, n);
+      }
+    },
+
+    async close(): Promise<void> {
+      await client.close();
+    },
+  };
+}
+
+function clientOptions(config: ElasticsearchSinkConfig): ClientOptions {
+  const tls: NonNullable<ClientOptions['tls']> = { rejectUnauthorized: config.tls.verify };
+  if (config.tls.ca !== undefined) {
+    try {
+      tls.ca = readFileSync(config.tls.ca);
+    } catch (err) {
+      throw new Error(`sink.tls.ca: cannot read ${config.tls.ca}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
+  return {
+    nodes: config.nodes,
+    ...(config.auth ? { auth: config.auth } : {}),
+    tls,
+    // The 8.19 client takes a boolean here (its transport tests `=== true`); a string like 'gzip' would be ignored.
+    compression: config.compression,
+    maxRetries: 0,
+    requestTimeout: config.requestTimeoutMs,
+    // Keep-alive is the undici connection pool's default; no sniffing: nodes may sit behind a load balancer.
+    sniffOnStart: false,
+    sniffInterval: false,
+  };
+}
+
+/** A node URL for logs: credentials in the URL (https://user:pass@host) never reach them. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) {
+      u.username = '';
+      u.password = '';
+    }
+    return u.toString();
+  } catch {
+    return '(invalid URL)';
+  }
+}

@@ -1,0 +1,2 @@
+export { createFileSink } from './sink.js';
+export type { FileSinkConfig } from './config.js';

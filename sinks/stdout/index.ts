@@ -1,0 +1,1 @@
+export { createStdoutSink, type StdoutSinkConfig } from './sink.js';
