@@ -13,7 +13,7 @@ export const REGISTRY_VERSION = 1;
 export const REGISTRY_FILE = 'registry.json';
 
 export interface Checkpoint {
-  /** Where the file was last seen (for people and for finding it again after a rotation). */
+  /** The matched path the file was found at (it may since have been renamed beside it, e.g. to `.1`). */
   readonly path: string;
   readonly dev: number;
   readonly ino: number;
@@ -23,6 +23,8 @@ export interface Checkpoint {
   readonly offset: number;
   /** File size when last read, for `bytes behind`. */
   readonly size: number;
+  /** The file's mtime when last read: rotated generations newer than this were written after it. */
+  readonly mtimeMs: number;
   /** ISO time of the last acknowledgement that moved the offset. */
   readonly ackedAt: string;
 }

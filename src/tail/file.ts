@@ -32,7 +32,12 @@ const DOC_OVERHEAD_BYTES = 160;
  * acknowledgement tracker. It is a SourceRef: records point back to it, and acknowledging them moves its checkpoint.
  */
 export class TrackedFile implements SourceRef {
+  /** Where the file is now (a rotated file is followed to its new name when one is known). */
   path: string;
+  /** The matched path it was found at: its rotated generations are named after it. */
+  originPath: string;
+  /** The file's mtime at the last read. */
+  mtimeMs = 0;
   placement: FilePlacement = 'active';
   identity: FileIdentity | null;
   idPrefix = '';
@@ -58,14 +63,21 @@ export class TrackedFile implements SourceRef {
     startOffset: number,
     private readonly deps: TrackedFileDeps,
     now: number,
+    originPath: string = path,
   ) {
     this.path = path;
+    this.originPath = originPath;
     this.identity = identity;
     if (identity) this.idPrefix = idPrefixOf(identity);
     this.lastGrowthAt = now;
     this.acks = new AckTracker(startOffset);
     this.splitter = new LineSplitter(deps.maxLineBytes, (line) => this.onLine(line), startOffset);
     this.parser = createParser(deps.input.type, { ...deps.parserContext, path }, (r) => this.emitted.push(r));
+  }
+
+  /** device:inode, for remembering files that were let go. */
+  get key(): string {
+    return `${this.dev}:${this.ino}`;
   }
 
   get input(): InputConfig {
@@ -113,15 +125,16 @@ export class TrackedFile implements SourceRef {
 
   /** The durable form of this file's progress, or null while there is nothing worth remembering. */
   checkpoint(): Checkpoint | null {
-    if (this.identity === null || this.acks.committed === 0) return null;
+    if (this.identity === null) return null;
     return {
-      path: this.path,
+      path: this.originPath,
       dev: this.dev,
       ino: this.ino,
       fingerprint: this.identity.fingerprint,
       fingerprintBytes: this.identity.fingerprintBytes,
       offset: this.acks.committed,
       size: this.size,
+      mtimeMs: this.mtimeMs,
       ackedAt: this.ackedAt ?? new Date().toISOString(),
     };
   }
@@ -139,8 +152,9 @@ export class TrackedFile implements SourceRef {
   async read(buffer: Buffer, budget: number, now: number): Promise<number | 'truncated'> {
     const fh = this.fh;
     if (fh === null) return 0;
-    const { size } = await fh.stat();
+    const { size, mtimeMs } = await fh.stat();
     if (size < this.splitter.position) return 'truncated';
+    this.mtimeMs = mtimeMs;
     if (size > this.size) this.lastGrowthAt = now;
     this.size = size;
     let total = 0;

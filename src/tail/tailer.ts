@@ -1,5 +1,5 @@
 import { open, readdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import type { InputConfig, StartAt } from '../config/types.js';
 import type { PipelineEvents } from '../events.js';
@@ -28,6 +28,10 @@ export interface TailerOptions {
 const READ_CHUNK_BYTES = 1 << 20;
 /** Bytes one file may read per pass before the others get a turn. */
 const READ_BUDGET_PER_PASS = 4 * READ_CHUNK_BYTES;
+/** How many released files are remembered (a few rotations' worth for every file of a large host). */
+const RELEASED_MEMORY = 10_000;
+/** Rotated generations that are compressed are not log text: skip them. */
+const COMPRESSED = /\.(gz|bz2|xz|zst|zip|lz4)$/;
 /** Idle sleep between passes when nothing was read and the watcher said nothing. */
 const IDLE_POLL_MS = 250;
 
@@ -53,6 +57,7 @@ export class Tailer {
   private woken = false;
   private stopping = false;
   private lastScanAt = 0;
+  private readonly released = new Map<string, true>();
   private openCount = 0;
 
   constructor(
@@ -192,10 +197,17 @@ export class Tailer {
       if (f.isOpen && f.readOffset >= f.size && now - f.lastGrowthAt >= this.options.rotateWaitMs) {
         await f.finish(now, true);
         await this.closeFile(f);
+        this.remember(f);
         this.logger.debug('released a rotated or deleted file read to its end', { path: f.path, offset: f.readOffset });
       }
       if (!f.isOpen && f.outstanding === 0) this.draining.delete(f);
     }
+  }
+
+  /** Files read to their end and let go, by device:inode: a rotated generation is not adopted twice. Bounded. */
+  private remember(f: TrackedFile): void {
+    this.released.set(f.key, true);
+    if (this.released.size > RELEASED_MEMORY) this.released.delete(this.released.keys().next().value!);
   }
 
   private async closeFile(f: TrackedFile): Promise<void> {
@@ -250,6 +262,7 @@ export class Tailer {
       this.draining.add(f);
       this.events.rotationSeen(path);
       if (!f.isOpen) await this.reopenMoved(f, now);
+      await this.adoptGenerations(path, f.mtimeMs, matched, now);
     }
 
     for (const [path, m] of matched) {
@@ -263,6 +276,7 @@ export class Tailer {
       if (moved) {
         this.draining.delete(moved);
         moved.path = path;
+        moved.originPath = path;
         moved.placement = 'active';
         this.byPath.set(path, moved);
         continue;
@@ -270,7 +284,7 @@ export class Tailer {
       await this.track(m, now, initial, previouslyTracked.has(path) || this.known.some((c) => c.path === path));
     }
 
-    if (initial) await this.findRotatedWhileStopped(now);
+    if (initial) await this.findRotatedWhileStopped(now, matched);
   }
 
   /** A live file: reopen it if it was closed while idle and has changed since, and catch copytruncate. */
@@ -346,6 +360,7 @@ export class Tailer {
     identity: ConstructorParameters<typeof TrackedFile>[3],
     startOffset: number,
     now: number,
+    originPath: string = path,
   ): TrackedFile {
     const parserContext: Omit<ParserContext, 'path'> = {
       hostName: this.options.hostName,
@@ -360,7 +375,7 @@ export class Tailer {
       maxLineBytes: this.options.maxLineBytes,
       events: this.events,
       emit: this.emit,
-    }, now);
+    }, now, originPath);
   }
 
   private takeKnown(dev: number, ino: number): Checkpoint | null {
@@ -374,28 +389,75 @@ export class Tailer {
    * Checkpoints whose file is no longer at its path: the file was rotated while the agent was stopped. Look for
    * it (same inode and fingerprint) beside its old path and read the rest of it, so a restart loses nothing.
    */
-  private async findRotatedWhileStopped(now: number): Promise<void> {
+  private async findRotatedWhileStopped(now: number, matched: Map<string, MatchedFile>): Promise<void> {
     const left = this.known;
     this.known = [];
     for (const entry of left) {
-      const found = await findSibling(entry);
-      const input = this.options.inputs.find((i) => i.paths.some((p) => dirname(p) === dirname(entry.path))) ?? this.options.inputs[0];
-      if (!found || !input) {
+      const input = this.inputFor(entry.path);
+      const found = input ? await findSibling(entry) : null;
+      if (found && input) {
+        const f = this.newFile(found, input, entry.dev, entry.ino, entry, entry.offset, now, entry.path);
+        f.placement = 'moved';
+        if (await this.openFile(f)) {
+          this.draining.add(f);
+          this.logger.info('reading the rest of a file rotated while the agent was stopped', { path: found, offset: entry.offset });
+        } else {
+          this.known.push(entry);
+          continue;
+        }
+      } else {
         this.logger.warn('a checkpointed file is gone; it was removed while the agent was stopped', {
           path: entry.path,
           offset: entry.offset,
         });
-        continue;
       }
-      const f = this.newFile(found, input, entry.dev, entry.ino, entry, entry.offset, now);
+      // Generations rotated after it while we were stopped, never seen at the matched path.
+      await this.adoptGenerations(entry.path, entry.mtimeMs ?? 0, matched, now);
+    }
+  }
+
+  /** The input whose patterns (may) cover a path: the first with a pattern in the same directory. */
+  private inputFor(path: string): InputConfig | undefined {
+    const dir = dirname(path);
+    return this.options.inputs.find((i) => i.paths.some((p) => dirname(p) === dir || p === path)) ?? this.options.inputs[0];
+  }
+
+  /**
+   * Rotated generations of `originPath` (`django.log.1`, `<id>-json.log.2`, `django.log-20261127`, not compressed)
+   * that received writes after `sinceMtimeMs` but were never seen at the matched path: a writer can rotate more
+   * than once between two scans (or while the agent is stopped). Read them from their start. One already shipped
+   * and read again costs nothing in Elasticsearch: its records keep their ids.
+   */
+  private async adoptGenerations(
+    originPath: string,
+    sinceMtimeMs: number,
+    matched: Map<string, MatchedFile>,
+    now: number,
+  ): Promise<void> {
+    const dir = dirname(originPath);
+    const base = basename(originPath);
+    const input = this.inputFor(originPath);
+    if (!input) return;
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (!isGenerationOf(name, base)) continue;
+      const path = join(dir, name);
+      if (matched.has(path)) continue; // the scan follows it anyway
+      const s = await stat(path).catch(() => null);
+      if (!s?.isFile() || s.mtimeMs < sinceMtimeMs) continue;
+      if (this.isTracked(s) || this.released.has(`${s.dev}:${s.ino}`)) continue;
+      const f = this.newFile(path, input, s.dev, s.ino, null, 0, now, originPath);
       f.placement = 'moved';
       if (await this.openFile(f)) {
         this.draining.add(f);
-        this.logger.info('reading the rest of a file rotated while the agent was stopped', { path: found, offset: entry.offset });
-      } else {
-        this.known.push(entry);
+        this.events.rotationSeen(originPath);
+        this.logger.info('reading a rotated generation never seen at its path', { path, origin: originPath });
       }
     }
+  }
+
+  private isTracked(s: { dev: number; ino: number }): boolean {
+    for (const f of this.allFiles()) if (f.isOpen && sameInode(s, f)) return true;
+    return this.known.some((c) => sameInode(s, c));
   }
 
   /** The descriptor of a closed file that was rotated away: find it again by inode beside its old path. */
@@ -410,6 +472,13 @@ export class Tailer {
     this.logger.warn('a rotated file could not be found again', { path: f.path });
     void now;
   }
+}
+
+/** `django.log.1`, `django.log.2`, `django.log-20261127` for base `django.log`; not compressed ones. */
+function isGenerationOf(name: string, base: string): boolean {
+  if (name.length <= base.length + 1 || !name.startsWith(base)) return false;
+  const sep = name[base.length];
+  return (sep === '.' || sep === '-') && !COMPRESSED.test(name);
 }
 
 function startAtOf(input: InputConfig): StartAt {
