@@ -7,6 +7,8 @@ import { Delivery } from './pipeline/delivery.js';
 import { loadRegistry, RegistryWriter } from './pipeline/registry.js';
 import type { Sink } from './sink.js';
 import { Tailer } from './tail/tailer.js';
+import { FanOut } from './monitoring/fan-out.js';
+import { Monitor } from './monitoring/monitor.js';
 import { createSink } from '../sinks/index.js';
 
 export interface RunOptions {
@@ -28,10 +30,13 @@ export const EXIT_DELIVERY_FAILED = 2;
 export async function runAgent(config: Config, logger: Logger, options: RunOptions): Promise<number> {
   const events = new Counters();
   const registry = loadRegistry(config.dataDir, logger);
-  const sink: Sink = createSink(config.sink, { logger, hostName: config.hostName });
+  const sink: Sink = await createSink(config.sink, { logger, hostName: config.hostName });
+  // Self-monitoring (/health, /metrics) while following files; a --once run is a batch job and serves none.
+  const monitor = config.monitoring.enabled && !options.once ? new Monitor(config, sink.name, logger) : null;
+  const pipelineEvents = monitor ? new FanOut(events, monitor.metrics) : events;
   const deadLetters = new DeadLetters(config.dataDir);
   let fatal: string | null = null;
-  const delivery = new Delivery(sink, config.delivery, deadLetters, events, logger, (reason) => {
+  const delivery = new Delivery(sink, config.delivery, deadLetters, pipelineEvents, logger, (reason) => {
     fatal = reason;
     tailer.stop();
   });
@@ -40,9 +45,10 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
     { ...config, inputs: config.inputs },
     registry.checkpoints,
     (record) => batcher.add(record),
-    events,
+    pipelineEvents,
     logger,
   );
+  monitor?.attach(tailer, delivery);
   const writer = new RegistryWriter(config.dataDir);
   let lastWritten = '';
   const writeCheckpoints = async (): Promise<void> => {
@@ -52,9 +58,9 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
     try {
       await writer.write(checkpoints);
       lastWritten = json;
-      events.checkpointWritten(true);
+      pipelineEvents.checkpointWritten(true);
     } catch (err) {
-      events.checkpointWritten(false);
+      pipelineEvents.checkpointWritten(false, (err as Error).message);
       logger.error('cannot write checkpoints', { data_dir: config.dataDir, error: err });
     }
   };
@@ -73,10 +79,12 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
     checkpoints: registry.checkpoints.length,
   });
   const checkpointTimer = setInterval(() => void writeCheckpoints(), config.checkpointIntervalMs);
+  await monitor?.start();
   try {
     if (!(await delivery.start())) {
       return fatal === null ? EXIT_OK : EXIT_DELIVERY_FAILED;
     }
+    monitor?.sinkReady();
     const ready = (): Promise<void> => delivery.waitForCapacity();
     if (options.once) await tailer.runOnce(ready);
     else if (!options.signal.aborted) await tailer.run(ready);
@@ -94,6 +102,7 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
     await writeCheckpoints();
     await tailer.close();
     await sink.close();
+    await monitor?.close();
   }
 
   const unacked = tailer.outstanding();
@@ -108,6 +117,7 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
     rotations: events.rotations,
     truncations: events.truncations,
     unacknowledged: unacked,
+    ...resourceSummary(),
   });
   if (fatal !== null) {
     logger.error('delivery failed', { reason: fatal });
@@ -118,4 +128,14 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
     return EXIT_DELIVERY_FAILED;
   }
   return EXIT_OK;
+}
+
+/** CPU seconds (all threads) and peak RSS of this process, for the stop summary (and the benchmark). */
+function resourceSummary(): Record<string, number> {
+  const usage = process.resourceUsage();
+  return {
+    cpu_user_s: usage.userCPUTime / 1e6,
+    cpu_system_s: usage.systemCPUTime / 1e6,
+    max_rss_mib: Math.round(usage.maxRSS / 1024),
+  };
 }

@@ -53,8 +53,39 @@ export interface LogRecord {
   /** Position of the record in its source's acknowledgement order. */
   readonly seq: number;
   readonly doc: EcsDocument;
+  /**
+   * The document as JSON, when it was serialised at parse time (records from the tailer always are). Sinks that send
+   * JSON use it as is; see ParsedLogRecord for why.
+   */
+  readonly json?: string;
   /** Approximate encoded size in bytes, for batch limits. */
   readonly bytes: number;
+}
+
+/**
+ * A record as the tailer makes it: the document is serialised once, when parsed, and only the string is kept.
+ * Records live until a sink acknowledges them (thousands at a time while batches are in flight); a flat string is a
+ * fraction of the memory of the object graph, and the object dies young, where garbage collection is cheap. A sink
+ * that needs the object (field templates, Cloud Logging's jsonPayload) gets it back from `doc`.
+ */
+export class ParsedLogRecord implements LogRecord {
+  constructor(
+    readonly source: SourceRef,
+    readonly start: number,
+    readonly end: number,
+    readonly seq: number,
+    readonly json: string,
+    readonly bytes: number,
+  ) {}
+
+  get doc(): EcsDocument {
+    return JSON.parse(this.json) as EcsDocument;
+  }
+}
+
+/** The record's document as JSON, serialised once. */
+export function documentJson(record: LogRecord): string {
+  return record.json ?? JSON.stringify(record.doc);
 }
 
 /** The deterministic id of a record: file identity + offset. Stable across restarts and re-sends. */

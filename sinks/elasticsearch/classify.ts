@@ -29,6 +29,8 @@ export const MAX_RETRY_AFTER_MS = 10 * 60_000;
  *   good with "<status> <type>: <reason>".
  */
 export function classifyBulkResponse(body: unknown, batchSize: number): SendResult {
+  // `errors: false` means every item succeeded (that is what the flag is for): no need to walk 10,000 items.
+  if ((body as { errors?: unknown } | null)?.errors === false) return { kind: 'delivered' };
   const items = (body as { items?: unknown } | null)?.items;
   if (!Array.isArray(items) || items.length !== batchSize) {
     // Creates are idempotent, so when the answer cannot be read the whole batch is simply sent again.

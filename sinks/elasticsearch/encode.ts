@@ -7,13 +7,13 @@
  * - `create` of an `_id` that exists fails that one item with 409 and leaves the stored document alone, so a record
  *   sent twice (a retry after a lost response, a restart before the checkpoint moved) is stored once.
  */
-import { recordId, type LogRecord } from '../../src/record.js';
+import { documentJson, recordId, type LogRecord } from '../../src/record.js';
 
 export function encodeBulk(index: string, records: readonly LogRecord[]): string {
   const head = `{"create":{"_index":${JSON.stringify(index)},"_id":`;
   let body = '';
   for (const record of records) {
-    body += head + JSON.stringify(recordId(record)) + '}}\n' + JSON.stringify(record.doc) + '\n';
+    body += head + JSON.stringify(recordId(record)) + '}}\n' + documentJson(record) + '\n';
   }
   return body;
 }

@@ -9,6 +9,7 @@
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Batch, SendResult, Sink, SinkDeps } from '../../src/sink.js';
+import { documentJson } from '../../src/record.js';
 import type { FileSinkConfig } from './config.js';
 
 export function createFileSink(config: FileSinkConfig, deps: SinkDeps): Sink {
@@ -66,7 +67,7 @@ export function createFileSink(config: FileSinkConfig, deps: SinkDeps): Sink {
       serial(async (): Promise<SendResult> => {
         if (batch.records.length === 0) return { kind: 'delivered' };
         let text = '';
-        for (const record of batch.records) text += JSON.stringify(record.doc) + '\n';
+        for (const record of batch.records) text += documentJson(record) + '\n';
         const data = Buffer.from(text, 'utf8');
         try {
           let handle = fh ?? (await openFile());

@@ -7,6 +7,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { Batch, SendResult, Sink, SinkDeps } from '../../src/sink.js';
+import { documentJson } from '../../src/record.js';
 
 export interface StdoutSinkConfig {
   type: 'stdout';
@@ -32,7 +33,7 @@ export function createStdoutSink(_config: StdoutSinkConfig, deps: SinkDeps, out:
         if (batch.records.length === 0) return { kind: 'delivered' };
         if (broken) return classify(broken);
         let text = '';
-        for (const record of batch.records) text += JSON.stringify(record.doc) + '\n';
+        for (const record of batch.records) text += documentJson(record) + '\n';
         try {
           await writeAndDrain(out, text);
           return { kind: 'delivered' };

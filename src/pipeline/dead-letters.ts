@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { recordId, type LogRecord } from '../record.js';
+import { documentJson, recordId, type LogRecord } from '../record.js';
 
 export const DEAD_LETTER_FILE = 'dead_letters.ndjson';
 
@@ -24,15 +24,15 @@ export class DeadLetters {
     const now = new Date().toISOString();
     let body = '';
     for (const { record, reason } of entries) {
-      body +=
-        JSON.stringify({
-          '@timestamp': now,
-          sink,
-          reason,
-          id: recordId(record),
-          source: { path: record.source.path, offset: record.start },
-          document: record.doc,
-        }) + '\n';
+      // The document is spliced in as the JSON it already is, not parsed and serialised again.
+      const head = JSON.stringify({
+        '@timestamp': now,
+        sink,
+        reason,
+        id: recordId(record),
+        source: { path: record.source.path, offset: record.start },
+      });
+      body += `${head.slice(0, -1)},"document":${documentJson(record)}}\n`;
     }
     const next = this.writing.then(() => this.append(body));
     this.writing = next.catch(() => undefined);

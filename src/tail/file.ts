@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { PipelineEvents } from '../events.js';
 import type { InputConfig } from '../config/types.js';
 import type { Line, ParsedRecord, ParserContext, RecordParser } from '../parse/types.js';
-import type { LogRecord, SourceRef } from '../record.js';
+import { ParsedLogRecord, type LogRecord, type SourceRef } from '../record.js';
 import { AckTracker } from '../pipeline/acks.js';
 import type { Checkpoint } from '../pipeline/registry.js';
 import { createParser } from '../parse/index.js';
@@ -24,8 +24,8 @@ export interface TrackedFileDeps {
   readonly emit: (record: LogRecord) => void;
 }
 
-/** Approximate JSON overhead of a document around its text: field names, timestamp, path. For batch sizing only. */
-const DOC_OVERHEAD_BYTES = 160;
+/** Bytes a sink adds around a document (an Elasticsearch action line with its id). For batch sizing only. */
+const RECORD_OVERHEAD_BYTES = 64;
 
 /**
  * One file instance being followed: its descriptor, identity, read position, line splitter, parser and
@@ -47,6 +47,7 @@ export class TrackedFile implements SourceRef {
   lastGrowthAt: number;
   /** Last time any record of this file was acknowledged and moved the checkpoint. */
   ackedAt: string | null = null;
+  private lastCheckpointed = -1;
   private fh: FileHandle | null = null;
   private readonly splitter: LineSplitter;
   private readonly parser: RecordParser;
@@ -118,14 +119,17 @@ export class TrackedFile implements SourceRef {
   }
 
   ack(seq: number): void {
-    const before = this.acks.committed;
     this.acks.ack(seq);
-    if (this.acks.committed !== before) this.ackedAt = new Date().toISOString();
   }
 
   /** The durable form of this file's progress, or null while there is nothing worth remembering. */
   checkpoint(): Checkpoint | null {
     if (this.identity === null) return null;
+    // The time is taken here, once per checkpoint write, not per acknowledged record.
+    if (this.acks.committed !== this.lastCheckpointed) {
+      this.lastCheckpointed = this.acks.committed;
+      this.ackedAt = new Date().toISOString();
+    }
     return {
       path: this.originPath,
       dev: this.dev,
@@ -177,12 +181,24 @@ export class TrackedFile implements SourceRef {
    * continuation lines that did not come.
    */
   async tick(now: number, partialLineTimeoutMs: number): Promise<void> {
-    if (this.splitter.hasPartial() && now - this.lastGrowthAt >= partialLineTimeoutMs) {
+    const partialDue = this.splitter.hasPartial() && now - this.lastGrowthAt >= partialLineTimeoutMs;
+    if (!partialDue && this.parser.heldFrom() === null) return;
+    // Timeouts are for a writer that stopped mid-record, not for a reader that fell behind (a slow sink holds
+    // reading back): if the file has bytes not read yet, the rest of the line or record may be among them.
+    if (!(await this.atEnd())) return;
+    if (partialDue) {
       if (this.identity === null) await this.identify(true);
       this.splitter.flushPartial();
     }
     this.parser.flush(now, false);
     this.release(now);
+  }
+
+  /** Has every byte of the file been read? (A closed file counts as read: it is closed only when it was.) */
+  private async atEnd(): Promise<boolean> {
+    if (this.fh === null) return true;
+    const { size } = await this.fh.stat();
+    return size <= this.splitter.position;
   }
 
   /** Ship everything held: used when a moved file is let go and by `run --once` at the end of its input. */
@@ -233,20 +249,16 @@ export class TrackedFile implements SourceRef {
       safe = Math.min(safe, emitted[i]!.start);
     }
     let parseErrors = 0;
+    let multiline = 0;
     for (let i = 0; i < emitted.length; i++) {
       const r = emitted[i]!;
       if (r.doc.tags?.includes('_logship_parse_error')) parseErrors++;
+      if (r.doc.error?.stack_trace !== undefined || r.doc.message.includes('\n')) multiline++;
       const seq = this.acks.register(safeOffsets[i]!);
-      this.deps.emit({
-        source: this,
-        start: r.start,
-        end: r.end,
-        seq,
-        doc: r.doc,
-        bytes: r.end - r.start + DOC_OVERHEAD_BYTES,
-      });
+      const json = JSON.stringify(r.doc);
+      this.deps.emit(new ParsedLogRecord(this, r.start, r.end, seq, json, json.length + RECORD_OVERHEAD_BYTES));
     }
-    this.deps.events.recordsParsed(this.deps.input.type, emitted.length, parseErrors);
+    this.deps.events.recordsParsed(this.deps.input.type, emitted.length, parseErrors, multiline);
     void now;
   }
 }

@@ -9,7 +9,7 @@ import type { Checkpoint } from '../pipeline/registry.js';
 import type { ParserContext } from '../parse/types.js';
 import { Discovery, type MatchedFile } from './discovery.js';
 import { TrackedFile } from './file.js';
-import { hashBytes, readHead, sameInode } from './identity.js';
+import { hashBytes, readHead, sameInode, takeFingerprint } from './identity.js';
 
 export interface TailerOptions {
   readonly inputs: readonly InputConfig[];
@@ -22,6 +22,23 @@ export interface TailerOptions {
   readonly closeInactiveMs: number;
   readonly rotateWaitMs: number;
   readonly usePolling: boolean;
+}
+
+/** One tracked file as monitoring sees it (a snapshot; sizes are as of the last read). */
+export interface FileState {
+  readonly path: string;
+  readonly originPath: string;
+  readonly input: InputConfig;
+  readonly dev: number;
+  readonly ino: number;
+  readonly size: number;
+  readonly readOffset: number;
+  /** Every record before this offset is acknowledged. */
+  readonly committed: number;
+  readonly outstanding: number;
+  readonly open: boolean;
+  readonly placement: 'active' | 'moved';
+  readonly ackedAt: string | null;
 }
 
 /** Bytes read per read() call: large reads, few syscalls. One buffer, shared by all files (reads are sequential). */
@@ -57,7 +74,12 @@ export class Tailer {
   private woken = false;
   private stopping = false;
   private lastScanAt = 0;
-  private readonly released = new Map<string, true>();
+  private readonly released = new Map<string, string | null>();
+  /**
+   * Per matched path, the mtime (at first sight) of the newest file we started following there. Any rotated
+   * generation written after it is one we must have read, or must read now. Seeded from the checkpoints.
+   */
+  private readonly pathMtime = new Map<string, number>();
   private openCount = 0;
 
   constructor(
@@ -68,6 +90,9 @@ export class Tailer {
     private readonly logger: Logger,
   ) {
     this.known = [...checkpoints];
+    for (const c of checkpoints) {
+      this.pathMtime.set(c.path, Math.max(this.pathMtime.get(c.path) ?? 0, c.mtimeMs ?? 0));
+    }
     this.discovery = new Discovery(options.inputs);
   }
 
@@ -77,6 +102,28 @@ export class Tailer {
     for (const f of this.allFiles()) {
       const c = f.checkpoint();
       if (c) out.push(c);
+    }
+    return out;
+  }
+
+  /** A read-only view of every tracked file, for monitoring and `status`. Cheap: no I/O. */
+  files(): FileState[] {
+    const out: FileState[] = [];
+    for (const f of this.allFiles()) {
+      out.push({
+        path: f.path,
+        originPath: f.originPath,
+        input: f.input,
+        dev: f.dev,
+        ino: f.ino,
+        size: f.size,
+        readOffset: f.readOffset,
+        committed: f.committed,
+        outstanding: f.outstanding,
+        open: f.isOpen,
+        placement: f.placement,
+        ackedAt: f.ackedAt,
+      });
     }
     return out;
   }
@@ -204,10 +251,29 @@ export class Tailer {
     }
   }
 
-  /** Files read to their end and let go, by device:inode: a rotated generation is not adopted twice. Bounded. */
+  /**
+   * Files read to their end and let go, by device:inode → fingerprint, so a rotated generation is not adopted
+   * twice. The fingerprint matters: deleting old generations frees inodes that the kernel hands to the next new
+   * file at once. Bounded.
+   */
   private remember(f: TrackedFile): void {
-    this.released.set(f.key, true);
+    this.released.set(f.key, f.identity?.fingerprint ?? null);
     if (this.released.size > RELEASED_MEMORY) this.released.delete(this.released.keys().next().value!);
+  }
+
+  private async wasReleased(path: string, s: { dev: number; ino: number; size: number }): Promise<boolean> {
+    const key = `${s.dev}:${s.ino}`;
+    if (!this.released.has(key)) return false;
+    const fingerprint = this.released.get(key);
+    if (fingerprint === null || fingerprint === undefined) return s.size === 0;
+    const fh = await open(path, 'r').catch(() => null);
+    if (!fh) return false;
+    try {
+      const identity = await takeFingerprint(fh, s.dev, s.ino, true);
+      return identity?.fingerprint === fingerprint;
+    } finally {
+      await fh.close();
+    }
   }
 
   private async closeFile(f: TrackedFile): Promise<void> {
@@ -217,30 +283,33 @@ export class Tailer {
     this.events.fileClosed(f.path);
   }
 
-  /** Open a descriptor within max_open_files, closing the least recently active idle file if needed. */
-  private async openFile(f: TrackedFile): Promise<boolean> {
+  /**
+   * Open a descriptor within max_open_files, closing the least recently active idle file if needed. 'replaced': the
+   * path holds another file than `f` by now (rotated between the stat and the open).
+   */
+  private async openFile(f: TrackedFile): Promise<'ok' | 'replaced' | 'unavailable'> {
     if (this.openCount >= this.options.maxOpenFiles) {
       let victim: TrackedFile | null = null;
       for (const g of this.byPath.values()) {
         if (g.isOpen && g.settled && g.readOffset >= g.size && (!victim || g.lastGrowthAt < victim.lastGrowthAt)) victim = g;
       }
-      if (!victim) return false; // every open file has unread data; this one waits for a slot
+      if (!victim) return 'unavailable'; // every open file has unread data; this one waits for a slot
       await this.closeFile(victim);
     }
     try {
       const fh = await open(f.path, 'r');
       const s = await fh.stat();
       if (!sameInode(s, f)) {
-        await fh.close(); // replaced between stat and open: the next scan sees the new file
-        return false;
+        await fh.close(); // the next scan sees the new file; the caller looks for this one beside the path
+        return 'replaced';
       }
       f.attach(fh);
       this.openCount++;
       this.events.fileOpened(f.path);
-      return true;
+      return 'ok';
     } catch (err) {
       this.logger.warn('cannot open file', { path: f.path, error: err });
-      return false;
+      return 'unavailable';
     }
   }
 
@@ -262,7 +331,6 @@ export class Tailer {
       this.draining.add(f);
       this.events.rotationSeen(path);
       if (!f.isOpen) await this.reopenMoved(f, now);
-      await this.adoptGenerations(path, f.mtimeMs, matched, now);
     }
 
     for (const [path, m] of matched) {
@@ -281,7 +349,11 @@ export class Tailer {
         this.byPath.set(path, moved);
         continue;
       }
-      await this.track(m, now, initial, previouslyTracked.has(path) || this.known.some((c) => c.path === path));
+      // A new file at a path we followed before: the writer may have rotated more than once since we last looked.
+      const since = this.pathMtime.get(path);
+      if (since !== undefined) await this.adoptGenerations(path, since, matched, now);
+      this.pathMtime.set(path, m.stat.mtimeMs);
+      await this.track(m, now, initial, previouslyTracked.has(path) || this.known.some((c) => c.path === path), matched);
     }
 
     if (initial) await this.findRotatedWhileStopped(now, matched);
@@ -291,7 +363,7 @@ export class Tailer {
   private async checkActive(f: TrackedFile, m: MatchedFile, now: number): Promise<void> {
     if (!f.isOpen) {
       if (m.stat.size === f.readOffset && m.stat.mtimeMs <= f.lastGrowthAt) return;
-      if (!(await this.openFile(f))) return;
+      if ((await this.openFile(f)) !== 'ok') return;
     }
     if (m.stat.size < f.readOffset || !(await f.identityHolds())) {
       await this.restartTruncated(f, m.stat.size < f.readOffset ? 'file shrank below the read offset' : 'file start was rewritten');
@@ -315,11 +387,17 @@ export class Tailer {
     const s = await stat(f.path).catch(() => null);
     if (!s || !sameInode(s, f)) return; // gone meanwhile: the next scan decides
     const fresh = this.newFile(f.path, f.input, s.dev, s.ino, null, 0, now);
-    if (await this.openFile(fresh)) this.byPath.set(f.path, fresh);
+    if ((await this.openFile(fresh)) === 'ok') this.byPath.set(f.path, fresh);
   }
 
   /** Start following a file found at `path`: resume from its checkpoint, or start per start_at. */
-  private async track(m: MatchedFile, now: number, initial: boolean, successorOfTracked: boolean): Promise<void> {
+  private async track(
+    m: MatchedFile,
+    now: number,
+    initial: boolean,
+    successorOfTracked: boolean,
+    matched: Map<string, MatchedFile>,
+  ): Promise<void> {
     const { path, input, stat: s } = m;
     const entry = this.takeKnown(s.dev, s.ino);
     let startOffset = 0;
@@ -336,8 +414,11 @@ export class Tailer {
       startOffset = s.size;
     }
     const f = this.newFile(path, input, s.dev, s.ino, identity, startOffset, now);
-    if (!(await this.openFile(f))) {
+    const opened = await this.openFile(f);
+    if (opened !== 'ok') {
       if (entry) this.known.push(entry); // try again at the next scan
+      // Rotated away between the scan's stat and the open: it is beside the path now, with its successors.
+      if (opened === 'replaced') await this.adoptGenerations(path, this.pathMtime.get(path) ?? s.mtimeMs, matched, now);
       return;
     }
     if (entry && (!(await f.identityHolds()) || s.size < entry.offset)) {
@@ -345,7 +426,7 @@ export class Tailer {
       this.logger.info('checkpoint does not match the file any more, reading it from its start', { path });
       await this.closeFile(f);
       const fresh = this.newFile(path, input, s.dev, s.ino, null, 0, now);
-      if (await this.openFile(fresh)) this.byPath.set(path, fresh);
+      if ((await this.openFile(fresh)) === 'ok') this.byPath.set(path, fresh);
       return;
     }
     if (!entry && startOffset > 0) await f.ensureIdentity(); // so the checkpoint at its end is recognised later
@@ -398,7 +479,7 @@ export class Tailer {
       if (found && input) {
         const f = this.newFile(found, input, entry.dev, entry.ino, entry, entry.offset, now, entry.path);
         f.placement = 'moved';
-        if (await this.openFile(f)) {
+        if ((await this.openFile(f)) === 'ok') {
           this.draining.add(f);
           this.logger.info('reading the rest of a file rotated while the agent was stopped', { path: found, offset: entry.offset });
         } else {
@@ -444,10 +525,10 @@ export class Tailer {
       if (matched.has(path)) continue; // the scan follows it anyway
       const s = await stat(path).catch(() => null);
       if (!s?.isFile() || s.mtimeMs < sinceMtimeMs) continue;
-      if (this.isTracked(s) || this.released.has(`${s.dev}:${s.ino}`)) continue;
+      if (this.isTracked(s) || (await this.wasReleased(path, s))) continue;
       const f = this.newFile(path, input, s.dev, s.ino, null, 0, now, originPath);
       f.placement = 'moved';
-      if (await this.openFile(f)) {
+      if ((await this.openFile(f)) === 'ok') {
         this.draining.add(f);
         this.events.rotationSeen(originPath);
         this.logger.info('reading a rotated generation never seen at its path', { path, origin: originPath });
@@ -466,7 +547,7 @@ export class Tailer {
     const found = c ? await findSibling(c) : null;
     if (found) {
       f.path = found;
-      if (await this.openFile(f)) return;
+      if ((await this.openFile(f)) === 'ok') return;
     }
     if (f.settled) return; // it was read to its end before it was closed; nothing can be missing… unless it grew
     this.logger.warn('a rotated file could not be found again', { path: f.path });

@@ -14,6 +14,7 @@ const cp = (offset: number): Checkpoint => ({
   fingerprintBytes: 80,
   offset,
   size: offset + 10,
+  mtimeMs: 1_700_000_000_000,
   ackedAt: new Date(0).toISOString(),
 });
 
