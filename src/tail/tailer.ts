@@ -492,9 +492,10 @@ export class Tailer {
           offset: entry.offset,
         });
       }
-      // Generations rotated after it while we were stopped, never seen at the matched path.
-      await this.adoptGenerations(entry.path, entry.mtimeMs ?? 0, matched, now);
     }
+    // Generations rotated after them while we were stopped, never seen at the matched path. Only now, with every
+    // checkpointed file open, so that none of those is taken for a new generation and read twice.
+    for (const entry of left) await this.adoptGenerations(entry.path, entry.mtimeMs ?? 0, matched, now);
   }
 
   /** The input whose patterns (may) cover a path: the first with a pattern in the same directory. */

@@ -1,0 +1,2 @@
+export { createCloudWatchSink } from './sink.js';
+export type { CloudWatchSinkConfig } from './config.js';
