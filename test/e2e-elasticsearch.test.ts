@@ -4,7 +4,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkExactlyOnce, runOnce, runPythonWriter, seqsOf, startAgent, waitFor } from './support/agent.js';
 import { appendSeqLines, INDEX, scenario, type Scenario } from './support/scenario.js';
@@ -64,9 +64,17 @@ test('SIGTERM then restart ships nothing twice', async () => {
 test('SIGKILL mid-stream, then restart: nothing lost, nothing stored twice', async () => {
   const s = await djangoScenario();
   const file = join(s.logs, 'django.log');
-  const writer = runPythonWriter([file, '--count', '20000', '--rate', '4000', '--max-bytes', '400000', '--backups', '20']);
+  // The agent follows the file before the writer starts: files rotated away before its first scan would be
+  // invisible to a config that names only django.log, and that would be the test's doing, not the agent's.
+  writeFileSync(file, '');
   let agent = startAgent(s.config);
-  await waitFor(() => s.es.count(INDEX) >= 3000, 30_000, 'the first 3000 documents');
+  await waitFor(() => agent.logs.some((l) => l['msg'] === 'logship starting'), 10_000, 'the agent to start');
+  await new Promise((r) => setTimeout(r, 500));
+  const writer = runPythonWriter([file, '--count', '20000', '--rate', '4000', '--max-bytes', '400000', '--backups', '20']);
+  await waitFor(() => s.es.count(INDEX) >= 3000, 30_000, 'the first 3000 documents').catch((err: unknown) => {
+    agent.signal('SIGKILL');
+    throw err;
+  });
   agent.signal('SIGKILL');
   await agent.exited();
   await new Promise((r) => setTimeout(r, 500));

@@ -42,6 +42,12 @@ export interface AgentProcess {
   signal(sig: NodeJS.Signals): void;
 }
 
+/** Agents still running when a test file's process ends (a failed test that never stopped its agent) are killed. */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export function startAgent(configPath: string, args: string[] = []): AgentProcess {
   const child = spawn(process.execPath, [CLI, 'run', '--config', configPath, '--log-level', 'debug', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -64,7 +70,13 @@ export function startAgent(configPath: string, args: string[] = []): AgentProces
       }
     }
   });
-  const exit = new Promise<number | null>((res) => child.on('exit', (code, sig) => res(code ?? (sig ? -1 : null))));
+  running.add(child);
+  const exit = new Promise<number | null>((res) =>
+    child.on('exit', (code, sig) => {
+      running.delete(child);
+      res(code ?? (sig ? -1 : null));
+    }),
+  );
   return {
     child,
     logs,

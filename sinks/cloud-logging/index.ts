@@ -1,0 +1,3 @@
+export { createCloudLoggingSink } from './sink.js';
+export type { CloudLoggingSinkConfig, CloudLoggingResource } from './config.js';
+export { cloudLoggingSinkSchema, buildCloudLoggingConfig } from './config.js';
