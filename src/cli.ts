@@ -4,6 +4,7 @@ import { runAgent } from './agent.js';
 import { loadConfig } from './config/index.js';
 import { ConfigError } from './config/errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './log.js';
+import { collectStatus, formatStatus, StatusError } from './status.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
   .version;
@@ -65,6 +66,23 @@ program
     const config = configOrExit(opts.config);
     const inputs = config.inputs.map((i) => `${i.type} (${i.paths.length} path${i.paths.length === 1 ? '' : 's'})`);
     process.stdout.write(`${opts.config}: ok — inputs: ${inputs.join(', ')}; sink: ${config.sink.type}\n`);
+  });
+
+program
+  .command('status')
+  .description('per file from the registry: path, identity, size, committed offset, bytes behind, last acknowledgement (works while the agent runs)')
+  .requiredOption('-c, --config <file>', 'config file (YAML)')
+  .option('--json', 'print JSON for scripts instead of a table')
+  .action(async (opts: { config: string; json?: boolean }) => {
+    const config = configOrExit(opts.config);
+    try {
+      const report = await collectStatus(config);
+      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatStatus(report));
+    } catch (err) {
+      if (!(err instanceof StatusError)) throw err;
+      process.stderr.write(`logship: ${err.message}\n`);
+      process.exitCode = 1;
+    }
   });
 
 await program.parseAsync(process.argv);

@@ -4,7 +4,8 @@
  */
 export interface PipelineEvents {
   bytesRead(input: string, path: string, bytes: number, lines: number): void;
-  recordsParsed(input: string, records: number, parseErrors: number): void;
+  /** `multiline`: records holding more than one line of text (a joined message or a Python traceback). */
+  recordsParsed(input: string, records: number, parseErrors: number, multiline?: number): void;
   fileOpened(path: string): void;
   fileClosed(path: string): void;
   rotationSeen(path: string): void;
@@ -16,7 +17,8 @@ export interface PipelineEvents {
   recordsRetried(sink: string, records: number): void;
   recordsAcked(sink: string, records: number): void;
   recordsDeadLettered(sink: string, records: number): void;
-  checkpointWritten(ok: boolean): void;
+  /** `error`: why a write failed, for /health. */
+  checkpointWritten(ok: boolean, error?: string): void;
 }
 
 /** Plain counters: the summary `run --once` prints, and what tests assert on. */

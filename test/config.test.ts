@@ -78,6 +78,7 @@ describe('loadConfig: happy path', () => {
       sink: { type: 'stdout' },
       batch: { maxEvents: 1000, maxBytes: 5_242_880, flushIntervalMs: 1000 },
       delivery: { concurrency: 2, maxPendingBatches: 8, retry: { initialBackoffMs: 500, maxBackoffMs: 30_000, maxAttempts: 0 } },
+      monitoring: { enabled: true, listen: { host: '127.0.0.1', port: 9600 }, unhealthyAfterMs: 30_000 },
     } satisfies Config);
   });
 
@@ -243,13 +244,13 @@ describe('loadConfig: errors name the key', () => {
     fails(`inputs:\n  - type: django\n    paths: [a]\n  - type: docker\nsink: { type: stdout }\n`, 'inputs[1].paths: required');
     fails(`sink: { type: stdout }\n`, 'inputs: required');
     fails(INPUTS, 'sink: required');
-    fails(`${INPUTS}sink: { index: x }\n`, 'sink.type: required (one of: elasticsearch, file, stdout)');
+    fails(`${INPUTS}sink: { index: x }\n`, 'sink.type: required (one of: elasticsearch, cloudwatch, cloud_logging, file, stdout)');
     fails(`${INPUTS}sink: { type: elasticsearch }\n`, 'sink.node: required (or nodes: [url, ...])');
     fails(`${INPUTS}sink: { type: elasticsearch, node: "http://a:9200", auth: { username: u } }\n`, 'sink.auth.password: required (with username)');
   });
 
   test('unknown sink type lists the valid ones', () => {
-    fails(`${INPUTS}sink: { type: kafka }\n`, 'sink.type: unknown sink type "kafka" (expected one of: elasticsearch, file, stdout)');
+    fails(`${INPUTS}sink: { type: kafka }\n`, 'sink.type: unknown sink type "kafka" (expected one of: elasticsearch, cloudwatch, cloud_logging, file, stdout)');
   });
 
   test('bad durations', () => {
@@ -392,4 +393,127 @@ test('parseDuration', () => {
   assert.equal(parseDuration(42), 42);
   assert.equal(parseDuration('5 minutes'), undefined);
   assert.equal(parseDuration('-1s'), undefined);
+});
+
+describe('sink type cloud_logging', () => {
+  const CL = (keys: string) => `${INPUTS}sink: { type: cloud_logging${keys ? `, ${keys}` : ''} }\n`;
+
+  test('every key, with defaults, templates and a key file relative to the config file', () => {
+    const file = write(
+      CL('project_id: my-project, log_name: "{input}", resource: { type: generic_node, labels: { location: europe-west1, node_id: "{host}" } }, ' +
+        'labels: { app: accreditrack, tier: 1 }, key_filename: sa.json, api_endpoint: "logging.googleapis.com:443"'),
+    );
+    const base = file.slice(0, -'/logship.yml'.length);
+    writeFileSync(join(base, 'sa.json'), '{}');
+    assert.deepEqual(loadConfig(file, {}).sink, {
+      type: 'cloud_logging',
+      projectId: 'my-project',
+      logName: '{input}',
+      resource: { type: 'generic_node', labels: { location: 'europe-west1', node_id: '{host}' } },
+      labels: { app: 'accreditrack', tier: '1' },
+      keyFilename: join(base, 'sa.json'),
+      apiEndpoint: { host: 'logging.googleapis.com', port: 443 },
+      insecure: false,
+    });
+    assert.deepEqual(load(CL('')).sink, { type: 'cloud_logging', logName: 'logship', labels: {}, insecure: false });
+    assert.deepEqual(load(CL('project_id: my-project, api_endpoint: "127.0.0.1:8085", insecure: "${INSECURE}"'), { INSECURE: 'true' }).sink, {
+      type: 'cloud_logging',
+      projectId: 'my-project',
+      logName: 'logship',
+      labels: {},
+      apiEndpoint: { host: '127.0.0.1', port: 8085 },
+      insecure: true,
+    });
+    assert.equal(load(CL('project_id: my-project, api_endpoint: "[::1]:8085", insecure: true')).sink.type, 'cloud_logging');
+  });
+
+  test('one-line errors naming the key', () => {
+    fails(CL('project_id: "My Project"'), 'sink.project_id: expected a Google Cloud project ID (6 to 30 lowercase letters, digits and hyphens, starting with a letter), got "My Project"');
+    fails(CL('log_name: "my log"'), 'sink.log_name: may hold only letters, digits, "/", "_", "-", "." and template fields such as {input}, got "my log"');
+    fails(CL('log_name: "{nope}"'), 'sink.log_name: unknown template field {nope} (known: {host}, {input}, {container})');
+    fails(CL('log_name: "app-{input"'), 'sink.log_name: unclosed "{" in "app-{input" (template fields look like {host})');
+    fails(CL('resource: { labels: {} }'), 'sink.resource.type: required');
+    fails(CL('resource: { type: "Generic Node" }'), 'sink.resource.type: expected a monitored resource type such as global, generic_node or k8s_container, got "Generic Node"');
+    fails(CL('resource: { type: generic_node, labels: { NodeId: x } }'), 'sink.resource.labels.NodeId: expected a resource label name such as node_id or location, got "NodeId"');
+    fails(CL('resource: { type: generic_node, lables: {} }'), 'sink.resource.lables: unknown key (valid keys for sink.resource: type, labels)');
+    fails(CL('labels: [a]'), 'sink.labels: expected a mapping of label names to values, got a list');
+    fails(CL('labels: { a: { b: c } }'), 'sink.labels.a: expected a string, got a mapping');
+    fails(CL('labels: { a: "{hots}" }'), 'sink.labels.a: unknown template field {hots} (known: {host}, {input}, {container})');
+    const many = Array.from({ length: 65 }, (_, i) => `l${i}: v`).join(', ');
+    fails(CL(`labels: { ${many} }`), 'sink.labels: at most 64 labels (the Cloud Logging limit per entry), got 65');
+    fails(CL('api_endpoint: "https://logging.googleapis.com"'), 'sink.api_endpoint: expected host:port (e.g. 127.0.0.1:8085 or logging.googleapis.com:443), without a scheme, got "https://logging.googleapis.com"');
+    fails(CL('projectid: x'), 'sink.projectid: unknown key (did you mean "project_id"?)');
+    fails(CL('key_filename: missing.json').replace('missing.json', '/nonexistent/sa.json'), 'sink.key_filename: cannot read file /nonexistent/sa.json: no such file or directory');
+    fails(CL('key_filename: "~/sa.json"'), 'sink.key_filename: "~" is not expanded here: use an absolute path or ${HOME}/...');
+    fails(`${INPUTS}sink: { type: cloudlogging }\n`, 'sink.type: unknown sink type "cloudlogging" (expected one of: elasticsearch, cloudwatch, cloud_logging, file, stdout)');
+  });
+
+  test('insecure: only with a loopback api_endpoint, no key file, an explicit project', () => {
+    fails(CL('insecure: true'), 'sink.insecure: plaintext without credentials is only for a loopback api_endpoint (127.0.0.1, ::1, localhost), got no api_endpoint');
+    fails(
+      CL('insecure: true, project_id: my-project, api_endpoint: "logging.example.com:8085"'),
+      'sink.insecure: plaintext without credentials is only for a loopback api_endpoint (127.0.0.1, ::1, localhost), got "logging.example.com:8085"',
+    );
+    fails(CL('insecure: true, project_id: my-project, api_endpoint: "10.0.0.1:8085"'), 'sink.insecure: plaintext without credentials is only for a loopback api_endpoint (127.0.0.1, ::1, localhost), got "10.0.0.1:8085"');
+    fails(CL('insecure: true, project_id: my-project, api_endpoint: "127.0.0.1:8085", key_filename: /x.json'), 'sink.key_filename: not used with insecure: true (no credentials are sent); remove one of them');
+    fails(CL('insecure: true, api_endpoint: "localhost:8085"'), 'sink.project_id: required with insecure: true (there are no credentials to find it in)');
+    fails(CL('insecure: yes'), 'sink.insecure: expected true or false, got "yes"');
+  });
+});
+
+describe('cloudwatch sink', () => {
+  const CW = (keys: string): string => `${INPUTS}sink: { type: cloudwatch, log_group: /accreditrack/django${keys ? `, ${keys}` : ''} }\n`;
+
+  test('the keys of the issue, and defaults', () => {
+    const config = load(
+      `${INPUTS}sink:\n  type: cloudwatch\n  region: eu-west-1\n  log_group: /accreditrack/{input}\n  log_stream: "{host}/{file}"\n` +
+        `  create_group: true\n  retention_days: 30\n  endpoint: http://127.0.0.1:4566\n`,
+    );
+    assert.deepEqual(config.sink, {
+      type: 'cloudwatch',
+      region: 'eu-west-1',
+      logGroup: '/accreditrack/{input}',
+      logStream: '{host}/{file}',
+      createGroup: true,
+      retentionDays: 30,
+      endpoint: 'http://127.0.0.1:4566',
+      streamConcurrency: 4,
+      maxEventBytes: 1_048_576,
+      requestTimeoutMs: 30_000,
+    });
+    assert.deepEqual(load(CW('')).sink, {
+      type: 'cloudwatch', logGroup: '/accreditrack/django', logStream: '{host}/{file}', createGroup: true,
+      streamConcurrency: 4, maxEventBytes: 1_048_576, requestTimeoutMs: 30_000,
+    });
+    const fromEnv = load(CW('retention_days: "${DAYS}", create_group: "${CREATE}", stream_concurrency: "8", max_event_bytes: 262144, request_timeout: 5s'), { DAYS: '7', CREATE: 'false' });
+    assert.ok(fromEnv.sink.type === 'cloudwatch');
+    assert.equal(fromEnv.sink.retentionDays, 7);
+    assert.equal(fromEnv.sink.createGroup, false);
+    assert.equal(fromEnv.sink.streamConcurrency, 8);
+    assert.equal(fromEnv.sink.maxEventBytes, 262_144);
+    assert.equal(fromEnv.sink.requestTimeoutMs, 5000);
+  });
+
+  test('one-line errors naming the key', () => {
+    fails(`${INPUTS}sink: { type: cloudwatch }\n`, 'sink.log_group: required');
+    fails(CW('region: EU'), 'sink.region: expected an AWS region name like eu-west-1, got "EU"');
+    fails(
+      CW('retention_days: 10'),
+      'sink.retention_days: expected one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, got 10',
+    );
+    fails(`${INPUTS}sink: { type: cloudwatch, log_group: "/app/{hots}" }\n`, 'sink.log_group: unknown template field {hots} (known: {host}, {input}, {file}, {container}, {path})');
+    fails(`${INPUTS}sink: { type: cloudwatch, log_group: "/my app" }\n`, 'sink.log_group: " " cannot be part of a log group name (letters, digits and . - _ / # only)');
+    fails(`${INPUTS}sink: { type: cloudwatch, log_group: aws/lambda/x }\n`, 'sink.log_group: log group names starting with "aws/" are reserved for AWS services');
+    fails(CW('log_stream: "{host}:{file}"'), 'sink.log_stream: ":" cannot be part of a log stream name');
+    fails(CW('log_stream: "{host"'), 'sink.log_stream: unbalanced "{" or "}" in "{host"');
+    fails(CW('endpoint: "localhost:4566"'), 'sink.endpoint: expected an http(s) URL, got "localhost:4566"');
+    fails(CW('create_group: yes'), 'sink.create_group: expected true or false, got "yes"');
+    fails(CW('stream_concurrency: 0'), 'sink.stream_concurrency: expected an integer between 1 and 64, got 0');
+    fails(CW('max_event_bytes: 2000000'), 'sink.max_event_bytes: expected an integer between 1024 and 1048576, got 2000000');
+    fails(CW('loggroup: x'), 'sink.loggroup: unknown key (did you mean "log_group"?)');
+    fails(
+      CW('aws_secret_access_key: x'),
+      'sink.aws_secret_access_key: unknown key (valid keys for sink type cloudwatch: type, region, log_group, log_stream, create_group, retention_days, endpoint, stream_concurrency, max_event_bytes, request_timeout)',
+    );
+  });
 });

@@ -15,6 +15,9 @@ import {
   resolveExclude,
   resolvePattern,
 } from './paths.js';
+import { parseListen, type ListenAddress } from '../monitoring/listen.js';
+import { buildCloudWatchConfig } from '../../sinks/cloudwatch/config.js';
+import { buildCloudLoggingConfig } from '../../sinks/cloud-logging/config.js';
 
 /** `configFile` must be absolute. */
 export function buildConfig(file: ConfigFile, configFile: string): Config {
@@ -57,6 +60,11 @@ export function buildConfig(file: ConfigFile, configFile: string): Config {
         maxAttempts: file.delivery.retry.max_attempts,
       },
     },
+    monitoring: {
+      enabled: file.monitoring.enabled,
+      listen: parseListen(file.monitoring.listen) as ListenAddress, // validated by the schema
+      unhealthyAfterMs: file.monitoring.unhealthy_after_ms,
+    },
   };
 }
 
@@ -83,6 +91,10 @@ function buildSink(sink: ConfigFile['sink'], dir: string): SinkConfig {
         requestTimeoutMs: sink.request_timeout,
       };
     }
+    case 'cloudwatch':
+      return buildCloudWatchConfig(sink);
+    case 'cloud_logging':
+      return buildCloudLoggingConfig(sink, dir);
     case 'file':
       return { type: 'file', path: resolvePattern(sink.path, dir), maxBytes: sink.max_bytes, maxFiles: sink.max_files };
     case 'stdout':
@@ -107,5 +119,9 @@ export function checkFileSystem(file: ConfigFile, config: Config): void {
   if (config.sink.type === 'elasticsearch' && config.sink.tls.ca !== undefined) {
     if (file.sink.type === 'elasticsearch') checkNoTilde(file.sink.tls.ca, 'sink.tls.ca');
     checkReadableFile(config.sink.tls.ca, 'sink.tls.ca');
+  }
+  if (config.sink.type === 'cloud_logging' && config.sink.keyFilename !== undefined) {
+    if (file.sink.type === 'cloud_logging') checkNoTilde(file.sink.key_filename, 'sink.key_filename');
+    checkReadableFile(config.sink.keyFilename, 'sink.key_filename');
   }
 }

@@ -25,10 +25,13 @@ import {
   timeZone,
 } from './fields.js';
 import { formatDuration } from './duration.js';
+import { parseListen } from '../monitoring/listen.js';
+import { cloudwatchSinkSchema } from '../../sinks/cloudwatch/config.js';
+import { cloudLoggingSinkSchema } from '../../sinks/cloud-logging/config.js';
 
 export const START_AT = ['beginning', 'end'] as const;
 export const INPUT_TYPES = ['django', 'docker'] as const;
-export const SINK_TYPES = ['elasticsearch', 'file', 'stdout'] as const;
+export const SINK_TYPES = ['elasticsearch', 'cloudwatch', 'cloud_logging', 'file', 'stdout'] as const;
 
 /** The zone of the machine the agent runs on, the default for inputs[].timezone. */
 export function localTimeZone(): string {
@@ -129,7 +132,7 @@ const fileSinkSchema = mapping(
 /** Writes NDJSON events to standard output. */
 const stdoutSinkSchema = mapping({ type: z.literal('stdout') }, 'sink type stdout');
 
-const sinkSchema = z.discriminatedUnion('type', [elasticsearchSinkSchema, fileSinkSchema, stdoutSinkSchema], {
+const sinkSchema = z.discriminatedUnion('type', [elasticsearchSinkSchema, cloudwatchSinkSchema, cloudLoggingSinkSchema, fileSinkSchema, stdoutSinkSchema], {
   error: (iss) => {
     if (iss.code === 'invalid_union') {
       const type = (iss.input as { type?: unknown } | undefined)?.type;
@@ -193,6 +196,25 @@ const deliverySchema = mapping(
   }
 });
 
+/** `host:port` of the monitoring server; see src/monitoring/listen.ts. */
+const listenAddress = () =>
+  nonEmptyString().superRefine((text, ctx) => {
+    const parsed = parseListen(text);
+    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', path: [], message: parsed });
+  });
+
+const monitoringSchema = mapping(
+  {
+    /** Default true: serve /health and /metrics while `run` follows files (not with --once). */
+    enabled: boolean().default(true),
+    /** Default 127.0.0.1:9600 (loopback): host:port; 0.0.0.0:9600 in a container, port 0 = any free port. */
+    listen: listenAddress().default('127.0.0.1:9600'),
+    /** Default 30000: sink failing, or reading stalled with data waiting, this long → /health answers 503. */
+    unhealthy_after_ms: integer(1).default(30_000),
+  },
+  'monitoring',
+);
+
 export const configSchema = mapping(
   {
     /** Default ./data: the registry (checkpoints) and dead letters. */
@@ -223,12 +245,14 @@ export const configSchema = mapping(
     shutdown_timeout: duration().default(30_000),
     /** Required, at least one. */
     inputs: z.array(inputSchema, { error: listError('inputs') }).min(1, { error: listError('inputs') }),
-    /** Required: elasticsearch | file | stdout. */
+    /** Required: elasticsearch | cloudwatch | cloud_logging | file | stdout. */
     sink: sinkSchema,
     /** Default { max_events: 1000, max_bytes: 5242880, flush_interval_ms: 1000 }. */
     batch: batchSchema.prefault({}),
     /** Default { concurrency: 2, max_pending_batches: 8, retry: {…} }. */
     delivery: deliverySchema.prefault({}),
+    /** Default { enabled: true, listen: 127.0.0.1:9600, unhealthy_after_ms: 30000 }. */
+    monitoring: monitoringSchema.prefault({}),
   },
   'the top level',
 );

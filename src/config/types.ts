@@ -18,29 +18,15 @@ export interface InputConfig {
   includeOriginal: boolean;
 }
 
-export interface ElasticsearchSinkConfig {
-  type: 'elasticsearch';
-  nodes: string[];
-  index: string;
-  dataStream: boolean;
-  auth?: { username: string; password: string } | { apiKey: string };
-  tls: { ca?: string; verify: boolean };
-  compression: boolean;
-  requestTimeoutMs: number;
-}
+import type { ElasticsearchSinkConfig } from '../../sinks/elasticsearch/config.js';
+import type { FileSinkConfig } from '../../sinks/file/config.js';
+import type { StdoutSinkConfig } from '../../sinks/stdout/sink.js';
+import type { CloudWatchSinkConfig } from '../../sinks/cloudwatch/config.js';
+import type { CloudLoggingSinkConfig } from '../../sinks/cloud-logging/config.js';
 
-export interface FileSinkConfig {
-  type: 'file';
-  path: string;
-  maxBytes: number;
-  maxFiles: number;
-}
-
-export interface StdoutSinkConfig {
-  type: 'stdout';
-}
-
-export type SinkConfig = ElasticsearchSinkConfig | FileSinkConfig | StdoutSinkConfig;
+/** Each sink declares its validated config type beside its code; the union of them is what `sink:` becomes. */
+export type { ElasticsearchSinkConfig, CloudWatchSinkConfig, CloudLoggingSinkConfig, FileSinkConfig, StdoutSinkConfig };
+export type SinkConfig = ElasticsearchSinkConfig | CloudWatchSinkConfig | CloudLoggingSinkConfig | FileSinkConfig | StdoutSinkConfig;
 
 export interface Config {
   /** Absolute path of the file this was loaded from. */
@@ -65,4 +51,15 @@ export interface Config {
     maxPendingBatches: number;
     retry: { initialBackoffMs: number; maxBackoffMs: number; maxAttempts: number };
   };
+  monitoring: MonitoringConfig;
+}
+
+/** The self-monitoring HTTP server (/health, /metrics). */
+export interface MonitoringConfig {
+  /** Serve while `run` follows files. @default true */
+  enabled: boolean;
+  /** Address to bind. @default { host: '127.0.0.1', port: 9600 } */
+  listen: { host: string; port: number };
+  /** Sink failing or reading stalled with data waiting this long → /health 503. @default 30000 */
+  unhealthyAfterMs: number;
 }

@@ -378,7 +378,10 @@ export class Tailer {
   private async restartTruncated(f: TrackedFile, reason: string): Promise<void> {
     const now = Date.now();
     this.events.truncationSeen(f.path);
-    this.logger.info('file truncated, reading again from its start', { path: f.path, reason, read_offset: f.readOffset });
+    // Bytes the file was seen to hold beyond what was read are gone with the truncation (copytruncate's race).
+    const lost = Math.max(0, f.size - f.readOffset);
+    if (lost > 0) this.events.bytesLost(f.path, lost);
+    this.logger.info('file truncated, reading again from its start', { path: f.path, reason, read_offset: f.readOffset, lost_bytes: lost });
     await f.finish(now, true);
     await this.closeFile(f);
     f.placement = 'moved';
@@ -487,9 +490,13 @@ export class Tailer {
           continue;
         }
       } else {
+        // At least what it held beyond the checkpoint when last read is lost; what it got after, unknown.
+        const lost = Math.max(0, (entry.size ?? 0) - entry.offset);
+        if (lost > 0) this.events.bytesLost(entry.path, lost);
         this.logger.warn('a checkpointed file is gone; it was removed while the agent was stopped', {
           path: entry.path,
           offset: entry.offset,
+          lost_bytes: lost,
         });
       }
     }
@@ -551,7 +558,9 @@ export class Tailer {
       if ((await this.openFile(f)) === 'ok') return;
     }
     if (f.settled) return; // it was read to its end before it was closed; nothing can be missing… unless it grew
-    this.logger.warn('a rotated file could not be found again', { path: f.path });
+    const lost = Math.max(0, f.size - f.readOffset);
+    if (lost > 0) this.events.bytesLost(f.path, lost);
+    this.logger.warn('a rotated file could not be found again', { path: f.path, lost_bytes: lost });
     void now;
   }
 }

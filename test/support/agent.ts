@@ -29,6 +29,7 @@ export const FAST = {
   multiline_timeout: '500ms',
   checkpoint_interval: '200ms',
   shutdown_timeout: '10s',
+  monitoring: { listen: '127.0.0.1:0' }, // tests run agents side by side: no fixed port
   batch: { max_events: 200, max_bytes: 1048576, flush_interval_ms: 200 },
   delivery: { concurrency: 2, max_pending_batches: 4, retry: { initial_backoff: '100ms', max_backoff: '1s' } },
 };

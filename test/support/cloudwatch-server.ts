@@ -12,8 +12,8 @@
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
  */
 import { createHash, createHmac, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
+import { loopbackHttp } from './loopback-http.js';
 
 export const TEST_ACCESS_KEY_ID = 'AKIDLOGSHIPTEST00001';
 export const TEST_SECRET_ACCESS_KEY = 'logship/test/secret/not-a-real-key/000000';
@@ -133,16 +133,20 @@ export async function startCloudWatchServer(opts: CloudWatchServerOptions = {}):
   let alreadyAccepted = 0;
   let dropResponses = 0;
 
-  const sockets = new Set<Socket>();
-  let server: Server | null = null;
-  let port = opts.port ?? 0;
+
+  const http = loopbackHttp((req, res) => {
+    onRequest(req, res).catch((err: unknown) => {
+      if (!res.headersSent) answerError(res, new AwsError('InternalFailure', String(err), 500));
+    });
+  }, opts.port);
+  const { start, stop } = http;
 
   const handle: CloudWatchServerHandle = {
     get url() {
-      return `http://127.0.0.1:${port}`;
+      return http.url;
     },
     get port() {
-      return port;
+      return http.port;
     },
     groups,
     requests,
@@ -189,35 +193,6 @@ export async function startCloudWatchServer(opts: CloudWatchServerOptions = {}):
     close: stop,
   };
 
-  async function start(): Promise<void> {
-    if (server) return;
-    const s = createServer((req, res) => {
-      onRequest(req, res).catch((err: unknown) => {
-        if (!res.headersSent) answerError(res, new AwsError('InternalFailure', String(err), 500));
-      });
-    });
-    s.on('connection', (socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => resolve());
-    });
-    const addr = s.address();
-    if (addr && typeof addr === 'object') port = addr.port;
-    server = s;
-  }
-
-  async function stop(): Promise<void> {
-    const s = server;
-    if (!s) return;
-    server = null;
-    const closed = new Promise<void>((resolve) => s.close(() => resolve()));
-    for (const socket of sockets) socket.destroy();
-    sockets.clear();
-    await closed;
-  }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);

@@ -6,8 +6,8 @@
  * Each behaviour it imitates is commented with what Elasticsearch does; response bodies are copied in shape from
  * real 8.x/9.x clusters. Reference: https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-bulk
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { loopbackHttp } from './loopback-http.js';
 import { randomUUID } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 
@@ -84,16 +84,20 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsServe
   let rejectAll: { status: number; retryAfterSeconds?: number } | null = null;
   let mappingError: { predicate: (doc: Source) => boolean; field: string } | null = null;
 
-  const sockets = new Set<Socket>();
-  let server: Server | null = null;
-  let port = opts.port ?? 0;
+
+  const http = loopbackHttp((req, res) => {
+    onRequest(req, res).catch((err: unknown) => {
+      send(req, res, 500, errorBody(500, 'exception', String(err)));
+    });
+  }, opts.port);
+  const { start, stop } = http;
 
   const handle: EsServerHandle = {
     get url() {
-      return `http://127.0.0.1:${port}`;
+      return http.url;
     },
     get port() {
-      return port;
+      return http.port;
     },
     docs,
     createAttempts,
@@ -123,36 +127,6 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsServe
     close: stop,
   };
 
-  async function start(): Promise<void> {
-    if (server) return;
-    const s = createServer((req, res) => {
-      onRequest(req, res).catch((err: unknown) => {
-        send(req, res, 500, errorBody(500, 'exception', String(err)));
-      });
-    });
-    // Track sockets so that stop() can cut keep-alive connections the client would otherwise reuse.
-    s.on('connection', (socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => resolve());
-    });
-    const addr = s.address();
-    if (addr && typeof addr === 'object') port = addr.port;
-    server = s;
-  }
-
-  async function stop(): Promise<void> {
-    const s = server;
-    if (!s) return;
-    server = null;
-    const closed = new Promise<void>((resolve) => s.close(() => resolve()));
-    for (const socket of sockets) socket.destroy();
-    sockets.clear();
-    await closed;
-  }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     stats.requests++;

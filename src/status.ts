@@ -1,0 +1,228 @@
+/**
+ * `logship status --config FILE [--json]`: what the registry says, per file — path, identity, size, committed
+ * offset, bytes behind, last acknowledgement — a table for people, JSON for scripts.
+ *
+ * It only reads: the registry is written whole and renamed into place, so reading it while the agent runs sees
+ * the last checkpoint, never a torn one. Sizes are taken from the files now (the registry's own size is as of the
+ * last read), so `behind` includes what was written since. When the agent's monitoring server answers at the
+ * configured address, its /health status is shown too.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { request } from 'node:http';
+import type { Config } from './config/types.js';
+import { REGISTRY_VERSION, registryPath, type Checkpoint } from './pipeline/registry.js';
+import { hashBytes, readHead } from './tail/identity.js';
+import { formatListen } from './monitoring/listen.js';
+
+/** Where a checkpointed file is now. */
+export type FileWhereabouts =
+  /** At the path it was found at, same identity. */
+  | 'live'
+  /** Renamed beside it (a rotated generation, e.g. django.log.1). */
+  | 'rotated'
+  /** Same device and inode at its path, but its first line changed: truncated or rewritten since. */
+  | 'replaced'
+  /** Neither at its path nor beside it: deleted, compressed or moved elsewhere. */
+  | 'gone';
+
+export interface FileStatus {
+  path: string;
+  state: FileWhereabouts;
+  /** Where it is now, when found. */
+  location: string | null;
+  identity: { dev: number; ino: number; fingerprint: string; fingerprint_bytes: number };
+  /** Size now (live or rotated), else the size when last read. */
+  size: number;
+  size_at_last_read: number;
+  committed_offset: number;
+  /** size − committed offset: bytes not yet acknowledged by the sink (null when the file was replaced). */
+  bytes_behind: number | null;
+  last_acknowledged: string;
+}
+
+export interface AgentStatus {
+  url: string;
+  reachable: boolean;
+  /** ok | degraded | failing, from /health. */
+  status?: string;
+  reasons?: string[];
+}
+
+export interface StatusReport {
+  config: string;
+  registry: string;
+  exists: boolean;
+  /** When the registry was last written (its mtime). */
+  written_at: string | null;
+  files: FileStatus[];
+  total_bytes_behind: number;
+  /** null when monitoring is disabled or listens on port 0 (nothing to ask). */
+  agent: AgentStatus | null;
+}
+
+/** Problems reading the registry: a message for stderr and exit 1. */
+export class StatusError extends Error {}
+
+export async function collectStatus(config: Config, options: { probeAgent?: boolean } = {}): Promise<StatusReport> {
+  const path = registryPath(config.dataDir);
+  const agent = options.probeAgent === false ? null : await probeAgent(config);
+  let text: string;
+  let writtenAt: string | null = null;
+  try {
+    text = readFileSync(path, 'utf8');
+    writtenAt = statSync(path).mtime.toISOString();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      return { config: config.configFile, registry: path, exists: false, written_at: null, files: [], total_bytes_behind: 0, agent };
+    }
+    throw new StatusError(`cannot read the registry ${path}: ${(err as Error).message}`);
+  }
+  const checkpoints = parseCheckpoints(text, path);
+  const files = await Promise.all(checkpoints.map(fileStatus));
+  files.sort((a, b) => a.path.localeCompare(b.path) || a.identity.ino - b.identity.ino);
+  const total = files.reduce((sum, f) => sum + (f.bytes_behind ?? 0), 0);
+  return { config: config.configFile, registry: path, exists: true, written_at: writtenAt, files, total_bytes_behind: total, agent };
+}
+
+function parseCheckpoints(text: string, path: string): Checkpoint[] {
+  let data: { version?: unknown; checkpoints?: unknown };
+  try {
+    data = JSON.parse(text) as typeof data;
+  } catch (err) {
+    throw new StatusError(`the registry ${path} is not JSON (${(err as Error).message}); the agent sets such a file aside at its next start`);
+  }
+  if (data?.version !== REGISTRY_VERSION || !Array.isArray(data.checkpoints)) {
+    throw new StatusError(`the registry ${path} is not a version ${REGISTRY_VERSION} registry`);
+  }
+  return data.checkpoints as Checkpoint[];
+}
+
+async function fileStatus(c: Checkpoint): Promise<FileStatus> {
+  const identity = { dev: c.dev, ino: c.ino, fingerprint: c.fingerprint, fingerprint_bytes: c.fingerprintBytes };
+  const row = (state: FileWhereabouts, location: string | null, size: number, behind: number | null): FileStatus => ({
+    path: c.path,
+    state,
+    location,
+    identity,
+    size,
+    size_at_last_read: c.size,
+    committed_offset: c.offset,
+    bytes_behind: behind,
+    last_acknowledged: c.ackedAt,
+  });
+  const here = await stat(c.path).catch(() => null);
+  if (here && here.dev === c.dev && here.ino === c.ino) {
+    if (await sameStart(c.path, c)) return row('live', c.path, here.size, Math.max(0, here.size - c.offset));
+    return row('replaced', c.path, here.size, null);
+  }
+  const moved = await findBeside(c);
+  if (moved) return row('rotated', moved.path, moved.size, Math.max(0, moved.size - c.offset));
+  return row('gone', null, c.size, Math.max(0, c.size - c.offset));
+}
+
+/** Does the file at `path` still start with the bytes the checkpoint's fingerprint was taken from? */
+async function sameStart(path: string, c: Checkpoint): Promise<boolean> {
+  const fh = await open(path, 'r').catch(() => null);
+  if (!fh) return false;
+  try {
+    const head = await readHead(fh, c.fingerprintBytes);
+    return head.length === c.fingerprintBytes && hashBytes(head) === c.fingerprint;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The file with the checkpoint's identity in the same directory, under another name. */
+async function findBeside(c: Checkpoint): Promise<{ path: string; size: number } | null> {
+  const dir = dirname(c.path);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const path = join(dir, name);
+    if (path === c.path) continue;
+    const s = await stat(path).catch(() => null);
+    if (!s || !s.isFile() || s.dev !== c.dev || s.ino !== c.ino) continue;
+    if (await sameStart(path, c)) return { path, size: s.size };
+  }
+  return null;
+}
+
+/** Ask the running agent's /health (500 ms at most). */
+async function probeAgent(config: Config): Promise<AgentStatus | null> {
+  const m = config.monitoring;
+  if (!m.enabled || m.listen.port === 0) return null;
+  const host = m.listen.host === '0.0.0.0' ? '127.0.0.1' : m.listen.host === '::' ? '::1' : m.listen.host;
+  const url = `http://${formatListen({ host, port: m.listen.port })}/health`;
+  return new Promise((resolve) => {
+    const req = request(url, { timeout: 500 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => {
+        try {
+          const parsed = JSON.parse(body) as { status?: unknown; reasons?: unknown };
+          resolve({
+            url,
+            reachable: true,
+            status: String(parsed.status),
+            reasons: Array.isArray(parsed.reasons) ? parsed.reasons.map(String) : [],
+          });
+        } catch {
+          resolve({ url, reachable: true, status: `HTTP ${res.statusCode ?? '?'} (not logship?)` });
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve({ url, reachable: false }));
+    req.end();
+  });
+}
+
+/** The report as a table for people. */
+export function formatStatus(report: StatusReport, now = Date.now()): string {
+  const lines: string[] = [];
+  lines.push(`registry: ${report.registry}${report.written_at ? ` (written ${report.written_at}, ${ago(Date.parse(report.written_at), now)})` : ''}`);
+  if (report.agent) {
+    const a = report.agent;
+    const state = a.reachable ? `${a.status}${a.reasons && a.reasons.length > 0 ? ` — ${a.reasons.join('; ')}` : ''}` : 'not answering (not running, or listening elsewhere)';
+    lines.push(`agent:    ${state} (${a.url})`);
+  }
+  if (!report.exists) {
+    lines.push('no checkpoints yet: the agent has not run with this data_dir, or has not read a line yet');
+    return lines.join('\n') + '\n';
+  }
+  if (report.files.length === 0) {
+    lines.push('the registry holds no files');
+    return lines.join('\n') + '\n';
+  }
+  const header = ['PATH', 'STATE', 'IDENTITY', 'SIZE', 'COMMITTED', 'BEHIND', 'LAST ACK'];
+  const rows = report.files.map((f) => [
+    f.path + (f.state === 'rotated' && f.location ? ` → ${f.location}` : ''),
+    f.state,
+    `${f.identity.dev}:${f.identity.ino}/${f.identity.fingerprint.slice(0, 8)}`,
+    String(f.size),
+    String(f.committed_offset),
+    f.bytes_behind === null ? '?' : String(f.bytes_behind),
+    `${f.last_acknowledged} (${ago(Date.parse(f.last_acknowledged), now)})`,
+  ]);
+  const numeric = new Set([3, 4, 5]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const format = (cells: string[]): string =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : numeric.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  lines.push(format(header), ...rows.map(format));
+  lines.push(`${report.files.length} file${report.files.length === 1 ? '' : 's'}, ${report.total_bytes_behind} bytes behind in total`);
+  return lines.join('\n') + '\n';
+}
+
+function ago(then: number, now: number): string {
+  if (!Number.isFinite(then)) return 'unknown';
+  const s = Math.max(0, Math.round((now - then) / 1000));
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m ago`;
+  return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h ago`;
+}
