@@ -10,6 +10,9 @@
 import { createServer } from 'node:http';
 
 let docs = 0;
+/** Write-to-acknowledged latencies (ms) of documents whose message carries "wt=<epoch ms>" (latency mode). */
+const latencies: number[] = [];
+const WRITE_TIME = 'wt=';
 const ids = new Set<string>();
 let stalledUntil = 0;
 let bulkRequests = 0;
@@ -44,7 +47,7 @@ const server = createServer((req, res) => {
     if (url.startsWith('/_bench/stats')) {
       const u = process.resourceUsage();
       res.writeHead(200, headers).end(
-        JSON.stringify({ docs, unique: ids.size, bulkRequests, cpuSeconds: (u.userCPUTime + u.systemCPUTime) / 1e6 }),
+        JSON.stringify({ docs, unique: ids.size, bulkRequests, cpuSeconds: (u.userCPUTime + u.systemCPUTime) / 1e6, latencies }),
       );
       return;
     }
@@ -62,8 +65,13 @@ const server = createServer((req, res) => {
     if (url.includes('_bulk')) {
       const answer = (): void => {
         bulkRequests++;
-        const n = countBody(Buffer.concat(chunks).toString('utf8'));
+        const body = Buffer.concat(chunks).toString('utf8');
+        const n = countBody(body);
         docs += n;
+        const now = Date.now();
+        for (let at = body.indexOf(WRITE_TIME); at !== -1; at = body.indexOf(WRITE_TIME, at + 3)) {
+          latencies.push(now - Number(body.slice(at + 3, at + 16)));
+        }
         res.writeHead(200, headers).end(`{"took":1,"errors":false,"items":[${Array(n).fill('{"create":{"status":201}}').join(',')}]}`);
       };
       const wait = stalledUntil - Date.now();

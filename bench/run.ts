@@ -9,9 +9,9 @@
  * Everything runs on 127.0.0.1.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { CORPUS_KINDS, writeCorpus, type CorpusKind } from './corpus.js';
@@ -32,7 +32,7 @@ const { values: args } = parseArgs({
 
 interface Receiver {
   readonly url: string;
-  stats(): Promise<{ docs: number; unique: number; bulkRequests: number; cpuSeconds: number }>;
+  stats(): Promise<{ docs: number; unique: number; bulkRequests: number; cpuSeconds: number; latencies: number[] }>;
   stall(ms: number): Promise<void>;
   close(): void;
 }
@@ -236,6 +236,76 @@ async function throughput(dir: string, lines: number, runs: number): Promise<boo
   return allOk;
 }
 
+/** Lines written at a steady 2,000/s for 30 s while the agent follows the file (default flush_interval_ms). */
+async function latency(dir: string): Promise<boolean> {
+  const receiver = await startReceiver();
+  const file = join(dir, 'logs', 'latency.log');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, '');
+  const config = join(dir, 'logship-latency.yml');
+  writeFileSync(
+    config,
+    stringify({
+      data_dir: join(dir, 'data-latency'),
+      monitoring: { enabled: false },
+      inputs: [{ type: 'django', paths: [file], timezone: 'UTC' }],
+      sink: { type: 'elasticsearch', node: receiver.url, index: 'logs-bench-default' },
+    }),
+  );
+  const agent = runAgent(config);
+  await new Promise((r) => setTimeout(r, 1500));
+  const rate = 2000;
+  const seconds = 30;
+  let written = 0;
+  const started = Date.now();
+  while (written < rate * seconds) {
+    const due = Math.min(rate * seconds, Math.floor(((Date.now() - started) / 1000) * rate));
+    let chunk = '';
+    for (; written < due; written++) {
+      chunk += `{"asctime": "2026-11-27 12:00:00,000", "levelname": "INFO", "name": "django.request", "message": "GET /api/items/${written} 200 seq=${written} wt=${Date.now()}"}\n`;
+    }
+    if (chunk) appendFileSync(file, chunk);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const deadline = Date.now() + 30_000;
+  let stats = await receiver.stats();
+  while (stats.docs < written && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    stats = await receiver.stats();
+  }
+  agent.child.kill('SIGTERM');
+  await agent.done;
+  receiver.close();
+  const sorted = [...stats.latencies].sort((a, b) => a - b);
+  const pct = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+  const ok = stats.docs === written;
+  console.log(`\nLatency: ${written.toLocaleString('en-US')} lines at ${rate}/s for ${seconds} s, flush_interval_ms 1000 (default)`);
+  console.log(`write-to-acknowledged p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${sorted.at(-1)} ms; documents ${stats.docs} of ${written}${ok ? '' : ' — FAILED'}`);
+  return ok;
+}
+
+/** The receiver stalls for 60 s while ~500 MB waits: peak RSS must stay flat (reading pauses on backpressure). */
+async function backlog(dir: string): Promise<boolean> {
+  const receiver = await startReceiver();
+  const records = Math.round(500e6 / 343);
+  const path = corpusPath(dir, 'django-json');
+  rmSync(path, { force: true });
+  const bytes = await writeCorpus('django-json', path, records);
+  await receiver.stall(60_000);
+  const run = await runAgent(configFor(dir, 'django-json', receiver.url), ['--once']).done;
+  const { docs, unique } = await receiver.stats();
+  receiver.close();
+  // A request stalled past request_timeout (30 s) is sent again, and the stalled one is answered too when the stall
+  // ends: Elasticsearch would answer the second copy 409. So it is unique ids that must equal the records written.
+  const ok = run.code === 0 && unique === records;
+  console.log(`\nBacklog: ${(bytes / 1e6).toFixed(0)} MB waiting, receiver stalled 60 s, then catch-up with run --once`);
+  console.log(
+    `peak RSS ${run.rssMiB} MiB, wall ${run.wallSeconds.toFixed(1)} s, unique documents ${unique} of ${records}` +
+      ` (${docs - unique} re-sent after request timeouts)${ok ? '' : ' — FAILED'}`,
+  );
+  return ok;
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'logship-bench-'));
   const lines = Number(args.lines);
@@ -244,6 +314,8 @@ async function main(): Promise<void> {
   let ok = true;
   try {
     if (args.mode === 'throughput' || args.mode === 'all') ok = (await throughput(dir, lines, runs)) && ok;
+    if (args.mode === 'latency' || args.mode === 'all') ok = (await latency(dir)) && ok;
+    if (args.mode === 'backlog' || args.mode === 'all') ok = (await backlog(dir)) && ok;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
