@@ -121,6 +121,8 @@ function procUsage(pid: number): { cpuSeconds: number; rssMiB: number } {
  * omelasticsearch in bulk mode. Started in the foreground with its own config and work directory, never as the
  * system daemon. JSON corpora are parsed and shipped as JSON; the text corpus is joined on its header lines
  * (startmsg.regex) and shipped as {"message": …}.
+ * Tuned for it, not against it: omelasticsearch 8.2302's cost per batch grows faster than the batch, so small
+ * batches win (measured here on 1M JSON lines: 1000 → 10k events/s, 128 → 52k, 32 → 82k, 16 → 72k).
  */
 async function runRsyslog(dir: string, kind: CorpusKind, receiver: Receiver, lines: number): Promise<PeerRun | null> {
   if (!existsSync('/usr/sbin/rsyslogd')) return null;
@@ -137,11 +139,11 @@ module(load="omelasticsearch")
 template(name="doc" type="string" string="%$!all-json%")
 template(name="text" type="list") { constant(value="{\\"message\\":\\"") property(name="msg" format="json") constant(value="\\"}") }
 input(type="imfile" file="${corpusPath(dir, kind)}" tag="bench" ruleset="ship" addMetadata="off"${json ? '' : ' startmsg.regex="^(INFO|ERROR|WARNING|DEBUG|CRITICAL) "'})
-ruleset(name="ship" queue.type="LinkedList" queue.size="100000" queue.dequeueBatchSize="1000") {
+ruleset(name="ship" queue.type="LinkedList" queue.size="100000" queue.dequeueBatchSize="32") {
   ${json ? 'action(type="mmjsonparse" cookie="")' : ''}
   action(type="omelasticsearch" server="127.0.0.1" serverport="${port}" searchIndex="logs-bench-default"
          template="${json ? 'doc' : 'text'}" bulkmode="on" maxbytes="5m" action.resumeRetryCount="-1"
-         queue.type="LinkedList" queue.size="100000" queue.dequeueBatchSize="1000")
+         queue.type="LinkedList" queue.size="100000" queue.dequeueBatchSize="32")
 }
 `,
   );
