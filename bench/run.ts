@@ -138,7 +138,7 @@ module(load="mmjsonparse")
 module(load="omelasticsearch")
 template(name="doc" type="string" string="%$!all-json%")
 template(name="text" type="list") { constant(value="{\\"message\\":\\"") property(name="msg" format="json") constant(value="\\"}") }
-input(type="imfile" file="${corpusPath(dir, kind)}" tag="bench" ruleset="ship" addMetadata="off"${json ? '' : ' startmsg.regex="^(INFO|ERROR|WARNING|DEBUG|CRITICAL) "'})
+input(type="imfile" file="${corpusPath(dir, kind)}" tag="bench" ruleset="ship" addMetadata="off"${json ? '' : ' startmsg.regex="^(INFO|ERROR|WARNING|DEBUG|CRITICAL) " readTimeout="1"'})
 ruleset(name="ship" queue.type="LinkedList" queue.size="100000" queue.dequeueBatchSize="32") {
   ${json ? 'action(type="mmjsonparse" cookie="")' : ''}
   action(type="omelasticsearch" server="127.0.0.1" serverport="${port}" searchIndex="logs-bench-default"
@@ -152,7 +152,7 @@ ruleset(name="ship" queue.type="LinkedList" queue.size="100000" queue.dequeueBat
   const child = spawn('/usr/sbin/rsyslogd', ['-n', '-f', conf, '-i', join(work, 'rsyslogd.pid')], { stdio: 'ignore' });
   let usage = { cpuSeconds: NaN, rssMiB: NaN };
   let received = 0;
-  const deadline = Date.now() + 600_000;
+  const deadline = Date.now() + 180_000; // a peer that has not finished by then is reported FAILED
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
     received = (await receiver.stats()).docs - before;

@@ -159,6 +159,7 @@ export class Tailer {
     while (!this.stopping && (await this.readPass(ready))) {
       /* until no file has more */
     }
+    if (this.stopping) return; // a signal: what is held stays for the next run, like in follow mode
     const now = Date.now();
     for (const f of this.allFiles()) {
       const quiet = now - (await stat(f.path).then((s) => s.mtimeMs).catch(() => 0)) >= this.options.partialLineTimeoutMs;
