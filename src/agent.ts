@@ -42,7 +42,7 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
   });
   const batcher = new Batcher(config.batch, (batch) => delivery.submit(batch));
   const tailer = new Tailer(
-    { ...config, inputs: config.inputs },
+    config,
     registry.checkpoints,
     (record) => batcher.add(record),
     pipelineEvents,

@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { PipelineEvents } from '../events.js';
 import type { InputConfig } from '../config/types.js';
 import type { Line, ParsedRecord, ParserContext, RecordParser } from '../parse/types.js';
-import { ParsedLogRecord, type LogRecord, type SourceRef } from '../record.js';
+import { ParsedLogRecord, TAG_PARSE_ERROR, type LogRecord, type SourceRef } from '../record.js';
 import { AckTracker } from '../pipeline/acks.js';
 import type { Checkpoint } from '../pipeline/registry.js';
 import { createParser } from '../parse/index.js';
@@ -55,6 +55,8 @@ export class TrackedFile implements SourceRef {
   /** Records the parser emitted during the current push/flush, awaiting registration. */
   private emitted: ParsedRecord[] = [];
   private linesInChunk = 0;
+  /** The clock for the lines of the chunk being split: read once per chunk, not per line. */
+  private chunkTime = 0;
 
   constructor(
     path: string,
@@ -168,8 +170,9 @@ export class TrackedFile implements SourceRef {
       if (bytesRead === 0) break;
       if (this.identity === null) await this.identify(false);
       this.linesInChunk = 0;
+      this.chunkTime = now;
       this.splitter.push(buffer, bytesRead);
-      this.release(now);
+      this.release();
       this.deps.events.bytesRead(this.deps.input.type, this.path, bytesRead, this.linesInChunk);
       total += bytesRead;
     }
@@ -186,12 +189,13 @@ export class TrackedFile implements SourceRef {
     // Timeouts are for a writer that stopped mid-record, not for a reader that fell behind (a slow sink holds
     // reading back): if the file has bytes not read yet, the rest of the line or record may be among them.
     if (!(await this.atEnd())) return;
+    this.chunkTime = now;
     if (partialDue) {
       if (this.identity === null) await this.identify(true);
       this.splitter.flushPartial();
     }
     this.parser.flush(now, false);
-    this.release(now);
+    this.release();
   }
 
   /** Has every byte of the file been read? (A closed file counts as read: it is closed only when it was.) */
@@ -203,12 +207,13 @@ export class TrackedFile implements SourceRef {
 
   /** Ship everything held: used when a moved file is let go and by `run --once` at the end of its input. */
   async finish(now: number, includePartialLine: boolean): Promise<void> {
+    this.chunkTime = now;
     if (includePartialLine && this.splitter.hasPartial()) {
       if (this.identity === null) await this.identify(true);
       this.splitter.flushPartial();
     }
     this.parser.flush(now, true);
-    this.release(now);
+    this.release();
   }
 
   /** Fingerprint now, whatever the first line looks like (a file started at its end must be recognisable later). */
@@ -227,14 +232,14 @@ export class TrackedFile implements SourceRef {
 
   private onLine(line: Line): void {
     this.linesInChunk++;
-    this.parser.push(line, Date.now());
+    this.parser.push(line, this.chunkTime);
   }
 
   /**
    * Register the records the parser just emitted, in emission order, each with the offset that is safe to resume
    * from once it and all before it are stored: the smallest start of anything still unshipped after it.
    */
-  private release(now: number): void {
+  private release(): void {
     const held = this.parser.heldFrom();
     let safe = held === null ? this.splitter.consumed : Math.min(held, this.splitter.consumed);
     const emitted = this.emitted;
@@ -252,13 +257,12 @@ export class TrackedFile implements SourceRef {
     let multiline = 0;
     for (let i = 0; i < emitted.length; i++) {
       const r = emitted[i]!;
-      if (r.doc.tags?.includes('_logship_parse_error')) parseErrors++;
+      if (r.doc.tags?.includes(TAG_PARSE_ERROR)) parseErrors++;
       if (r.doc.error?.stack_trace !== undefined || r.doc.message.includes('\n')) multiline++;
       const seq = this.acks.register(safeOffsets[i]!);
       const json = JSON.stringify(r.doc);
       this.deps.emit(new ParsedLogRecord(this, r.start, r.end, seq, json, json.length + RECORD_OVERHEAD_BYTES));
     }
     this.deps.events.recordsParsed(this.deps.input.type, emitted.length, parseErrors, multiline);
-    void now;
   }
 }
