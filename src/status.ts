@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { request } from 'node:http';
 import type { Config } from './config/types.js';
 import { REGISTRY_VERSION, registryPath, type Checkpoint } from './pipeline/registry.js';
+import { summarizeDeadLetters, type DeadLetterSummary } from './pipeline/dead-letters.js';
 import { hashBytes, readHead } from './tail/identity.js';
 import { formatListen } from './monitoring/listen.js';
 
@@ -58,6 +59,8 @@ export interface StatusReport {
   written_at: string | null;
   files: FileStatus[];
   total_bytes_behind: number;
+  /** Records the sink refused for good (data_dir/dead_letters.ndjson); null when there are none. */
+  dead_letters: DeadLetterSummary | null;
   /** null when monitoring is disabled or listens on port 0 (nothing to ask). */
   agent: AgentStatus | null;
 }
@@ -75,7 +78,8 @@ export async function collectStatus(config: Config, options: { probeAgent?: bool
     writtenAt = statSync(path).mtime.toISOString();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      return { config: config.configFile, registry: path, exists: false, written_at: null, files: [], total_bytes_behind: 0, agent };
+      const dead_letters = await summarizeDeadLetters(config.dataDir);
+      return { config: config.configFile, registry: path, exists: false, written_at: null, files: [], total_bytes_behind: 0, dead_letters, agent };
     }
     throw new StatusError(`cannot read the registry ${path}: ${(err as Error).message}`);
   }
@@ -83,7 +87,8 @@ export async function collectStatus(config: Config, options: { probeAgent?: bool
   const files = await Promise.all(checkpoints.map(fileStatus));
   files.sort((a, b) => a.path.localeCompare(b.path) || a.identity.ino - b.identity.ino);
   const total = files.reduce((sum, f) => sum + (f.bytes_behind ?? 0), 0);
-  return { config: config.configFile, registry: path, exists: true, written_at: writtenAt, files, total_bytes_behind: total, agent };
+  const dead_letters = await summarizeDeadLetters(config.dataDir);
+  return { config: config.configFile, registry: path, exists: true, written_at: writtenAt, files, total_bytes_behind: total, dead_letters, agent };
 }
 
 function parseCheckpoints(text: string, path: string): Checkpoint[] {
@@ -187,6 +192,11 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
     const a = report.agent;
     const state = a.reachable ? `${a.status}${a.reasons && a.reasons.length > 0 ? ` — ${a.reasons.join('; ')}` : ''}` : 'not answering (not running, or listening elsewhere)';
     lines.push(`agent:    ${state} (${a.url})`);
+  }
+  const dead = report.dead_letters;
+  if (dead) {
+    const top = dead.reasons.map((r) => `${r.count}× ${r.reason}`).join('; ');
+    lines.push(`dead letters: ${dead.count} in ${dead.path}${top ? ` — ${top}` : ''}${dead.unreadable ? ` (${dead.unreadable} unreadable lines)` : ''}`);
   }
   if (!report.exists) {
     lines.push('no checkpoints yet: the agent has not run with this data_dir, or has not read a line yet');

@@ -6,7 +6,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkExactlyOnce, runOnce, runPythonWriter, seqsOf, startAgent, waitFor } from './support/agent.js';
+import { spawnSync } from 'node:child_process';
+import { CLI, checkExactlyOnce, runOnce, runPythonWriter, seqsOf, startAgent, waitFor } from './support/agent.js';
 import { appendSeqLines, INDEX, scenario, type Scenario } from './support/scenario.js';
 
 const open: Scenario[] = [];
@@ -128,4 +129,8 @@ test('mapping errors go to dead letters with the reason; the rest is stored; not
   const all = [...seqsOf(s.stored()), ...seqsOf(dead.map((d) => d['document']['message']))];
   assert.equal(checkExactlyOnce(all, 1000), null);
   assert.ok(seqsOf(dead.map((d) => d['document']['message'])).every((n) => n % 10 === 7));
+  // The operator sees them in `logship status`.
+  const status = spawnSync(process.execPath, [CLI, 'status', '--config', s.config], { encoding: 'utf8' });
+  assert.equal(status.status, 0, status.stderr);
+  assert.match(status.stdout, new RegExp(`dead letters: 100 in ${deadFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} — 100× 400 mapper_parsing_exception$`, 'm'));
 });
