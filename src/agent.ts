@@ -116,6 +116,7 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
     retried: events.retried,
     rotations: events.rotations,
     truncations: events.truncations,
+    lost_bytes: events.lostBytes,
     unacknowledged: unacked,
     ...resourceSummary(),
   });
