@@ -1,9 +1,5 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   createDjangoParser,
   LINE_PARTIAL,
@@ -19,17 +15,7 @@ const PATH = '/srv/app/logs/django.log';
 const NOW = Date.UTC(2026, 10, 27, 13, 0, 0); // 2026-11-27T13:00:00.000Z
 const NOW_ISO = '2026-11-27T13:00:00.000Z';
 
-function context(over: Partial<ParserContext> = {}): ParserContext {
-  return {
-    path: PATH,
-    hostName: 'web-1',
-    timezone: 'Europe/Paris',
-    includeOriginal: false,
-    multilineTimeoutMs: 1000,
-    maxRecordBytes: 64 * 1024,
-    ...over,
-  };
-}
+const context = (over: Partial<ParserContext> = {}): ParserContext => parserContext(PATH, over);
 
 /** Splits text into Lines as the tailer would: byte offsets, the newline counted in `end`. */
 function toLines(text: string, from = 0): Line[] {
@@ -83,19 +69,7 @@ function assertCoverage(records: readonly ParsedRecord[], total: number): void {
   assert.equal(at, total);
 }
 
-/** Runs a script from a file (tracebacks show source lines, and so ^^^^ markers, only for files). */
-function python(script: string): string | null {
-  const dir = mkdtempSync(join(tmpdir(), 'logship-py-'));
-  try {
-    const file = join(dir, 'app.py');
-    writeFileSync(file, script);
-    return execFileSync('python3', [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch {
-    return null;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const python = runPython;
 
 /**
  * A Django-style log written by the real `logging` module with the formats Django projects use. The clock is pinned
@@ -149,6 +123,7 @@ plain.info("multi\nline message")
 verbose.warning("done")
 print(json.dumps({"log": buf.getvalue(), "tb": tb, "linenos": linenos}))
 `;
+import { parserContext, runPython } from '../support/parsing.js';
 
 const pyOut = python(PY_DJANGO_LOG);
 const FIXTURE = pyOut === null ? null : (JSON.parse(pyOut) as { log: string; tb: string; linenos: number[] });

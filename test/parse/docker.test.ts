@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { containerIdFromPath, createDockerParser } from '../../src/parse/docker.js';
 import { createParser } from '../../src/parse/index.js';
 import type { Line, ParsedRecord, ParserContext, RecordParser } from '../../src/parse/types.js';
+import { parserContext } from '../support/parsing.js';
 
 const CID = 'a'.repeat(8) + '0123456789abcdef'.repeat(3) + 'b'.repeat(8);
 const PATH = `/var/lib/docker/containers/${CID}/${CID}-json.log`;
@@ -10,17 +11,7 @@ const NOW = Date.UTC(2026, 10, 27, 13, 0, 0);
 /** Docker's json-file driver cuts a line into pieces of this many bytes. */
 const PIECE = 16 * 1024;
 
-function context(over: Partial<ParserContext> = {}): ParserContext {
-  return {
-    path: PATH,
-    hostName: 'web-1',
-    timezone: 'Europe/Paris',
-    includeOriginal: false,
-    multilineTimeoutMs: 1000,
-    maxRecordBytes: 64 * 1024,
-    ...over,
-  };
-}
+const context = (over: Partial<ParserContext> = {}): ParserContext => parserContext(PATH, over);
 
 type Stream = 'stdout' | 'stderr';
 

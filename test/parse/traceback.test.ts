@@ -1,9 +1,5 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   errorFromTraceback,
   isTracebackStart,
@@ -79,20 +75,9 @@ except BaseException:
 
 print(json.dumps(out))
 `;
+import { runPython } from '../support/parsing.js';
 
-/** Runs a script from a file (not -c: tracebacks show source lines, and so ^^^^ markers, only for files). */
-function python(script: string): string | null {
-  const dir = mkdtempSync(join(tmpdir(), 'logship-py-'));
-  try {
-    const file = join(dir, 'app.py');
-    writeFileSync(file, script);
-    return execFileSync('python3', [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch {
-    return null;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const python = runPython;
 
 const pyOut = python(PY_TRACEBACKS);
 const TB: Record<string, string> = pyOut === null ? {} : (JSON.parse(pyOut) as Record<string, string>);

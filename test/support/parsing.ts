@@ -1,0 +1,36 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ParserContext } from '../../src/parse/types.js';
+import { PYTHON } from './agent.js';
+
+/** A parser context for tests: Paris time, 1 s multi-line timeout, 64 KiB records, unless overridden. */
+export function parserContext(path: string, over: Partial<ParserContext> = {}): ParserContext {
+  return {
+    path,
+    hostName: 'web-1',
+    timezone: 'Europe/Paris',
+    includeOriginal: false,
+    multilineTimeoutMs: 1000,
+    maxRecordBytes: 64 * 1024,
+    ...over,
+  };
+}
+
+/**
+ * Runs a Python script from a file with Debian's python3 and returns its stdout, or null when it fails (not -c:
+ * tracebacks show source lines, and so ^^^^ markers, only for files).
+ */
+export function runPython(script: string): string | null {
+  const dir = mkdtempSync(join(tmpdir(), 'logship-py-'));
+  try {
+    const file = join(dir, 'app.py');
+    writeFileSync(file, script);
+    return execFileSync(PYTHON, [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch {
+    return null;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
