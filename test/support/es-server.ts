@@ -22,6 +22,8 @@ export interface EsServerOptions {
   auth?: { basic?: { username: string; password: string }; apiKey?: string };
   /** `action.auto_create_index` (default true). When false, writing to a missing plain index fails 404. */
   autoCreateIndex?: boolean;
+  /** Serve HTTPS with this key and certificate (PEM). */
+  tls?: { key: string; cert: string };
 }
 
 /** One HTTP request as the server saw it, for assertions on headers (compression, compatibility, auth). */
@@ -89,7 +91,7 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsServe
     onRequest(req, res).catch((err: unknown) => {
       send(req, res, 500, errorBody(500, 'exception', String(err)));
     });
-  }, opts.port);
+  }, opts.port, opts.tls);
   const { start, stop } = http;
 
   const handle: EsServerHandle = {

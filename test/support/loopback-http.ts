@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 
 /**
@@ -16,6 +17,8 @@ export interface LoopbackHttp {
 export function loopbackHttp(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
   initialPort = 0,
+  /** Serve HTTPS with this PEM key and certificate (a cluster with TLS, as Elasticsearch 8 has by default). */
+  tls?: { key: string; cert: string },
 ): LoopbackHttp {
   const sockets = new Set<Socket>();
   let server: Server | null = null;
@@ -25,11 +28,11 @@ export function loopbackHttp(
       return port;
     },
     get url() {
-      return `http://127.0.0.1:${port}`;
+      return `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
     },
     async start() {
       if (server) return;
-      const s = createServer(handler);
+      const s: Server = tls ? createTlsServer(tls, handler) : createServer(handler);
       s.on('connection', (socket) => {
         sockets.add(socket);
         socket.on('close', () => sockets.delete(socket));

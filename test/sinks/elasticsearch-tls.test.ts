@@ -1,0 +1,73 @@
+/**
+ * TLS verification is on by default: a cluster whose certificate the agent cannot verify stops the sink with a
+ * reason, until its CA is configured (tls.ca) or verification is turned off explicitly.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createElasticsearchSink } from '../../sinks/elasticsearch/index.js';
+import { silentLogger } from '../../src/log.js';
+import { ParsedLogRecord } from '../../src/record.js';
+import { startEsServer, type EsServerHandle } from '../support/es-server.js';
+import { tempDir } from '../support/agent.js';
+
+let es: EsServerHandle;
+let caFile: string;
+
+before(async () => {
+  // A self-signed certificate for 127.0.0.1, made with Debian's openssl, as a cluster's own CA would issue one.
+  const dir = tempDir('logship-tls-');
+  caFile = join(dir, 'ca.crt');
+  const keyFile = join(dir, 'node.key');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', caFile,
+  ], { stdio: 'ignore' });
+  es = await startEsServer({ tls: { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(caFile, 'utf8') } });
+});
+after(() => es.close());
+
+const sinkWith = (tls: { ca?: string; verify: boolean }) =>
+  createElasticsearchSink(
+    { type: 'elasticsearch', nodes: [es.url], index: 'logs-django-default', dataStream: true, tls, compression: false, requestTimeoutMs: 5000 },
+    { logger: silentLogger, hostName: 'test' },
+  );
+
+const record = new ParsedLogRecord({ path: '/l/django.log', idPrefix: 'tls', ack() {} }, 0, 10, 0,
+  JSON.stringify({ '@timestamp': '2026-11-27T12:00:00.000Z', message: 'over TLS', log: { file: { path: '/l/django.log' }, offset: 0 } }), 10);
+
+test('an unverifiable certificate stops the sink with a reason that says what to set', async () => {
+  assert.match(es.url, /^https:/);
+  const sink = sinkWith({ verify: true });
+  try {
+    const result = await sink.start();
+    assert.equal(result.kind, 'fatal');
+    assert.match(result.kind === 'fatal' ? result.reason : '', /certificate/i);
+    assert.match(result.kind === 'fatal' ? result.reason : '', /tls\.ca/);
+    assert.equal(es.count('logs-django-default'), 0);
+  } finally {
+    await sink.close();
+  }
+});
+
+test('with the cluster CA in tls.ca the certificate verifies and records are stored', async () => {
+  const sink = sinkWith({ ca: caFile, verify: true });
+  try {
+    assert.deepEqual(await sink.start(), { kind: 'delivered' });
+    assert.deepEqual(await sink.send({ records: [record], bytes: 10 }), { kind: 'delivered' });
+    assert.equal(es.docs.get('logs-django-default')?.get('tls-0')?.['message'], 'over TLS');
+  } finally {
+    await sink.close();
+  }
+});
+
+test('verify: false is an explicit opt-out that works without the CA', async () => {
+  const sink = sinkWith({ verify: false });
+  try {
+    assert.deepEqual(await sink.start(), { kind: 'delivered' });
+  } finally {
+    await sink.close();
+  }
+});
