@@ -8,13 +8,12 @@
  * configured address, its /health status is shown too.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import type { Config } from './config/types.js';
-import { REGISTRY_VERSION, registryPath, type Checkpoint } from './pipeline/registry.js';
+import { parseRegistry, registryPath, type Checkpoint } from './pipeline/registry.js';
 import { summarizeDeadLetters, type DeadLetterSummary } from './pipeline/dead-letters.js';
-import { hashBytes, readHead } from './tail/identity.js';
+import { findBeside, startsLike } from './tail/identity.js';
 import { formatListen } from './monitoring/listen.js';
 
 /** Where a checkpointed file is now. */
@@ -92,16 +91,11 @@ export async function collectStatus(config: Config, options: { probeAgent?: bool
 }
 
 function parseCheckpoints(text: string, path: string): Checkpoint[] {
-  let data: { version?: unknown; checkpoints?: unknown };
   try {
-    data = JSON.parse(text) as typeof data;
+    return parseRegistry(text);
   } catch (err) {
-    throw new StatusError(`the registry ${path} is not JSON (${(err as Error).message}); the agent sets such a file aside at its next start`);
+    throw new StatusError(`the registry ${path} is ${(err as Error).message}; the agent sets such a file aside at its next start`);
   }
-  if (data?.version !== REGISTRY_VERSION || !Array.isArray(data.checkpoints)) {
-    throw new StatusError(`the registry ${path} is not a version ${REGISTRY_VERSION} registry`);
-  }
-  return data.checkpoints as Checkpoint[];
 }
 
 async function fileStatus(c: Checkpoint): Promise<FileStatus> {
@@ -119,38 +113,12 @@ async function fileStatus(c: Checkpoint): Promise<FileStatus> {
   });
   const here = await stat(c.path).catch(() => null);
   if (here && here.dev === c.dev && here.ino === c.ino) {
-    if (await sameStart(c.path, c)) return row('live', c.path, here.size, Math.max(0, here.size - c.offset));
+    if (await startsLike(c.path, c)) return row('live', c.path, here.size, Math.max(0, here.size - c.offset));
     return row('replaced', c.path, here.size, null);
   }
   const moved = await findBeside(c);
   if (moved) return row('rotated', moved.path, moved.size, Math.max(0, moved.size - c.offset));
   return row('gone', null, c.size, Math.max(0, c.size - c.offset));
-}
-
-/** Does the file at `path` still start with the bytes the checkpoint's fingerprint was taken from? */
-async function sameStart(path: string, c: Checkpoint): Promise<boolean> {
-  const fh = await open(path, 'r').catch(() => null);
-  if (!fh) return false;
-  try {
-    const head = await readHead(fh, c.fingerprintBytes);
-    return head.length === c.fingerprintBytes && hashBytes(head) === c.fingerprint;
-  } finally {
-    await fh.close();
-  }
-}
-
-/** The file with the checkpoint's identity in the same directory, under another name. */
-async function findBeside(c: Checkpoint): Promise<{ path: string; size: number } | null> {
-  const dir = dirname(c.path);
-  const names = await readdir(dir).catch(() => [] as string[]);
-  for (const name of names) {
-    const path = join(dir, name);
-    if (path === c.path) continue;
-    const s = await stat(path).catch(() => null);
-    if (!s || !s.isFile() || s.dev !== c.dev || s.ino !== c.ino) continue;
-    if (await sameStart(path, c)) return { path, size: s.size };
-  }
-  return null;
 }
 
 /** Ask the running agent's /health (500 ms at most). */

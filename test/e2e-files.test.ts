@@ -4,10 +4,10 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkExactlyOnce, seqsOf, startAgent, waitFor } from './support/agent.js';
-import { appendSeqLines, INDEX, scenario, type Scenario } from './support/scenario.js';
+import { checkExactlyOnce, runOnce, seqsOf, startAgent, waitFor } from './support/agent.js';
+import { appendSeqLines, dockerLine, INDEX, scenario, type Scenario } from './support/scenario.js';
 
 const open: Scenario[] = [];
 after(() => Promise.all(open.map((s) => s.close())));
@@ -105,4 +105,31 @@ test('use_polling: true (file systems without inotify): rotation followed, every
   agent.signal('SIGTERM');
   assert.equal(await agent.exited(), 0);
   assert.equal(checkExactlyOnce(seqsOf(s.stored()), 600), null);
+});
+
+test('a Docker log rotated while the agent was stopped is read on with the Docker parser, not the first input\'s', async () => {
+  const id = 'c'.repeat(64);
+  const s = await scenario((logs) => [
+    { type: 'django', paths: [join(logs, 'django.log')] },
+    { type: 'docker', paths: [join(logs, 'containers', '*', '*-json.log')] },
+  ]);
+  open.push(s);
+  const dir = join(s.logs, 'containers', id);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${id}-json.log`);
+  const lines = (from: number, to: number): string =>
+    Array.from({ length: to - from }, (_, k) => dockerLine(`container line seq=${from + k}\n`, 'stdout')).join('');
+  writeFileSync(file, lines(0, 100));
+  assert.equal((await runOnce(s.config)).code, 0);
+  appendFileSync(file, lines(100, 150)); // written after the checkpoint…
+  renameSync(file, `${file}.1`); // …then dockerd rotates while the agent is stopped
+  writeFileSync(file, lines(150, 200));
+  assert.equal((await runOnce(s.config)).code, 0);
+  assert.equal(checkExactlyOnce(seqsOf(s.stored()), 200), null);
+  const docs = [...s.es.docs.get(INDEX)!.values()];
+  for (const d of docs) {
+    assert.deepEqual(d['container'], { id }, `parsed as Docker: ${JSON.stringify(d).slice(0, 200)}`);
+    assert.equal(d['stream'], 'stdout');
+    assert.match(String(d['message']), /^container line seq=\d+$/);
+  }
 });

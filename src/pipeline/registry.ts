@@ -68,8 +68,14 @@ export function loadRegistry(dataDir: string, logger: Logger): LoadedRegistry {
   }
 }
 
-function parseRegistry(text: string): Checkpoint[] {
-  const data = JSON.parse(text) as Partial<RegistryFile>;
+/** The checkpoints of a registry file's text; throws with the reason ("not JSON (…)", "not a version 1 registry", …). */
+export function parseRegistry(text: string): Checkpoint[] {
+  let data: Partial<RegistryFile>;
+  try {
+    data = JSON.parse(text) as Partial<RegistryFile>;
+  } catch (err) {
+    throw new Error(`not JSON (${(err as Error).message})`);
+  }
   if (data === null || typeof data !== 'object' || data.version !== REGISTRY_VERSION || !Array.isArray(data.checkpoints)) {
     throw new Error(`not a version ${REGISTRY_VERSION} registry`);
   }

@@ -25,6 +25,8 @@ interface CompiledInput {
   readonly input: InputConfig;
   readonly patterns: CompiledPattern[];
   readonly excluded: (path: string) => boolean;
+  /** Does a path match one of the input's patterns (whether or not the file exists now)? */
+  readonly matches: (path: string) => boolean;
 }
 
 /**
@@ -41,8 +43,17 @@ export class Discovery {
         input,
         patterns: input.paths.map(compilePattern),
         excluded: (path: string) => isExcluded !== null && (isExcluded(path) || isExcluded(basename(path))),
+        matches: picomatch(input.paths, { dot: true }),
       };
     });
+  }
+
+  /**
+   * The input a path belongs to, by the same rule as scan() (the first whose patterns match and whose excludes do
+   * not): for checkpoints, which name the matched path a file was found at, after the file itself moved.
+   */
+  inputOf(path: string): InputConfig | undefined {
+    return this.inputs.find((i) => i.matches(path) && !i.excluded(path))?.input;
   }
 
   /** Every regular file the patterns match now, each once (the first input that matches it wins). */

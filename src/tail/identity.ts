@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 /**
  * A file is the same file only if device, inode AND a fingerprint of its first bytes agree. Device + inode alone
@@ -80,4 +81,40 @@ export function idPrefixOf(identity: FileIdentity): string {
 
 export function sameInode(a: { dev: number; ino: number }, b: { dev: number; ino: number }): boolean {
   return a.dev === b.dev && a.ino === b.ino;
+}
+
+/** What a checkpoint or a tracked file knows of a file's identity, and where it was last seen. */
+export interface KnownFile {
+  readonly path: string;
+  readonly dev: number;
+  readonly ino: number;
+  readonly fingerprint: string;
+  readonly fingerprintBytes: number;
+}
+
+/** Does the file at `path` start with the bytes `known` was fingerprinted from? False when it cannot be read. */
+export async function startsLike(path: string, known: KnownFile): Promise<boolean> {
+  const fh = await open(path, 'r').catch(() => null);
+  if (!fh) return false;
+  try {
+    return await stillMatches(fh, { ...known });
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The file with `known`'s identity (device, inode and fingerprint) beside its old path, under another name: where
+ * a rotation renamed it (`django.log` → `django.log.1`). Null when it is not there.
+ */
+export async function findBeside(known: KnownFile): Promise<{ path: string; size: number } | null> {
+  const dir = dirname(known.path);
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const path = join(dir, name);
+    if (path === known.path) continue;
+    const s = await stat(path).catch(() => null);
+    if (!s?.isFile() || !sameInode(s, known)) continue;
+    if (await startsLike(path, known)) return { path, size: s.size };
+  }
+  return null;
 }

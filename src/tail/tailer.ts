@@ -9,7 +9,7 @@ import type { Checkpoint } from '../pipeline/registry.js';
 import type { ParserContext } from '../parse/types.js';
 import { Discovery, type MatchedFile } from './discovery.js';
 import { TrackedFile } from './file.js';
-import { hashBytes, readHead, sameInode, takeFingerprint } from './identity.js';
+import { findBeside, sameInode, startsLike, type FileIdentity } from './identity.js';
 
 export interface TailerOptions {
   readonly inputs: readonly InputConfig[];
@@ -74,7 +74,7 @@ export class Tailer {
   private woken = false;
   private stopping = false;
   private lastScanAt = 0;
-  private readonly released = new Map<string, string | null>();
+  private readonly released = new Map<string, FileIdentity | null>();
   /**
    * Per matched path, the mtime (at first sight) of the newest file we started following there. Any rotated
    * generation written after it is one we must have read, or must read now. Seeded from the checkpoints.
@@ -258,23 +258,17 @@ export class Tailer {
    * file at once. Bounded.
    */
   private remember(f: TrackedFile): void {
-    this.released.set(f.key, f.identity?.fingerprint ?? null);
+    this.released.set(f.key, f.identity);
     if (this.released.size > RELEASED_MEMORY) this.released.delete(this.released.keys().next().value!);
   }
 
   private async wasReleased(path: string, s: { dev: number; ino: number; size: number }): Promise<boolean> {
     const key = `${s.dev}:${s.ino}`;
     if (!this.released.has(key)) return false;
-    const fingerprint = this.released.get(key);
-    if (fingerprint === null || fingerprint === undefined) return s.size === 0;
-    const fh = await open(path, 'r').catch(() => null);
-    if (!fh) return false;
-    try {
-      const identity = await takeFingerprint(fh, s.dev, s.ino, true);
-      return identity?.fingerprint === fingerprint;
-    } finally {
-      await fh.close();
-    }
+    const identity = this.released.get(key);
+    // A file let go before it had a line has no fingerprint: it is the same file only if it is still empty.
+    if (!identity) return s.size === 0;
+    return startsLike(path, { ...identity, path });
   }
 
   private async closeFile(f: TrackedFile): Promise<void> {
@@ -478,9 +472,14 @@ export class Tailer {
     const left = this.known;
     this.known = [];
     for (const entry of left) {
-      const input = this.inputFor(entry.path);
-      const found = input ? await findSibling(entry) : null;
-      if (found && input) {
+      const input = this.discovery.inputOf(entry.path);
+      if (!input) {
+        // The config no longer covers this path: an operator's choice, not a loss. Forget it.
+        this.logger.info('forgetting the checkpoint of a path no input matches any more', { path: entry.path });
+        continue;
+      }
+      const found = (await findBeside(entry))?.path;
+      if (found) {
         const f = this.newFile(found, input, entry.dev, entry.ino, entry, entry.offset, now, entry.path);
         f.placement = 'moved';
         if ((await this.openFile(f)) === 'ok') {
@@ -506,12 +505,6 @@ export class Tailer {
     for (const entry of left) await this.adoptGenerations(entry.path, entry.mtimeMs ?? 0, matched, now);
   }
 
-  /** The input whose patterns (may) cover a path: the first with a pattern in the same directory. */
-  private inputFor(path: string): InputConfig | undefined {
-    const dir = dirname(path);
-    return this.options.inputs.find((i) => i.paths.some((p) => dirname(p) === dir || p === path)) ?? this.options.inputs[0];
-  }
-
   /**
    * Rotated generations of `originPath` (`django.log.1`, `<id>-json.log.2`, `django.log-20261127`, not compressed)
    * that received writes after `sinceMtimeMs` but were never seen at the matched path: a writer can rotate more
@@ -526,7 +519,7 @@ export class Tailer {
   ): Promise<void> {
     const dir = dirname(originPath);
     const base = basename(originPath);
-    const input = this.inputFor(originPath);
+    const input = this.discovery.inputOf(originPath);
     if (!input) return;
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       if (!isGenerationOf(name, base)) continue;
@@ -553,7 +546,7 @@ export class Tailer {
   /** The descriptor of a closed file that was rotated away: find it again by inode beside its old path. */
   private async reopenMoved(f: TrackedFile, now: number): Promise<void> {
     const c = f.checkpoint() ?? (f.identity ? { ...f.identity, path: f.path, offset: f.readOffset } : null);
-    const found = c ? await findSibling(c) : null;
+    const found = c ? (await findBeside(c))?.path : undefined;
     if (found) {
       f.path = found;
       if ((await this.openFile(f)) === 'ok') return;
@@ -575,30 +568,4 @@ function isGenerationOf(name: string, base: string): boolean {
 
 function startAtOf(input: InputConfig): StartAt {
   return input.startAt;
-}
-
-/** A file in the same directory as `c.path` with c's inode and fingerprint, or null. */
-async function findSibling(c: {
-  path: string;
-  dev: number;
-  ino: number;
-  fingerprint: string;
-  fingerprintBytes: number;
-}): Promise<string | null> {
-  const dir = dirname(c.path);
-  const names = await readdir(dir).catch(() => [] as string[]);
-  for (const name of names) {
-    const path = join(dir, name);
-    const s = await stat(path).catch(() => null);
-    if (!s || !s.isFile() || !sameInode(s, c)) continue;
-    const fh = await open(path, 'r').catch(() => null);
-    if (!fh) continue;
-    try {
-      const head = await readHead(fh, c.fingerprintBytes);
-      if (head.length === c.fingerprintBytes && hashBytes(head) === c.fingerprint) return path;
-    } finally {
-      await fh.close();
-    }
-  }
-  return null;
 }
