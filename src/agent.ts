@@ -50,15 +50,9 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
   );
   monitor?.attach(tailer, delivery);
   const writer = new RegistryWriter(config.dataDir);
-  let lastWritten = '';
   const writeCheckpoints = async (): Promise<void> => {
-    const checkpoints = tailer.checkpoints();
-    const json = JSON.stringify(checkpoints);
-    if (json === lastWritten) return;
     try {
-      await writer.write(checkpoints);
-      lastWritten = json;
-      pipelineEvents.checkpointWritten(true);
+      if (await writer.write(tailer.checkpoints())) pipelineEvents.checkpointWritten(true);
     } catch (err) {
       pipelineEvents.checkpointWritten(false, (err as Error).message);
       logger.error('cannot write checkpoints', { data_dir: config.dataDir, error: err });

@@ -96,16 +96,27 @@ export function parseRegistry(text: string): Checkpoint[] {
 /** Writes the registry atomically. Calls never overlap: a write asked for during a write waits for it. */
 export class RegistryWriter {
   private writing: Promise<void> = Promise.resolve();
+  /** What is on disk now (after a successful write): an unchanged registry is not written again. */
+  private lastBody = '';
   private readonly path: string;
 
   constructor(private readonly dataDir: string) {
     this.path = registryPath(dataDir);
   }
 
-  write(checkpoints: readonly Checkpoint[]): Promise<void> {
+  /** Write the registry unless it would be the same as the last one written; resolves to whether it wrote. */
+  write(checkpoints: readonly Checkpoint[]): Promise<boolean> {
     const body = JSON.stringify({ version: REGISTRY_VERSION, checkpoints } satisfies RegistryFile, null, 1) + '\n';
-    const next = this.writing.then(() => this.writeAtomically(body));
-    this.writing = next.catch(() => undefined);
+    if (body === this.lastBody) return Promise.resolve(false);
+    const next = this.writing.then(async () => {
+      await this.writeAtomically(body);
+      this.lastBody = body;
+      return true;
+    });
+    this.writing = next.then(
+      () => undefined,
+      () => undefined,
+    );
     return next;
   }
 
