@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CLI, tempDir, writeConfig } from './support/agent.js';
+import { CLI, parseAgentLog, tempDir, writeConfig } from './support/agent.js';
 import { startEsServer, type EsServerHandle } from './support/es-server.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -180,16 +180,7 @@ test('run with a sink that refuses authentication exits non-zero with the reason
   assert.notEqual(r.code, null, `still running after 15 s (killed); stderr:\n${r.stderr.slice(-2000)}`);
   assert.equal(r.code, 2, 'exit code 2: the sink failed for good');
   assert.ok(Date.now() - started < 15_000);
-  const logs = r.stderr
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => {
-      try {
-        return JSON.parse(l) as Record<string, unknown>;
-      } catch {
-        return { msg: l } as Record<string, unknown>;
-      }
-    });
+  const logs = parseAgentLog(r.stderr);
   const reasons = logs.filter((l) => l['level'] === 'error' && /^401 security_exception\b/.test(String(l['reason'])));
   assert.ok(reasons.length > 0, `an error gives the reason (401 security_exception …):\n${r.stderr}`);
   assert.match(String(reasons[0]!['reason']), /credentials/, 'and points at the credentials');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, checkExactlyOnce, runOnce, seqsOf } from './support/agent.js';
+import { CLI, checkExactlyOnce, parseAgentLog, runOnce, seqsOf } from './support/agent.js';
 import { appendSeqLines, INDEX, scenario, type Scenario } from './support/scenario.js';
 
 const open: Scenario[] = [];
@@ -162,16 +162,7 @@ test(
         res({ code: c, stderr: err });
       });
     });
-    const logs = stderr
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => {
-        try {
-          return JSON.parse(l) as Record<string, unknown>;
-        } catch {
-          return { msg: l, unparsed: true } as Record<string, unknown>;
-        }
-      });
+    const logs = parseAgentLog(stderr);
     const naming = logs.filter((l) => (l['level'] === 'error' || l['level'] === 'warn') && JSON.stringify(l).includes(unreadable));
     assert.ok(naming.length > 0, `a warning or error names ${unreadable}:\n${stderr}`);
     assert.match(JSON.stringify(naming[0]), /EACCES|permission denied/i, `and says why: ${JSON.stringify(naming[0])}`);

@@ -6,20 +6,10 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TAG_TRUNCATED } from '../src/record.js';
-import {
-  checkExactlyOnce,
-  FAST,
-  runPythonWriter,
-  seqsOf,
-  startAgent as start,
-  tempDir,
-  waitFor,
-  writeConfig,
-  type AgentProcess,
-} from './support/agent.js';
+import { checkExactlyOnce, FAST, readNdjson, runPythonWriter, seqsOf, startAgent as start, tempDir, type AgentProcess, waitFor, writeConfig } from './support/agent.js';
 import { appendSeqLines, dockerLine } from './support/scenario.js';
 import { startCloudLoggingServer, type CloudLoggingServerHandle, type StoredEntry } from './support/cloud-logging-server.js';
 
@@ -89,7 +79,7 @@ async function scenario(inputs: (logs: string) => Record<string, unknown>[], sin
     seqEntries: () => [...server.entries.values()].filter((e) => /seq=\d+/.test(String(e.jsonPayload?.['message']))),
     deadLetters: () =>
       existsSync(deadFile)
-        ? readFileSync(deadFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { reason: string; document: { message: string } })
+        ? readNdjson<{ reason: string; document: { message: string } }>(deadFile)
         : [],
   };
 }

@@ -6,9 +6,9 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkExactlyOnce, FAST, runOnce, runPythonWriter, seqsOf, startAgent, tempDir, waitFor, writeConfig, type AgentProcess } from './support/agent.js';
+import { checkExactlyOnce, FAST, readNdjson, runOnce, runPythonWriter, seqsOf, startAgent, tempDir, type AgentProcess, waitFor, writeConfig } from './support/agent.js';
 import { startCloudWatchServer, TEST_AWS_ENV, TEST_REGION, type CloudWatchServerHandle } from './support/cloudwatch-server.js';
 
 // startAgent passes process.env to the agent: the SDK's default chain finds these and nothing else.
@@ -205,7 +205,7 @@ test('what CloudWatch cannot take: too old to the dead letters, too new sent at 
   assert.equal(code, 0);
   const deadFile = join(s.dir, 'data', 'dead_letters.ndjson');
   assert.ok(existsSync(deadFile));
-  const dead = readFileSync(deadFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+  const dead = readNdjson(deadFile);
   assert.equal(dead.length, 30);
   assert.ok(dead.every((d) => d['sink'] === 'cloudwatch' && /^too old for CloudWatch Logs: @timestamp .* is more than 14 days before the send time$/.test(d['reason'])));
   const deadSeqs = seqsOf(dead.map((d) => d['document']['message']));

@@ -4,10 +4,10 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { CLI, checkExactlyOnce, runOnce, runPythonWriter, seqsOf, startAgent, waitFor } from './support/agent.js';
+import { checkExactlyOnce, CLI, readNdjson, runOnce, runPythonWriter, seqsOf, startAgent, waitFor } from './support/agent.js';
 import { appendSeqLines, INDEX, scenario, type Scenario } from './support/scenario.js';
 
 const open: Scenario[] = [];
@@ -123,7 +123,7 @@ test('mapping errors go to dead letters with the reason; the rest is stored; not
   assert.equal(code, 0);
   const deadFile = join(s.dir, 'data', 'dead_letters.ndjson');
   assert.ok(existsSync(deadFile));
-  const dead = readFileSync(deadFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+  const dead = readNdjson(deadFile);
   assert.equal(dead.length, 100);
   assert.match(dead[0]!['reason'], /^400 mapper_parsing_exception/);
   const all = [...seqsOf(s.stored()), ...seqsOf(dead.map((d) => d['document']['message']))];

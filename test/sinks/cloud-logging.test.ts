@@ -14,6 +14,7 @@ import type { LoggingClient, WriteRequest } from '../../sinks/cloud-logging/clie
 import { entrySize, MAX_ENTRY_BYTES, REQUEST_BUDGET_BYTES } from '../../sinks/cloud-logging/limits.js';
 import { compileTemplate } from '../../sinks/cloud-logging/template.js';
 import { guardLoopback, startCloudLoggingServer, type CloudLoggingServerHandle } from '../support/cloud-logging-server.js';
+import { sampleRecord } from '../support/records.js';
 
 let guard: ReturnType<typeof guardLoopback>;
 before(() => void (guard = guardLoopback()));
@@ -25,22 +26,7 @@ after(() => {
 const PROJECT = 'test-project';
 
 function record(i: number, over: Partial<EcsDocument> = {}, idPrefix = 'dev1-ino42-fp9'): LogRecord {
-  const start = i * 100;
-  return {
-    source: { path: '/var/log/app/django.log', idPrefix, ack() {} },
-    start,
-    end: start + 100,
-    seq: i,
-    bytes: 100,
-    doc: {
-      '@timestamp': new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
-      message: `request ${i} done`,
-      log: { level: 'INFO', logger: 'django.request', file: { path: '/var/log/app/django.log' }, offset: start },
-      host: { name: 'web-1' },
-      django: { status_code: 200, path: `/api/${i}` },
-      ...over,
-    },
-  };
+  return sampleRecord(i, { idPrefix, doc: { django: { status_code: 200, path: `/api/${i}` }, ...over } });
 }
 
 const records = (n: number, from = 0): LogRecord[] => Array.from({ length: n }, (_, k) => record(from + k));

@@ -14,6 +14,7 @@ import {
   validGroupName,
   validStreamName,
 } from '../../sinks/cloudwatch/template.js';
+import { sampleRecord } from '../support/records.js';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -24,21 +25,7 @@ function event(index: number, timestamp: number, messageBytes = 10): PreparedEve
 }
 
 function record(i: number, over: Partial<EcsDocument> = {}, path = '/var/log/app/django.log'): LogRecord {
-  const start = i * 100;
-  return {
-    source: { path, idPrefix: 'dev1-ino42-fp9', ack() {} },
-    start,
-    end: start + 100,
-    seq: i,
-    bytes: 100,
-    doc: {
-      '@timestamp': new Date(NOW - HOUR + i).toISOString(),
-      message: `request ${i} done`,
-      log: { level: 'INFO', logger: 'django.request', file: { path }, offset: start },
-      host: { name: 'web-1' },
-      ...over,
-    },
-  };
+  return sampleRecord(i, { path, at: NOW - HOUR + i, doc: over });
 }
 
 const ENCODE = { now: NOW, maxEventBytes: 1_048_576 };

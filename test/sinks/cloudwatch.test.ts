@@ -15,6 +15,7 @@ import {
   type CloudWatchServerHandle,
   type CloudWatchServerOptions,
 } from '../support/cloudwatch-server.js';
+import { sampleRecord } from '../support/records.js';
 
 Object.assign(process.env, TEST_AWS_ENV);
 
@@ -23,22 +24,7 @@ const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 
 function record(i: number, over: { at?: number; path?: string; message?: string; doc?: Partial<EcsDocument> } = {}): LogRecord {
-  const path = over.path ?? '/var/log/app/django.log';
-  const start = i * 100;
-  return {
-    source: { path, idPrefix: 'dev1-ino42-fp9', ack() {} },
-    start,
-    end: start + 100,
-    seq: i,
-    bytes: 100,
-    doc: {
-      '@timestamp': new Date(over.at ?? Date.now() - HOUR + i).toISOString(),
-      message: over.message ?? `request seq=${i} done`,
-      log: { level: 'INFO', logger: 'django.request', file: { path }, offset: start },
-      host: { name: 'web-1' },
-      ...over.doc,
-    },
-  };
+  return sampleRecord(i, { ...over, at: over.at ?? Date.now() - HOUR + i, message: over.message ?? `request seq=${i} done` });
 }
 
 function batchOf(records: LogRecord[]): Batch {

@@ -6,23 +6,10 @@ import { silentLogger } from '../../src/log.js';
 import { createElasticsearchSink, type ElasticsearchSinkConfig } from '../../sinks/elasticsearch/index.js';
 import { encodeBulk } from '../../sinks/elasticsearch/encode.js';
 import { startEsServer, type EsServerHandle, type EsServerOptions } from '../support/es-server.js';
+import { sampleRecord } from '../support/records.js';
 
 function record(i: number, over: Partial<EcsDocument> = {}, idPrefix = 'dev1-ino42-fp9'): LogRecord {
-  const start = i * 100;
-  return {
-    source: { path: '/var/log/app/django.log', idPrefix, ack() {} },
-    start,
-    end: start + 100,
-    seq: i,
-    bytes: 100,
-    doc: {
-      '@timestamp': new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString(),
-      message: `request ${i} done`,
-      log: { level: 'INFO', logger: 'django.request', file: { path: '/var/log/app/django.log' }, offset: start },
-      host: { name: 'web-1' },
-      ...over,
-    },
-  };
+  return sampleRecord(i, { doc: over, idPrefix, at: Date.UTC(2025, 0, 1, 0, 0, i) });
 }
 
 function batchOf(records: LogRecord[]): Batch {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -49,6 +49,25 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+/** One line of the agent's own log (JSON); a line that is not JSON is kept as `{ msg, unparsed: true }`. */
+export function parseLogLine(line: string): Record<string, unknown> {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return { msg: line, unparsed: true };
+  }
+}
+
+/** All the agent's log lines in a captured stderr. */
+export function parseAgentLog(stderr: string): Record<string, unknown>[] {
+  return stderr.split('\n').filter((l) => l !== '').map(parseLogLine);
+}
+
+/** An NDJSON file (dead letters, the file sink's output) as objects. */
+export function readNdjson<T = Record<string, any>>(path: string): T[] {
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as T);
+}
+
 export function startAgent(configPath: string, args: string[] = []): AgentProcess {
   const child = spawn(process.execPath, [CLI, 'run', '--config', configPath, '--log-level', 'debug', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -64,11 +83,7 @@ export function startAgent(configPath: string, args: string[] = []): AgentProces
     while ((nl = errBuf.indexOf('\n')) !== -1) {
       const line = errBuf.slice(0, nl);
       errBuf = errBuf.slice(nl + 1);
-      try {
-        logs.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        logs.push({ msg: line, unparsed: true });
-      }
+      logs.push(parseLogLine(line));
     }
   });
   running.add(child);
