@@ -16,41 +16,27 @@
  * parser is a class (methods on the prototype, no per-line closures); a held record lives in reused fields.
  */
 
-import {
-  TAG_INVALID_UTF8,
-  TAG_NO_TIMESTAMP,
-  TAG_PARSE_ERROR,
-  TAG_PARTIAL_TIMEOUT,
-  TAG_TRUNCATED,
-  type EcsDocument,
-} from '../record.js';
 import { createTimestampReader, isoFromEpochSeconds, type TimestampReader } from './time.js';
 import { errorFromTraceback, isTracebackStart, TracebackTracker } from './traceback.js';
+import {
+  addMember,
+  DocumentFields,
+  DocumentWriter,
+  LINE_INVALID_UTF8,
+  LINE_PARTIAL,
+  LINE_TRUNCATED,
+  ParsedRecord,
+  REC_MULTILINE,
+  REC_NO_TIMESTAMP,
+  REC_PARSE_ERROR,
+} from './document.js';
 import type { EmitRecord, Line, ParserContext, RecordParser } from './types.js';
 
-/** Per-line facts, as a bit set so pushing a line allocates nothing. */
-export const LINE_TRUNCATED = 1;
-export const LINE_INVALID_UTF8 = 2;
-export const LINE_PARTIAL = 4;
-/** Record-level facts, in the same bit set. */
-const REC_PARSE_ERROR = 8;
-const REC_NO_TIMESTAMP = 16;
+export { LINE_INVALID_UTF8, LINE_PARTIAL, LINE_TRUNCATED } from './document.js';
 
 /** The LINE_* bits of a Line. */
 export function lineFlags(line: Line): number {
   return (line.truncated ? LINE_TRUNCATED : 0) | (line.invalidUtf8 ? LINE_INVALID_UTF8 : 0) | (line.partial ? LINE_PARTIAL : 0);
-}
-
-/** Tags in a fixed order, so documents are deterministic. Undefined (no `tags` key) when there are none. */
-function tagsOf(flags: number): string[] | undefined {
-  if ((flags & 31) === 0) return undefined;
-  const tags: string[] = [];
-  if (flags & REC_PARSE_ERROR) tags.push(TAG_PARSE_ERROR);
-  if (flags & REC_NO_TIMESTAMP) tags.push(TAG_NO_TIMESTAMP);
-  if (flags & LINE_TRUNCATED) tags.push(TAG_TRUNCATED);
-  if (flags & LINE_INVALID_UTF8) tags.push(TAG_INVALID_UTF8);
-  if (flags & LINE_PARTIAL) tags.push(TAG_PARTIAL_TIMEOUT);
-  return tags;
 }
 
 /**
@@ -99,22 +85,6 @@ function parseObject(text: string): Record<string, unknown> | null {
   }
 }
 
-/** Sets obj[key] as an own property, even for "__proto__" (which plain assignment would turn into a prototype). */
-function put(obj: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-  else obj[key] = value;
-}
-
-/** Keeps a value that found no ECS field under `django`, unless the key was absent. */
-function keep(django: Record<string, unknown>, key: string, v: unknown): void {
-  if (v !== undefined) put(django, key, v);
-}
-
-function isEmpty(obj: Record<string, unknown>): boolean {
-  for (const _ in obj) return false;
-  return true;
-}
-
 function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v);
 }
@@ -122,6 +92,9 @@ function isInt(v: unknown): v is number {
 class DjangoRecordParser implements DjangoParser {
   private readonly readTimestamp: TimestampReader;
   private readonly tb = new TracebackTracker();
+  private readonly writer: DocumentWriter;
+  /** The fields of the record being emitted, reused. */
+  private readonly fields = new DocumentFields();
   /** Timestamp of the latest record started, for lines that have none. */
   private lastTs: string | null = null;
 
@@ -156,9 +129,10 @@ class DjangoRecordParser implements DjangoParser {
     private readonly ctx: ParserContext,
     private readonly emit: EmitRecord,
     private readonly mode: DjangoMode,
-    private readonly decorate: ((doc: EcsDocument) => void) | undefined,
+    decoration: string,
   ) {
     this.readTimestamp = createTimestampReader(ctx.timezone);
+    this.writer = new DocumentWriter(ctx.path, ctx.hostName, decoration);
   }
 
   push(line: Line, nowMs: number): void {
@@ -349,35 +323,27 @@ class DjangoRecordParser implements DjangoParser {
     if (!this.held) return;
     this.held = false;
     this.tb.reset();
-    const doc = this.baseDoc(this.hTs, this.hMessage, this.hStart);
-    const log = doc.log;
-    if (this.hLevel !== undefined) log.level = this.hLevel;
-    if (this.hLogger !== undefined) log.logger = this.hLogger;
-    if (this.hOriginName !== undefined || this.hOriginLine !== undefined) {
-      const file: { name?: string; line?: number } = {};
-      if (this.hOriginName !== undefined) file.name = this.hOriginName;
-      if (this.hOriginLine !== undefined) file.line = this.hOriginLine;
-      log.origin = { file };
-    }
+    const f = this.fields.reset(this.hTs, this.hMessage, this.hStart, this.hFlags);
+    f.level = this.hLevel;
+    f.logger = this.hLogger;
+    f.originFile = this.hOriginName;
+    f.originLine = this.hOriginLine;
     if (this.hStack !== null) {
       const stack = this.hStack.trimEnd(); // a blank line that might have led to a chained section
       const err = errorFromTraceback(stack);
-      doc.error = { stack_trace: stack };
+      f.stackTrace = stack;
       if (err !== null) {
-        doc.error.type = err.type;
-        if (err.message !== undefined) doc.error.message = err.message;
+        f.errorType = err.type;
+        f.errorMessage = err.message;
       }
-      if (this.hOrphan && this.hMessage === '') doc.message = err !== null ? err.line : (stack.split('\n', 1)[0] ?? '');
+      if (this.hOrphan && this.hMessage === '') f.message = err !== null ? err.line : (stack.split('\n', 1)[0] ?? '');
     }
-    if (this.hPid !== undefined || this.hTid !== undefined) {
-      doc.process = {};
-      if (this.hPid !== undefined) doc.process.pid = this.hPid;
-      if (this.hTid !== undefined) doc.process.thread = { id: this.hTid };
-    }
-    this.finishDoc(doc, this.hOriginal, this.hFlags);
+    f.pid = this.hPid;
+    f.threadId = this.hTid;
+    if (this.ctx.includeOriginal) f.original = this.hOriginal;
     this.hFirst = this.hOriginal = this.hMessage = '';
     this.hStack = null;
-    this.emit({ start: this.hStart, end: this.hEnd, doc });
+    this.write(this.hStart, this.hEnd);
   }
 
   /** A line that is a record by itself (stream mode): plain output, or malformed JSON. */
@@ -388,9 +354,9 @@ class DjangoRecordParser implements DjangoParser {
       flags |= REC_NO_TIMESTAMP;
     }
     this.lastTs = ts;
-    const doc = this.baseDoc(ts, text, start);
-    this.finishDoc(doc, text, flags);
-    this.emit({ start, end, doc });
+    const f = this.fields.reset(ts, text, start, flags);
+    if (this.ctx.includeOriginal) f.original = text;
+    this.write(start, end);
   }
 
   /** A python-json-logger line: known keys to ECS fields, every other key under `django`. */
@@ -407,8 +373,9 @@ class DjangoRecordParser implements DjangoParser {
     let levelname: unknown, level: unknown, name: unknown, loggerKey: unknown, message: unknown, msg: unknown;
     let excInfo: unknown, excText: unknown, stackInfo: unknown, filename: unknown, module: unknown;
     let lineno: unknown, funcName: unknown, processKey: unknown, thread: unknown, threadName: unknown;
-    // A known key whose value could not be used is kept under `django` as it was: nothing is dropped.
-    const django: Record<string, unknown> = {};
+    // The `django` object's members, as JSON text. A known key whose value could not be used is kept there as it
+    // was: nothing is dropped. (Every key is added at most once: the object's keys are unique.)
+    let django = '';
     for (const key in obj) {
       const v = obj[key];
       switch (key) {
@@ -433,21 +400,36 @@ class DjangoRecordParser implements DjangoParser {
         case 'process': processKey = v; break;
         case 'thread': thread = v; break;
         case 'threadName': threadName = v; break;
-        default: put(django, key, v);
+        default: django = addMember(django, key, v);
       }
     }
 
-    // @timestamp: the first of the text timestamps that reads, else `created`; Docker's time wins over all.
-    let ts = this.jsonTimestamp(django, 'asctime', asctime, null);
-    ts = this.jsonTimestamp(django, 'timestamp', tsKey, ts);
-    ts = this.jsonTimestamp(django, 'time', time, ts);
-    ts = this.jsonTimestamp(django, '@timestamp', atTs, ts);
+    // @timestamp: the first of the text timestamps that reads (the others are kept under `django`), else `created`;
+    // Docker's time wins over all.
+    let ts: string | null = null;
+    let read: string | null;
+    if (asctime !== undefined) {
+      if ((read = ts === null ? this.jsonTime(asctime) : null) !== null) ts = read;
+      else django = addMember(django, 'asctime', asctime);
+    }
+    if (tsKey !== undefined) {
+      if ((read = ts === null ? this.jsonTime(tsKey) : null) !== null) ts = read;
+      else django = addMember(django, 'timestamp', tsKey);
+    }
+    if (time !== undefined) {
+      if ((read = ts === null ? this.jsonTime(time) : null) !== null) ts = read;
+      else django = addMember(django, 'time', time);
+    }
+    if (atTs !== undefined) {
+      if ((read = ts === null ? this.jsonTime(atTs) : null) !== null) ts = read;
+      else django = addMember(django, '@timestamp', atTs);
+    }
     let fromCreated = false;
     if (ts === null && typeof created === 'number') {
       ts = isoFromEpochSeconds(created);
       fromCreated = ts !== null;
     }
-    if (!fromCreated) keep(django, 'created', created);
+    if (!fromCreated) django = addMember(django, 'created', created);
     if (timestamp !== null) ts = timestamp;
     if (ts === null) {
       ts = this.fallbackTimestamp(nowMs);
@@ -458,136 +440,103 @@ class DjangoRecordParser implements DjangoParser {
     let text_ = '';
     if (typeof message === 'string') {
       text_ = message;
-      keep(django, 'msg', msg);
+      django = addMember(django, 'msg', msg);
     } else if (typeof msg === 'string') {
       text_ = msg;
-      keep(django, 'message', message);
+      django = addMember(django, 'message', message);
     } else if (message !== undefined && message !== null) {
       text_ = JSON.stringify(message);
-      keep(django, 'msg', msg);
+      django = addMember(django, 'msg', msg);
     } else {
-      keep(django, 'message', message);
-      keep(django, 'msg', msg);
+      django = addMember(django, 'message', message);
+      django = addMember(django, 'msg', msg);
     }
 
-    const doc = this.baseDoc(ts, text_, start);
-    const log = doc.log;
+    const f = this.fields.reset(ts, text_, start, flags);
     if (typeof levelname === 'string') {
-      log.level = levelname;
-      keep(django, 'level', level);
+      f.level = levelname;
+      django = addMember(django, 'level', level);
     } else if (typeof level === 'string') {
-      log.level = level;
-      keep(django, 'levelname', levelname);
+      f.level = level;
+      django = addMember(django, 'levelname', levelname);
     } else {
-      keep(django, 'levelname', levelname);
-      keep(django, 'level', level);
+      django = addMember(django, 'levelname', levelname);
+      django = addMember(django, 'level', level);
     }
     if (typeof name === 'string') {
-      log.logger = name;
-      keep(django, 'logger', loggerKey);
+      f.logger = name;
+      django = addMember(django, 'logger', loggerKey);
     } else if (typeof loggerKey === 'string') {
-      log.logger = loggerKey;
-      keep(django, 'name', name);
+      f.logger = loggerKey;
+      django = addMember(django, 'name', name);
     } else {
-      keep(django, 'name', name);
-      keep(django, 'logger', loggerKey);
+      django = addMember(django, 'name', name);
+      django = addMember(django, 'logger', loggerKey);
     }
 
     // log.origin: ECS wants the file name ("views.py"); `module` ("views") only when there is no filename.
-    let originName: string | undefined;
     if (typeof filename === 'string') {
-      originName = filename;
-      keep(django, 'module', module);
+      f.originFile = filename;
+      django = addMember(django, 'module', module);
     } else if (typeof module === 'string') {
-      originName = module;
-      keep(django, 'filename', filename);
+      f.originFile = module;
+      django = addMember(django, 'filename', filename);
     } else {
-      keep(django, 'filename', filename);
-      keep(django, 'module', module);
+      django = addMember(django, 'filename', filename);
+      django = addMember(django, 'module', module);
     }
-    const originLine = isInt(lineno) ? lineno : undefined;
-    if (originLine === undefined) keep(django, 'lineno', lineno);
-    const fn = typeof funcName === 'string' ? funcName : undefined;
-    if (fn === undefined) keep(django, 'funcName', funcName);
-    if (originName !== undefined || originLine !== undefined || fn !== undefined) {
-      const origin: NonNullable<EcsDocument['log']['origin']> = {};
-      if (originName !== undefined || originLine !== undefined) {
-        origin.file = {};
-        if (originName !== undefined) origin.file.name = originName;
-        if (originLine !== undefined) origin.file.line = originLine;
-      }
-      if (fn !== undefined) origin.function = fn;
-      log.origin = origin;
-    }
+    if (isInt(lineno)) f.originLine = lineno;
+    else django = addMember(django, 'lineno', lineno);
+    if (typeof funcName === 'string') f.originFunction = funcName;
+    else django = addMember(django, 'funcName', funcName);
 
     // error: the formatted exception (exc_info, or exc_text when that is all there is) and stack_info after it,
     // as logging.Formatter joins them.
     let exc: string | undefined;
     if (typeof excInfo === 'string' && excInfo !== '') {
       exc = excInfo;
-      if (excText !== excInfo) keep(django, 'exc_text', excText);
+      if (excText !== excInfo) django = addMember(django, 'exc_text', excText);
     } else if (typeof excText === 'string' && excText !== '') {
       exc = excText;
-      keep(django, 'exc_info', excInfo);
+      django = addMember(django, 'exc_info', excInfo);
     } else {
-      keep(django, 'exc_info', excInfo);
-      keep(django, 'exc_text', excText);
+      django = addMember(django, 'exc_info', excInfo);
+      django = addMember(django, 'exc_text', excText);
     }
     const stackText = typeof stackInfo === 'string' && stackInfo !== '' ? stackInfo : undefined;
-    if (stackText === undefined) keep(django, 'stack_info', stackInfo);
+    if (stackText === undefined) django = addMember(django, 'stack_info', stackInfo);
     if (exc !== undefined || stackText !== undefined) {
       const stack = (exc !== undefined && stackText !== undefined ? exc + '\n' + stackText : (exc ?? stackText)!).trimEnd();
-      doc.error = { stack_trace: stack };
+      f.stackTrace = stack;
       const err = errorFromTraceback(stack);
       if (err !== null) {
-        doc.error.type = err.type;
-        if (err.message !== undefined) doc.error.message = err.message;
+        f.errorType = err.type;
+        f.errorMessage = err.message;
       }
     }
 
-    const pid = isInt(processKey) ? processKey : undefined;
-    if (pid === undefined) keep(django, 'process', processKey);
-    const tid = isInt(thread) ? thread : undefined;
-    if (tid === undefined) keep(django, 'thread', thread);
-    const tname = typeof threadName === 'string' ? threadName : undefined;
-    if (tname === undefined) keep(django, 'threadName', threadName);
-    if (pid !== undefined || tid !== undefined || tname !== undefined) {
-      doc.process = {};
-      if (pid !== undefined) doc.process.pid = pid;
-      if (tid !== undefined || tname !== undefined) {
-        const t: { id?: number; name?: string } = {};
-        if (tid !== undefined) t.id = tid;
-        if (tname !== undefined) t.name = tname;
-        doc.process.thread = t;
-      }
-    }
-    if (!isEmpty(django)) doc.django = django;
-    this.finishDoc(doc, text, flags);
-    this.emit({ start, end, doc });
+    if (isInt(processKey)) f.pid = processKey;
+    else django = addMember(django, 'process', processKey);
+    if (isInt(thread)) f.threadId = thread;
+    else django = addMember(django, 'thread', thread);
+    if (typeof threadName === 'string') f.threadName = threadName;
+    else django = addMember(django, 'threadName', threadName);
+    f.django = django;
+    if (this.ctx.includeOriginal) f.original = text;
+    this.write(start, end);
   }
 
-  /** Reads one JSON timestamp candidate unless an earlier one was read; a value not used is kept under `django`. */
-  private jsonTimestamp(django: Record<string, unknown>, key: string, v: unknown, ts: string | null): string | null {
-    if (v === undefined) return ts;
-    if (ts === null && typeof v === 'string') {
-      const read = this.readTimestamp(v);
-      if (read !== null) return read;
-    }
-    put(django, key, v);
-    return ts;
+  /** A JSON timestamp candidate read as ISO, or null when it is not a string or does not read. */
+  private jsonTime(v: unknown): string | null {
+    return typeof v === 'string' ? this.readTimestamp(v) : null;
   }
 
-  private baseDoc(ts: string, message: string, offset: number): EcsDocument {
-    return { '@timestamp': ts, message, log: { file: { path: this.ctx.path }, offset } };
-  }
-
-  /** The fields every document gets last: host, event.original, the caller's decoration, tags. */
-  private finishDoc(doc: EcsDocument, original: string, flags: number): void {
-    doc.host = { name: this.ctx.hostName };
-    if (this.ctx.includeOriginal) doc.event = { original };
-    if (this.decorate !== undefined) this.decorate(doc);
-    const tags = tagsOf(flags);
-    if (tags !== undefined) doc.tags = tags;
+  /** Emits the record in `this.fields` as JSON text. */
+  private write(start: number, end: number): void {
+    const f = this.fields;
+    let flags = f.flags;
+    if (f.stackTrace !== undefined || f.message.includes('\n')) flags |= REC_MULTILINE;
+    this.emit(new ParsedRecord(start, end, this.writer.write(f), flags));
   }
 
   private fallbackTimestamp(nowMs: number): string {
@@ -597,14 +546,9 @@ class DjangoRecordParser implements DjangoParser {
 
 /**
  * A parser for Django's log output. `mode` 'file' for a Django log file, 'stream' for container output (see above).
- * `decorate`, when given, is called on every document before it is emitted (the Docker parser adds `stream` and
+ * `decoration`, JSON members starting with ",", is added to every document (the Docker parser adds `stream` and
  * `container.id` with it).
  */
-export function createDjangoParser(
-  ctx: ParserContext,
-  emit: EmitRecord,
-  mode: DjangoMode = 'file',
-  decorate?: (doc: EcsDocument) => void,
-): DjangoParser {
-  return new DjangoRecordParser(ctx, emit, mode, decorate);
+export function createDjangoParser(ctx: ParserContext, emit: EmitRecord, mode: DjangoMode = 'file', decoration = ''): DjangoParser {
+  return new DjangoRecordParser(ctx, emit, mode, decoration);
 }

@@ -11,15 +11,8 @@
  * Docker's `time` is the record's @timestamp: it is UTC and unambiguous, unlike a zone-less asctime.
  */
 
-import {
-  TAG_INVALID_UTF8,
-  TAG_NO_TIMESTAMP,
-  TAG_PARSE_ERROR,
-  TAG_PARTIAL_TIMEOUT,
-  TAG_TRUNCATED,
-  type EcsDocument,
-} from '../record.js';
 import { createDjangoParser, LINE_PARTIAL, LINE_TRUNCATED, lineFlags, truncateUtf8, type DjangoParser } from './django.js';
+import { DocumentFields, DocumentWriter, ParsedRecord, REC_NO_TIMESTAMP, REC_PARSE_ERROR } from './document.js';
 import { isoFromDocker } from './time.js';
 import type { EmitRecord, Line, ParserContext, RecordParser } from './types.js';
 
@@ -111,16 +104,20 @@ class DockerRecordParser implements RecordParser {
   private readonly errPieces = new Pieces();
   /** Latest Docker time seen, for an entry too broken to have one. */
   private lastTs: string | null = null;
+  /** Documents of entries that are not Docker JSON: no stream, the container when known. */
+  private readonly brokenWriter: DocumentWriter;
+  private readonly brokenFields = new DocumentFields();
 
   constructor(
     private readonly ctx: ParserContext,
     private readonly containerId: string | null,
     private readonly emit: EmitRecord,
   ) {
-    // The decorations are built once per parser, not per line.
-    const container = containerId === null ? undefined : containerId;
-    this.stdout = createDjangoParser(ctx, emit, 'stream', (doc) => decorate(doc, 'stdout', container));
-    this.stderr = createDjangoParser(ctx, emit, 'stream', (doc) => decorate(doc, 'stderr', container));
+    // The decorations are made into JSON text once per parser, not per line.
+    const container = containerId === null ? '' : `,"container":{"id":${JSON.stringify(containerId)}}`;
+    this.stdout = createDjangoParser(ctx, emit, 'stream', `,"stream":"stdout"${container}`);
+    this.stderr = createDjangoParser(ctx, emit, 'stream', `,"stream":"stderr"${container}`);
+    this.brokenWriter = new DocumentWriter(ctx.path, ctx.hostName, container);
   }
 
   push(line: Line, nowMs: number): void {
@@ -192,26 +189,10 @@ class DockerRecordParser implements RecordParser {
   private emitBroken(line: Line, nowMs: number): void {
     // No Docker time to go by: the previous entry's, else now; tagged either way.
     const ts = this.lastTs ?? new Date(nowMs).toISOString();
-    const tags = [TAG_PARSE_ERROR, TAG_NO_TIMESTAMP];
-    if (line.truncated) tags.push(TAG_TRUNCATED);
-    if (line.invalidUtf8) tags.push(TAG_INVALID_UTF8);
-    if (line.partial) tags.push(TAG_PARTIAL_TIMEOUT);
-    const doc: EcsDocument = {
-      '@timestamp': ts,
-      message: line.text,
-      log: { file: { path: this.ctx.path }, offset: line.start },
-      host: { name: this.ctx.hostName },
-    };
-    if (this.ctx.includeOriginal) doc.event = { original: line.text };
-    if (this.containerId !== null) doc.container = { id: this.containerId };
-    doc.tags = tags;
-    this.emit({ start: line.start, end: line.end, doc });
+    const f = this.brokenFields.reset(ts, line.text, line.start, REC_PARSE_ERROR | REC_NO_TIMESTAMP | lineFlags(line));
+    if (this.ctx.includeOriginal) f.original = line.text;
+    this.emit(new ParsedRecord(line.start, line.end, this.brokenWriter.write(f), f.flags));
   }
-}
-
-function decorate(doc: EcsDocument, stream: 'stdout' | 'stderr', containerId: string | undefined): void {
-  doc.stream = stream;
-  if (containerId !== undefined) doc.container = { id: containerId };
 }
 
 /** A parser for one json-file log of container `containerId` (null when unknown: no container.id then). */

@@ -1,4 +1,6 @@
-import type { EcsDocument } from '../record.js';
+import type { ParsedRecord } from './document.js';
+
+export type { ParsedRecord } from './document.js';
 
 /** One line of a file, decoded, without its newline. */
 export interface Line {
@@ -13,13 +15,6 @@ export interface Line {
   readonly invalidUtf8: boolean;
   /** Flushed without a newline after partial_line_timeout. */
   readonly partial: boolean;
-}
-
-/** A finished record: its document and the byte range [start, end) it came from. */
-export interface ParsedRecord {
-  readonly start: number;
-  readonly end: number;
-  readonly doc: EcsDocument;
 }
 
 /** Facts about the file a parser reads, fixed for its life. */

@@ -2,7 +2,8 @@ import type { FileHandle } from 'node:fs/promises';
 import type { PipelineEvents } from '../events.js';
 import type { InputConfig } from '../config/types.js';
 import type { Line, ParsedRecord, ParserContext, RecordParser } from '../parse/types.js';
-import { ParsedLogRecord, TAG_PARSE_ERROR, type LogRecord, type SourceRef } from '../record.js';
+import { ParsedLogRecord, type LogRecord, type SourceRef } from '../record.js';
+import { REC_MULTILINE, REC_PARSE_ERROR } from '../parse/document.js';
 import { AckTracker } from '../pipeline/acks.js';
 import type { Checkpoint } from '../pipeline/registry.js';
 import { createParser } from '../parse/index.js';
@@ -257,11 +258,10 @@ export class TrackedFile implements SourceRef {
     let multiline = 0;
     for (let i = 0; i < emitted.length; i++) {
       const r = emitted[i]!;
-      if (r.doc.tags?.includes(TAG_PARSE_ERROR)) parseErrors++;
-      if (r.doc.error?.stack_trace !== undefined || r.doc.message.includes('\n')) multiline++;
+      if (r.flags & REC_PARSE_ERROR) parseErrors++;
+      if (r.flags & REC_MULTILINE) multiline++;
       const seq = this.acks.register(safeOffsets[i]!);
-      const json = JSON.stringify(r.doc);
-      this.deps.emit(new ParsedLogRecord(this, r.start, r.end, seq, json, json.length + RECORD_OVERHEAD_BYTES));
+      this.deps.emit(new ParsedLogRecord(this, r.start, r.end, seq, r.json, r.bytes + RECORD_OVERHEAD_BYTES));
     }
     this.deps.events.recordsParsed(this.deps.input.type, emitted.length, parseErrors, multiline);
   }

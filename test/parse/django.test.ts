@@ -9,7 +9,7 @@ import {
 } from '../../src/parse/django.js';
 import { createParser } from '../../src/parse/index.js';
 import type { EcsDocument } from '../../src/record.js';
-import type { Line, ParsedRecord, ParserContext } from '../../src/parse/types.js';
+import type { Line, ParserContext } from '../../src/parse/types.js';
 
 const PATH = '/srv/app/logs/django.log';
 const NOW = Date.UTC(2026, 10, 27, 13, 0, 0); // 2026-11-27T13:00:00.000Z
@@ -33,15 +33,15 @@ function toLines(text: string, from = 0): Line[] {
 
 interface Harness {
   parser: DjangoParser;
-  records: ParsedRecord[];
+  records: DecodedRecord[];
   feed(text: string, now?: number): Line[];
   /** Offset after the last line fed. */
   offset: number;
 }
 
-function harness(mode: DjangoMode = 'file', over: Partial<ParserContext> = {}, decorate?: (doc: EcsDocument) => void): Harness {
-  const records: ParsedRecord[] = [];
-  const parser = createDjangoParser(context(over), (r) => records.push(r), mode, decorate);
+function harness(mode: DjangoMode = 'file', over: Partial<ParserContext> = {}, decoration?: string): Harness {
+  const records: DecodedRecord[] = [];
+  const parser = createDjangoParser(context(over), (r) => records.push(decoded(r)), mode, decoration);
   const h: Harness = {
     parser,
     records,
@@ -57,7 +57,7 @@ function harness(mode: DjangoMode = 'file', over: Partial<ParserContext> = {}, d
 }
 
 /** Every byte of [0, total) is in exactly one record. */
-function assertCoverage(records: readonly ParsedRecord[], total: number): void {
+function assertCoverage(records: readonly DecodedRecord[], total: number): void {
   const sorted = [...records].sort((a, b) => a.start - b.start);
   let at = 0;
   for (const r of sorted) {
@@ -123,7 +123,7 @@ plain.info("multi\nline message")
 verbose.warning("done")
 print(json.dumps({"log": buf.getvalue(), "tb": tb, "linenos": linenos}))
 `;
-import { parserContext, runPython } from '../support/parsing.js';
+import { decoded, parserContext, runPython, type DecodedRecord } from '../support/parsing.js';
 
 const pyOut = python(PY_DJANGO_LOG);
 const FIXTURE = pyOut === null ? null : (JSON.parse(pyOut) as { log: string; tb: string; linenos: number[] });
@@ -156,7 +156,7 @@ describe('django text records (file mode)', () => {
     const ts = '2026-11-27T12:00:00.123+01:00';
     const tbLines = tb.split('\n').length;
     const at = (i: number) => lines[i]!.start;
-    const expected: ParsedRecord[] = [
+    const expected: DecodedRecord[] = [
       {
         start: at(0),
         end: lines[0]!.end,
@@ -241,7 +241,7 @@ describe('django text records (file mode)', () => {
       ].join('\n'),
     );
     h.parser.flush(NOW, true);
-    const pick = (r: ParsedRecord) => [r.doc['@timestamp'], r.doc.log.level, r.doc.log.logger, r.doc.log.origin, r.doc.message];
+    const pick = (r: DecodedRecord) => [r.doc['@timestamp'], r.doc.log.level, r.doc.log.logger, r.doc.log.origin, r.doc.message];
     assert.deepEqual(h.records.map(pick), [
       ['2026-11-27T12:00:00.123+01:00', 'ERROR', 'django.request', { file: { line: 241 } }, 'Internal Server Error: /x'],
       ['2026-11-27T12:00:01.500+01:00', 'WARN', 'note', undefined, 'this is a logger'],
@@ -389,8 +389,8 @@ describe('django text records (file mode)', () => {
   });
 
   it('carries line flags into tags, event.original when asked, and no tags key otherwise', () => {
-    const records: ParsedRecord[] = [];
-    const p = createDjangoParser(context({ includeOriginal: true }), (r) => records.push(r), 'file');
+    const records: DecodedRecord[] = [];
+    const p = createDjangoParser(context({ includeOriginal: true }), (r) => records.push(decoded(r)), 'file');
     const base = { truncated: false, invalidUtf8: false, partial: false };
     p.push({ ...base, text: '[2026-11-27 12:00:00,000] INFO a', start: 0, end: 33 }, NOW);
     p.push({ ...base, text: 'b\uFFFD', start: 33, end: 37, invalidUtf8: true }, NOW);
@@ -552,11 +552,8 @@ describe('django stream mode', () => {
   });
 
   it('takes per-line timestamps and decorations through pushText', () => {
-    const records: ParsedRecord[] = [];
-    const p = createDjangoParser(context(), (r) => records.push(r), 'stream', (doc) => {
-      doc.stream = 'stderr';
-      doc.container = { id: 'c0ffee' };
-    });
+    const records: DecodedRecord[] = [];
+    const p = createDjangoParser(context(), (r) => records.push(decoded(r)), 'stream', ',"stream":"stderr","container":{"id":"c0ffee"}');
     p.pushText('[2026-11-27 12:00:00,123] ERROR boom', 0, 10, 0, NOW, '2026-11-27T11:00:00.124Z');
     p.pushText('Traceback (most recent call last):', 10, 20, 0, NOW, '2026-11-27T11:00:00.125Z');
     assert.equal(p.heldFrom(), 0);
@@ -612,8 +609,8 @@ describe('truncateUtf8', () => {
 
 describe('createParser', () => {
   it('gives a file-mode Django parser for type django', () => {
-    const records: ParsedRecord[] = [];
-    const p = createParser('django', context(), (r) => records.push(r));
+    const records: DecodedRecord[] = [];
+    const p = createParser('django', context(), (r) => records.push(decoded(r)));
     for (const l of toLines('[2026-11-27 12:00:00,000] INFO a\nnot a header')) p.push(l, NOW);
     p.flush(NOW, true);
     assert.deepEqual(records.map((r) => r.doc.message), ['a\nnot a header']);

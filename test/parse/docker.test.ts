@@ -2,8 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { containerIdFromPath, createDockerParser } from '../../src/parse/docker.js';
 import { createParser } from '../../src/parse/index.js';
-import type { Line, ParsedRecord, ParserContext, RecordParser } from '../../src/parse/types.js';
-import { parserContext } from '../support/parsing.js';
+import type { Line, ParserContext, RecordParser } from '../../src/parse/types.js';
+import { decoded, parserContext, type DecodedRecord } from '../support/parsing.js';
 
 const CID = 'a'.repeat(8) + '0123456789abcdef'.repeat(3) + 'b'.repeat(8);
 const PATH = `/var/lib/docker/containers/${CID}/${CID}-json.log`;
@@ -57,13 +57,13 @@ class File {
   }
 }
 
-function setup(over: Partial<ParserContext> = {}, cid: string | null = CID): { parser: RecordParser; records: ParsedRecord[]; file: File } {
-  const records: ParsedRecord[] = [];
-  return { parser: createDockerParser(context(over), cid, (r) => records.push(r)), records, file: new File() };
+function setup(over: Partial<ParserContext> = {}, cid: string | null = CID): { parser: RecordParser; records: DecodedRecord[]; file: File } {
+  const records: DecodedRecord[] = [];
+  return { parser: createDockerParser(context(over), cid, (r) => records.push(decoded(r))), records, file: new File() };
 }
 
 /** Every byte of [0, total) lies in some record's range; records cover whole lines only. */
-function assertAccounted(records: readonly ParsedRecord[], lines: readonly Line[]): void {
+function assertAccounted(records: readonly DecodedRecord[], lines: readonly Line[]): void {
   const starts = new Set(lines.map((l) => l.start));
   const ends = new Set(lines.map((l) => l.end));
   for (const r of records) {
@@ -399,8 +399,8 @@ describe('docker json-file parser', () => {
     parser.push(file.log('x\n', 'stdout'), NOW);
     assert.equal('container' in records[0]!.doc, false);
 
-    const viaIndex: ParsedRecord[] = [];
-    const p = createParser('docker', context(), (r) => viaIndex.push(r));
+    const viaIndex: DecodedRecord[] = [];
+    const p = createParser('docker', context(), (r) => viaIndex.push(decoded(r)));
     p.push(new File().log('y\n', 'stderr'), NOW);
     assert.deepEqual([viaIndex[0]!.doc.container, viaIndex[0]!.doc.stream, viaIndex[0]!.doc.message], [{ id: CID }, 'stderr', 'y']);
   });

@@ -55,13 +55,22 @@ function assertKind<K extends SendResult['kind']>(r: SendResult, kind: K): asser
 
 test('encodeBulk: create action with the deterministic id, then the document, each line ending in \\n', () => {
   const r = [record(0), record(1)];
-  const body = encodeBulk('logs-django-default', r);
+  const body = encodeBulk('logs-django-default', r).toString('utf8');
   const lines = body.split('\n');
   assert.equal(lines.length, 5);
   assert.equal(lines[4], '');
   assert.deepEqual(JSON.parse(lines[0]!), { create: { _index: 'logs-django-default', _id: 'dev1-ino42-fp9-0' } });
   assert.deepEqual(JSON.parse(lines[1]!), r[0]!.doc);
   assert.deepEqual(JSON.parse(lines[2]!), { create: { _index: 'logs-django-default', _id: recordId(r[1]!) } });
+});
+
+test('encodeBulk: text of many UTF-8 bytes per character grows the body instead of cutting it', () => {
+  // 3-byte characters and surrogate pairs (4 bytes for 2 UTF-16 units), in records big and small.
+  const messages = ['日本語のログ'.repeat(5000), 'ok', '😀 emoji '.repeat(3000), 'é'];
+  const r = messages.map((message, i) => sampleRecord(i, { message }));
+  const lines = encodeBulk('logs', r).toString('utf8').split('\n');
+  assert.equal(lines.length, 2 * r.length + 1);
+  r.forEach((rec, i) => assert.deepEqual(JSON.parse(lines[2 * i + 1]!), rec.doc));
 });
 
 test('a batch is delivered and stored under its record ids, in a data stream', async () => {

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ParserContext } from '../../src/parse/types.js';
+import type { ParsedRecord, ParserContext } from '../../src/parse/types.js';
+import type { EcsDocument } from '../../src/record.js';
 import { PYTHON } from './agent.js';
 
 /** A parser context for tests: Paris time, 1 s multi-line timeout, 64 KiB records, unless overridden. */
@@ -33,4 +34,16 @@ export function runPython(script: string): string | null {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A parsed record with its document decoded, for comparing with expected documents. */
+export interface DecodedRecord {
+  readonly start: number;
+  readonly end: number;
+  readonly doc: EcsDocument;
+}
+
+/** What a parser emitted, with the JSON text decoded (and checked to be JSON: JSON.parse throws otherwise). */
+export function decoded(r: ParsedRecord): DecodedRecord {
+  return { start: r.start, end: r.end, doc: JSON.parse(r.json) as EcsDocument };
 }
