@@ -11,7 +11,7 @@
  * that large is allocated in V8's old generation (large-object space) only to be copied into a Buffer by the
  * HTTP client and dropped. Buffer memory lives outside the JS heap and is freed when the request is done.
  */
-import { documentJson, recordId, type LogRecord } from '../../src/record.js';
+import { documentJsonBytes, recordId, writeDocumentJson, type LogRecord } from '../../src/record.js';
 
 /** "…","_id":"<id>"}}\n — the id is base64url + '-' + digits: nothing to escape, no JSON.stringify per record. */
 const ID_CLOSE = Buffer.from('"}}\n');
@@ -20,28 +20,16 @@ const NEWLINE = 10;
 export function encodeBulk(index: string, records: readonly LogRecord[]): Buffer {
   const head = Buffer.from(`{"create":{"_index":${JSON.stringify(index)},"_id":"`);
   const perRecord = head.length + ID_CLOSE.length + 1;
-  // Capacity for the common case (one byte per character); `ensure` grows it for text that needs more.
-  let capacity = 0;
-  for (const record of records) capacity += perRecord + recordId(record).length + documentJson(record).length;
-  let out = Buffer.allocUnsafeSlow(capacity + 1024);
+  let size = 0;
+  for (const record of records) size += perRecord + recordId(record).length + documentJsonBytes(record);
+  const out = Buffer.allocUnsafeSlow(size);
   let at = 0;
-  const ensure = (more: number): void => {
-    if (at + more <= out.length) return;
-    const bigger = Buffer.allocUnsafeSlow(Math.max(out.length * 2, at + more));
-    out.copy(bigger, 0, 0, at);
-    out = bigger;
-  };
   for (const record of records) {
-    const id = recordId(record);
-    const json = documentJson(record);
-    // Characters × 3 bounds the UTF-8 size; the exact size is counted only when that bound does not fit.
-    const bound = perRecord + id.length + json.length * 3;
-    if (at + bound > out.length) ensure(perRecord + id.length + Buffer.byteLength(json));
     at += head.copy(out, at);
-    at += out.write(id, at, 'latin1');
+    at += out.write(recordId(record), at, 'latin1');
     at += ID_CLOSE.copy(out, at);
-    at += out.write(json, at, 'utf8');
+    at += writeDocumentJson(record, out, at);
     out[at++] = NEWLINE;
   }
-  return out.subarray(0, at);
+  return out;
 }

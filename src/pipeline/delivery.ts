@@ -202,8 +202,12 @@ export class Delivery {
     return this.abort.signal.aborted;
   }
 
+  /** Stored or dead-lettered: the checkpoint may pass them, and nothing reads them again. */
   private acknowledge(records: readonly LogRecord[]): void {
-    for (const record of records) record.source.ack(record.seq);
+    for (const record of records) {
+      record.source.ack(record.seq);
+      record.release?.();
+    }
     this.events.recordsAcked(this.sink.name, records.length);
   }
 }

@@ -5,6 +5,7 @@ import type { Line, ParsedRecord, ParserContext, RecordParser } from '../parse/t
 import { ParsedLogRecord, type LogRecord, type SourceRef } from '../record.js';
 import { REC_MULTILINE, REC_PARSE_ERROR } from '../parse/document.js';
 import { AckTracker } from '../pipeline/acks.js';
+import type { DocumentArena } from '../pipeline/arena.js';
 import type { Checkpoint } from '../pipeline/registry.js';
 import { createParser } from '../parse/index.js';
 import { LineSplitter } from './lines.js';
@@ -23,6 +24,8 @@ export interface TrackedFileDeps {
   readonly maxLineBytes: number;
   readonly events: PipelineEvents;
   readonly emit: (record: LogRecord) => void;
+  /** Where records' JSON text waits for delivery. */
+  readonly arena: DocumentArena;
 }
 
 /** Bytes a sink adds around a document (an Elasticsearch action line with its id). For batch sizing only. */
@@ -261,7 +264,7 @@ export class TrackedFile implements SourceRef {
       if (r.flags & REC_PARSE_ERROR) parseErrors++;
       if (r.flags & REC_MULTILINE) multiline++;
       const seq = this.acks.register(safeOffsets[i]!);
-      this.deps.emit(new ParsedLogRecord(this, r.start, r.end, seq, r.json, r.bytes + RECORD_OVERHEAD_BYTES));
+      this.deps.emit(new ParsedLogRecord(this, r.start, r.end, seq, r.json, r.bytes, r.bytes + RECORD_OVERHEAD_BYTES, this.deps.arena));
     }
     this.deps.events.recordsParsed(this.deps.input.type, emitted.length, parseErrors, multiline);
   }

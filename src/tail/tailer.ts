@@ -1,3 +1,4 @@
+import { DocumentArena } from '../pipeline/arena.js';
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FSWatcher } from 'chokidar';
@@ -81,6 +82,8 @@ export class Tailer {
    */
   private readonly pathMtime = new Map<string, number>();
   private openCount = 0;
+  /** The JSON text of every file's records waiting for delivery. */
+  private readonly arena = new DocumentArena();
 
   constructor(
     private readonly options: TailerOptions,
@@ -454,6 +457,7 @@ export class Tailer {
       maxLineBytes: this.options.maxLineBytes,
       events: this.events,
       emit: this.emit,
+      arena: this.arena,
     }, now, originPath);
   }
 

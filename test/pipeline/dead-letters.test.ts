@@ -2,12 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { DeadLetters, summarizeDeadLetters } from '../../src/pipeline/dead-letters.js';
-import { ParsedLogRecord, type SourceRef } from '../../src/record.js';
+import type { ParsedLogRecord, SourceRef } from '../../src/record.js';
+import { parsedRecord } from '../support/records.js';
 import { tempDir } from '../support/agent.js';
 
 const source: SourceRef = { path: '/logs/django.log', idPrefix: 'abc', ack() {} };
 const record = (offset: number, message: string): ParsedLogRecord =>
-  new ParsedLogRecord(source, offset, offset + 10, 0, JSON.stringify({ '@timestamp': 't', message, log: { file: { path: '/logs/django.log' }, offset } }), 10);
+  parsedRecord(source, offset, offset + 10, 0, JSON.stringify({ '@timestamp': 't', message, log: { file: { path: '/logs/django.log' }, offset } }));
 
 test('dead letters carry the document as it was, with id, source and reason; the summary counts them by reason', async () => {
   const dir = tempDir();

@@ -1,7 +1,7 @@
 /** The CloudWatch sink's pure parts: limits and chunking, encoding, truncation, name templates. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ParsedLogRecord, recordId, TAG_TRUNCATED, type EcsDocument, type LogRecord } from '../../src/record.js';
+import { recordId, TAG_TRUNCATED, type EcsDocument, type LogRecord } from '../../src/record.js';
 import { chunkEvents, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, type PreparedEvent } from '../../sinks/cloudwatch/limits.js';
 import { encodeRecord, TAG_TIMESTAMP_CLAMPED } from '../../sinks/cloudwatch/encode.js';
 import { fitDocument, jsonStringBytes, prefixWithin } from '../../sinks/cloudwatch/truncate.js';
@@ -14,7 +14,7 @@ import {
   validGroupName,
   validStreamName,
 } from '../../sinks/cloudwatch/template.js';
-import { sampleRecord } from '../support/records.js';
+import { parsedRecord, sampleRecord } from '../support/records.js';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -84,7 +84,7 @@ test('encodeRecord: the message is the ECS document with event.id; the timestamp
 
 test('encodeRecord: a record kept as JSON (as the tailer makes them) gets event.id spliced in, same document', () => {
   const plain = record(4);
-  const parsed = new ParsedLogRecord(plain.source, plain.start, plain.end, plain.seq, JSON.stringify(plain.doc), plain.bytes);
+  const parsed = parsedRecord(plain.source, plain.start, plain.end, plain.seq, JSON.stringify(plain.doc));
   const a = enc(plain, 0, ENCODE);
   const b = enc(parsed, 0, ENCODE);
   assert.ok(a.kind === 'event' && b.kind === 'event');

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createElasticsearchSink } from '../../sinks/elasticsearch/index.js';
 import { silentLogger } from '../../src/log.js';
-import { ParsedLogRecord } from '../../src/record.js';
+import { parsedRecord } from '../support/records.js';
 import { startEsServer, type EsServerHandle } from '../support/es-server.js';
 import { tempDir } from '../support/agent.js';
 
@@ -35,8 +35,8 @@ const sinkWith = (tls: { ca?: string; verify: boolean }) =>
     { logger: silentLogger, hostName: 'test' },
   );
 
-const record = new ParsedLogRecord({ path: '/l/django.log', idPrefix: 'tls', ack() {} }, 0, 10, 0,
-  JSON.stringify({ '@timestamp': '2026-11-27T12:00:00.000Z', message: 'over TLS', log: { file: { path: '/l/django.log' }, offset: 0 } }), 10);
+const record = parsedRecord({ path: '/l/django.log', idPrefix: 'tls', ack() {} }, 0, 10, 0,
+  JSON.stringify({ '@timestamp': '2026-11-27T12:00:00.000Z', message: 'over TLS', log: { file: { path: '/l/django.log' }, offset: 0 } }));
 
 test('an unverifiable certificate stops the sink with a reason that says what to set', async () => {
   assert.match(es.url, /^https:/);

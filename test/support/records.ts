@@ -1,4 +1,5 @@
-import type { EcsDocument, LogRecord } from '../../src/record.js';
+import { ParsedLogRecord, type EcsDocument, type LogRecord, type SourceRef } from '../../src/record.js';
+import { DocumentArena } from '../../src/pipeline/arena.js';
 
 export interface SampleRecordOptions {
   /** The source file. @default '/var/log/app/django.log' */
@@ -34,4 +35,17 @@ export function sampleRecord(i: number, o: SampleRecordOptions = {}): LogRecord 
       ...o.doc,
     },
   };
+}
+
+/** A record as the tailer makes it (its JSON text in an arena chunk), from a document's JSON text. */
+export function parsedRecord(
+  source: SourceRef,
+  start: number,
+  end: number,
+  seq: number,
+  json: string,
+  arena: DocumentArena = new DocumentArena(),
+): ParsedLogRecord {
+  const bytes = Buffer.byteLength(json);
+  return new ParsedLogRecord(source, start, end, seq, json, bytes, bytes + 64, arena);
 }
