@@ -1,7 +1,7 @@
 /**
  * Benchmark corpora, written fast and deterministically:
- * - django-json: python-json-logger lines (~375 B), as Django writes them in production;
- * - docker: Docker json-file lines (~300 B) exactly as dockerd writes them;
+ * - django-json: python-json-logger lines (~380 B), as Django writes them in production;
+ * - docker: Docker json-file lines (~300 B, an nginx access line inside) exactly as dockerd writes them;
  * - django-text: Django's verbose text format with a real-shaped Python traceback on every 20th record.
  * Every record carries "seq=N" so the receiver's count can be checked against what was written.
  */
@@ -37,6 +37,8 @@ function djangoJson(i: number): string {
       levelname: i % 50 === 0 ? 'WARNING' : 'INFO',
       name: 'django.request',
       module: 'log',
+      funcName: 'log_response',
+      lineno: 241,
       process: 4242,
       thread: 140245123456,
       message: `"GET /api/accreditations/${i}/?page=2&ordering=-created HTTP/1.1" 200 1834 seq=${i}`,
@@ -50,7 +52,7 @@ function djangoJson(i: number): string {
 
 function docker(i: number): string {
   const ns = String(i % 1_000_000_000).padStart(9, '0');
-  const log = `10.0.${i % 255}.${i % 200} - - [27/Nov/2026:12:00:00 +0000] "GET /static/app.${i % 97}.js HTTP/1.1" 200 5120 "-" "Mozilla/5.0 (X11; Linux x86_64)" seq=${i}\n`;
+  const log = `10.0.${i % 255}.${i % 200} - - [27/Nov/2026:12:00:00 +0000] "GET /static/js/main.${(i % 97).toString(16).padStart(8, '0')}.chunk.js HTTP/1.1" 200 5120 "-" "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36" seq=${i}\n`;
   return JSON.stringify({ log, stream: i % 10 === 0 ? 'stderr' : 'stdout', time: `2026-11-27T12:00:00.${ns}Z` }) + '\n';
 }
 

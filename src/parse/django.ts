@@ -19,17 +19,20 @@
 import { createTimestampReader, isoFromEpochSeconds, type TimestampReader } from './time.js';
 import { errorFromTraceback, isTracebackStart, TracebackTracker } from './traceback.js';
 import {
-  addMember,
+  addMemberJson,
   DocumentFields,
   DocumentWriter,
   LINE_INVALID_UTF8,
   LINE_PARTIAL,
   LINE_TRUNCATED,
   ParsedRecord,
+  quote,
+  quoteOptional,
   REC_MULTILINE,
   REC_NO_TIMESTAMP,
   REC_PARSE_ERROR,
 } from './document.js';
+import { KIND_NUMBER, KIND_STRING, ParsedObject, ScannedObject, type JsonMembers } from './json-members.js';
 import type { EmitRecord, Line, ParserContext, RecordParser } from './types.js';
 
 export { LINE_INVALID_UTF8, LINE_PARTIAL, LINE_TRUNCATED } from './document.js';
@@ -85,8 +88,12 @@ function parseObject(text: string): Record<string, unknown> | null {
   }
 }
 
-function isInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v);
+function isString(m: JsonMembers, i: number): boolean {
+  return i >= 0 && m.kind(i) === KIND_STRING;
+}
+
+function isInt(m: JsonMembers, i: number): boolean {
+  return i >= 0 && m.kind(i) === KIND_NUMBER && Number.isSafeInteger(m.number(i));
 }
 
 class DjangoRecordParser implements DjangoParser {
@@ -95,6 +102,9 @@ class DjangoRecordParser implements DjangoParser {
   private readonly writer: DocumentWriter;
   /** The fields of the record being emitted, reused. */
   private readonly fields = new DocumentFields();
+  /** A JSON line read in place (reused), and the `django` members of the record being emitted. */
+  private readonly scanned = new ScannedObject();
+  private django = '';
   /** Timestamp of the latest record started, for lines that have none. */
   private lastTs: string | null = null;
 
@@ -146,10 +156,16 @@ class DjangoRecordParser implements DjangoParser {
     const c = text.charCodeAt(0);
     let badJson = false;
     if (c === 123 /* { */) {
+      // Flat lines (python-json-logger's) are read in place; anything else goes to JSON.parse.
+      if (this.scanned.scan(text)) {
+        this.finish();
+        this.emitJson(this.scanned, text, start, end, flags, nowMs, timestamp ?? null);
+        return;
+      }
       const obj = parseObject(text);
       if (obj !== null) {
         this.finish();
-        this.emitJson(obj, text, start, end, flags, nowMs, timestamp ?? null);
+        this.emitJson(new ParsedObject(obj), text, start, end, flags, nowMs, timestamp ?? null);
         return;
       }
       badJson = true;
@@ -323,27 +339,31 @@ class DjangoRecordParser implements DjangoParser {
     if (!this.held) return;
     this.held = false;
     this.tb.reset();
-    const f = this.fields.reset(this.hTs, this.hMessage, this.hStart, this.hFlags);
-    f.level = this.hLevel;
-    f.logger = this.hLogger;
-    f.originFile = this.hOriginName;
+    let message = this.hMessage;
+    let multiline = message.includes('\n');
+    const f = this.fields.reset(this.hTs, '', this.hStart, this.hFlags);
+    f.levelJson = quoteOptional(this.hLevel);
+    f.loggerJson = quoteOptional(this.hLogger);
+    f.originFileJson = quoteOptional(this.hOriginName);
     f.originLine = this.hOriginLine;
     if (this.hStack !== null) {
       const stack = this.hStack.trimEnd(); // a blank line that might have led to a chained section
       const err = errorFromTraceback(stack);
-      f.stackTrace = stack;
+      f.stackTraceJson = quote(stack);
+      multiline = true;
       if (err !== null) {
-        f.errorType = err.type;
-        f.errorMessage = err.message;
+        f.errorTypeJson = quote(err.type);
+        f.errorMessageJson = quoteOptional(err.message);
       }
-      if (this.hOrphan && this.hMessage === '') f.message = err !== null ? err.line : (stack.split('\n', 1)[0] ?? '');
+      if (this.hOrphan && message === '') message = err !== null ? err.line : (stack.split('\n', 1)[0] ?? '');
     }
+    f.messageJson = quote(message);
     f.pid = this.hPid;
     f.threadId = this.hTid;
-    if (this.ctx.includeOriginal) f.original = this.hOriginal;
+    if (this.ctx.includeOriginal) f.originalJson = quote(this.hOriginal);
     this.hFirst = this.hOriginal = this.hMessage = '';
     this.hStack = null;
-    this.write(this.hStart, this.hEnd);
+    this.write(this.hStart, this.hEnd, multiline);
   }
 
   /** A line that is a record by itself (stream mode): plain output, or malformed JSON. */
@@ -354,14 +374,18 @@ class DjangoRecordParser implements DjangoParser {
       flags |= REC_NO_TIMESTAMP;
     }
     this.lastTs = ts;
-    const f = this.fields.reset(ts, text, start, flags);
-    if (this.ctx.includeOriginal) f.original = text;
-    this.write(start, end);
+    const f = this.fields.reset(ts, quote(text), start, flags);
+    if (this.ctx.includeOriginal) f.originalJson = f.messageJson;
+    this.write(start, end, text.includes('\n'));
   }
 
-  /** A python-json-logger line: known keys to ECS fields, every other key under `django`. */
+  /**
+   * A python-json-logger line: known keys to ECS fields, every other key under `django`. Values are passed on as the
+   * JSON text they were (JsonMembers.json), decoded only where a field needs the value (timestamps, integers,
+   * tracebacks).
+   */
   private emitJson(
-    obj: Record<string, unknown>,
+    m: JsonMembers,
     text: string,
     start: number,
     end: number,
@@ -369,67 +393,51 @@ class DjangoRecordParser implements DjangoParser {
     nowMs: number,
     timestamp: string | null,
   ): void {
-    let asctime: unknown, tsKey: unknown, time: unknown, atTs: unknown, created: unknown;
-    let levelname: unknown, level: unknown, name: unknown, loggerKey: unknown, message: unknown, msg: unknown;
-    let excInfo: unknown, excText: unknown, stackInfo: unknown, filename: unknown, module: unknown;
-    let lineno: unknown, funcName: unknown, processKey: unknown, thread: unknown, threadName: unknown;
-    // The `django` object's members, as JSON text. A known key whose value could not be used is kept there as it
-    // was: nothing is dropped. (Every key is added at most once: the object's keys are unique.)
-    let django = '';
-    for (const key in obj) {
-      const v = obj[key];
-      switch (key) {
-        case 'asctime': asctime = v; break;
-        case 'timestamp': tsKey = v; break;
-        case 'time': time = v; break;
-        case '@timestamp': atTs = v; break;
-        case 'created': created = v; break;
-        case 'levelname': levelname = v; break;
-        case 'level': level = v; break;
-        case 'name': name = v; break;
-        case 'logger': loggerKey = v; break;
-        case 'message': message = v; break;
-        case 'msg': msg = v; break;
-        case 'exc_info': excInfo = v; break;
-        case 'exc_text': excText = v; break;
-        case 'stack_info': stackInfo = v; break;
-        case 'filename': filename = v; break;
-        case 'module': module = v; break;
-        case 'lineno': lineno = v; break;
-        case 'funcName': funcName = v; break;
-        case 'process': processKey = v; break;
-        case 'thread': thread = v; break;
-        case 'threadName': threadName = v; break;
-        default: django = addMember(django, key, v);
+    let asctime = -1, tsKey = -1, time = -1, atTs = -1, created = -1;
+    let levelname = -1, level = -1, name = -1, loggerKey = -1, message = -1, msg = -1;
+    let excInfo = -1, excText = -1, stackInfo = -1, filename = -1, module = -1;
+    let lineno = -1, funcName = -1, processKey = -1, thread = -1, threadName = -1;
+    // The `django` object's members, as JSON text (this.django). A known key whose value could not be used is kept
+    // there as it was: nothing is dropped. (Keys are distinct: JsonMembers resolve duplicates.)
+    this.django = '';
+    for (let i = 0; i < m.count; i++) {
+      switch (m.key(i)) {
+        case 'asctime': asctime = i; break;
+        case 'timestamp': tsKey = i; break;
+        case 'time': time = i; break;
+        case '@timestamp': atTs = i; break;
+        case 'created': created = i; break;
+        case 'levelname': levelname = i; break;
+        case 'level': level = i; break;
+        case 'name': name = i; break;
+        case 'logger': loggerKey = i; break;
+        case 'message': message = i; break;
+        case 'msg': msg = i; break;
+        case 'exc_info': excInfo = i; break;
+        case 'exc_text': excText = i; break;
+        case 'stack_info': stackInfo = i; break;
+        case 'filename': filename = i; break;
+        case 'module': module = i; break;
+        case 'lineno': lineno = i; break;
+        case 'funcName': funcName = i; break;
+        case 'process': processKey = i; break;
+        case 'thread': thread = i; break;
+        case 'threadName': threadName = i; break;
+        default: this.keep(m, i);
       }
     }
-
     // @timestamp: the first of the text timestamps that reads (the others are kept under `django`), else `created`;
     // Docker's time wins over all.
-    let ts: string | null = null;
-    let read: string | null;
-    if (asctime !== undefined) {
-      if ((read = ts === null ? this.jsonTime(asctime) : null) !== null) ts = read;
-      else django = addMember(django, 'asctime', asctime);
-    }
-    if (tsKey !== undefined) {
-      if ((read = ts === null ? this.jsonTime(tsKey) : null) !== null) ts = read;
-      else django = addMember(django, 'timestamp', tsKey);
-    }
-    if (time !== undefined) {
-      if ((read = ts === null ? this.jsonTime(time) : null) !== null) ts = read;
-      else django = addMember(django, 'time', time);
-    }
-    if (atTs !== undefined) {
-      if ((read = ts === null ? this.jsonTime(atTs) : null) !== null) ts = read;
-      else django = addMember(django, '@timestamp', atTs);
-    }
+    let ts = this.timeCandidate(m, asctime, null);
+    ts = this.timeCandidate(m, tsKey, ts);
+    ts = this.timeCandidate(m, time, ts);
+    ts = this.timeCandidate(m, atTs, ts);
     let fromCreated = false;
-    if (ts === null && typeof created === 'number') {
-      ts = isoFromEpochSeconds(created);
+    if (ts === null && created >= 0 && m.kind(created) === KIND_NUMBER) {
+      ts = isoFromEpochSeconds(m.number(created));
       fromCreated = ts !== null;
     }
-    if (!fromCreated) django = addMember(django, 'created', created);
+    if (!fromCreated) this.keep(m, created);
     if (timestamp !== null) ts = timestamp;
     if (ts === null) {
       ts = this.fallbackTimestamp(nowMs);
@@ -437,106 +445,123 @@ class DjangoRecordParser implements DjangoParser {
     }
     this.lastTs = ts;
 
-    let text_ = '';
-    if (typeof message === 'string') {
-      text_ = message;
-      django = addMember(django, 'msg', msg);
-    } else if (typeof msg === 'string') {
-      text_ = msg;
-      django = addMember(django, 'message', message);
-    } else if (message !== undefined && message !== null) {
-      text_ = JSON.stringify(message);
-      django = addMember(django, 'msg', msg);
+    let messageJson = '""';
+    let multiline = false;
+    if (isString(m, message)) {
+      messageJson = m.json(message);
+      multiline = m.hasNewline(message);
+      this.keep(m, msg);
+    } else if (isString(m, msg)) {
+      messageJson = m.json(msg);
+      multiline = m.hasNewline(msg);
+      this.keep(m, message);
+    } else if (message >= 0 && m.json(message) !== 'null') {
+      // A number, true or false (or an object), as the text JSON.stringify gives its value.
+      messageJson = quote(m.kind(message) === KIND_NUMBER ? JSON.stringify(m.number(message)) : m.json(message));
+      this.keep(m, msg);
     } else {
-      django = addMember(django, 'message', message);
-      django = addMember(django, 'msg', msg);
+      this.keep(m, message);
+      this.keep(m, msg);
     }
 
-    const f = this.fields.reset(ts, text_, start, flags);
-    if (typeof levelname === 'string') {
-      f.level = levelname;
-      django = addMember(django, 'level', level);
-    } else if (typeof level === 'string') {
-      f.level = level;
-      django = addMember(django, 'levelname', levelname);
+    const f = this.fields.reset(ts, messageJson, start, flags);
+    if (isString(m, levelname)) {
+      f.levelJson = m.json(levelname);
+      this.keep(m, level);
+    } else if (isString(m, level)) {
+      f.levelJson = m.json(level);
+      this.keep(m, levelname);
     } else {
-      django = addMember(django, 'levelname', levelname);
-      django = addMember(django, 'level', level);
+      this.keep(m, levelname);
+      this.keep(m, level);
     }
-    if (typeof name === 'string') {
-      f.logger = name;
-      django = addMember(django, 'logger', loggerKey);
-    } else if (typeof loggerKey === 'string') {
-      f.logger = loggerKey;
-      django = addMember(django, 'name', name);
+    if (isString(m, name)) {
+      f.loggerJson = m.json(name);
+      this.keep(m, loggerKey);
+    } else if (isString(m, loggerKey)) {
+      f.loggerJson = m.json(loggerKey);
+      this.keep(m, name);
     } else {
-      django = addMember(django, 'name', name);
-      django = addMember(django, 'logger', loggerKey);
+      this.keep(m, name);
+      this.keep(m, loggerKey);
     }
 
     // log.origin: ECS wants the file name ("views.py"); `module` ("views") only when there is no filename.
-    if (typeof filename === 'string') {
-      f.originFile = filename;
-      django = addMember(django, 'module', module);
-    } else if (typeof module === 'string') {
-      f.originFile = module;
-      django = addMember(django, 'filename', filename);
+    if (isString(m, filename)) {
+      f.originFileJson = m.json(filename);
+      this.keep(m, module);
+    } else if (isString(m, module)) {
+      f.originFileJson = m.json(module);
+      this.keep(m, filename);
     } else {
-      django = addMember(django, 'filename', filename);
-      django = addMember(django, 'module', module);
+      this.keep(m, filename);
+      this.keep(m, module);
     }
-    if (isInt(lineno)) f.originLine = lineno;
-    else django = addMember(django, 'lineno', lineno);
-    if (typeof funcName === 'string') f.originFunction = funcName;
-    else django = addMember(django, 'funcName', funcName);
+    if (isInt(m, lineno)) f.originLine = m.number(lineno);
+    else this.keep(m, lineno);
+    if (isString(m, funcName)) f.originFunctionJson = m.json(funcName);
+    else this.keep(m, funcName);
 
     // error: the formatted exception (exc_info, or exc_text when that is all there is) and stack_info after it,
     // as logging.Formatter joins them.
     let exc: string | undefined;
-    if (typeof excInfo === 'string' && excInfo !== '') {
-      exc = excInfo;
-      if (excText !== excInfo) django = addMember(django, 'exc_text', excText);
-    } else if (typeof excText === 'string' && excText !== '') {
-      exc = excText;
-      django = addMember(django, 'exc_info', excInfo);
+    const excInfoText = isString(m, excInfo) ? m.string(excInfo) : '';
+    const excTextText = isString(m, excText) ? m.string(excText) : '';
+    if (excInfoText !== '') {
+      exc = excInfoText;
+      if (!(isString(m, excText) && excTextText === excInfoText)) this.keep(m, excText);
+    } else if (excTextText !== '') {
+      exc = excTextText;
+      this.keep(m, excInfo);
     } else {
-      django = addMember(django, 'exc_info', excInfo);
-      django = addMember(django, 'exc_text', excText);
+      this.keep(m, excInfo);
+      this.keep(m, excText);
     }
-    const stackText = typeof stackInfo === 'string' && stackInfo !== '' ? stackInfo : undefined;
-    if (stackText === undefined) django = addMember(django, 'stack_info', stackInfo);
+    const stackText = isString(m, stackInfo) && m.string(stackInfo) !== '' ? m.string(stackInfo) : undefined;
+    if (stackText === undefined) this.keep(m, stackInfo);
     if (exc !== undefined || stackText !== undefined) {
       const stack = (exc !== undefined && stackText !== undefined ? exc + '\n' + stackText : (exc ?? stackText)!).trimEnd();
-      f.stackTrace = stack;
+      f.stackTraceJson = quote(stack);
+      multiline = true;
       const err = errorFromTraceback(stack);
       if (err !== null) {
-        f.errorType = err.type;
-        f.errorMessage = err.message;
+        f.errorTypeJson = quote(err.type);
+        f.errorMessageJson = quoteOptional(err.message);
       }
     }
 
-    if (isInt(processKey)) f.pid = processKey;
-    else django = addMember(django, 'process', processKey);
-    if (isInt(thread)) f.threadId = thread;
-    else django = addMember(django, 'thread', thread);
-    if (typeof threadName === 'string') f.threadName = threadName;
-    else django = addMember(django, 'threadName', threadName);
-    f.django = django;
-    if (this.ctx.includeOriginal) f.original = text;
-    this.write(start, end);
+    if (isInt(m, processKey)) f.pid = m.number(processKey);
+    else this.keep(m, processKey);
+    if (isInt(m, thread)) f.threadId = m.number(thread);
+    else this.keep(m, thread);
+    if (isString(m, threadName)) f.threadNameJson = m.json(threadName);
+    else this.keep(m, threadName);
+    f.django = this.django;
+    if (this.ctx.includeOriginal) f.originalJson = quote(text);
+    this.write(start, end, multiline);
   }
 
-  /** A JSON timestamp candidate read as ISO, or null when it is not a string or does not read. */
-  private jsonTime(v: unknown): string | null {
-    return typeof v === 'string' ? this.readTimestamp(v) : null;
+  /** Keeps member i (if present) under `django`, as it was. */
+  private keep(m: JsonMembers, i: number): void {
+    if (i >= 0) this.django = addMemberJson(this.django, m.keyJson(i), m.json(i));
+  }
+
+  /**
+   * A timestamp member (if present): read as ISO when no earlier one was, else (or when it does not read) kept under
+   * `django`. Returns the timestamp so far.
+   */
+  private timeCandidate(m: JsonMembers, i: number, ts: string | null): string | null {
+    if (i < 0) return ts;
+    const read = ts === null && m.kind(i) === KIND_STRING ? this.readTimestamp(m.string(i)) : null;
+    if (read !== null) return read;
+    this.keep(m, i);
+    return ts;
   }
 
   /** Emits the record in `this.fields` as JSON text. */
-  private write(start: number, end: number): void {
-    const f = this.fields;
-    let flags = f.flags;
-    if (f.stackTrace !== undefined || f.message.includes('\n')) flags |= REC_MULTILINE;
-    this.emit(new ParsedRecord(start, end, this.writer.write(f), flags));
+  private write(start: number, end: number, multiline: boolean): void {
+    const flags = this.fields.flags | (multiline ? REC_MULTILINE : 0);
+    this.emit(new ParsedRecord(start, end, this.writer.write(this.fields), flags));
   }
 
   private fallbackTimestamp(nowMs: number): string {

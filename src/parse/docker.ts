@@ -12,7 +12,7 @@
  */
 
 import { createDjangoParser, LINE_PARTIAL, LINE_TRUNCATED, lineFlags, truncateUtf8, type DjangoParser } from './django.js';
-import { DocumentFields, DocumentWriter, ParsedRecord, REC_NO_TIMESTAMP, REC_PARSE_ERROR } from './document.js';
+import { DocumentFields, DocumentWriter, ParsedRecord, quote, REC_NO_TIMESTAMP, REC_PARSE_ERROR } from './document.js';
 import { isoFromDocker } from './time.js';
 import type { EmitRecord, Line, ParserContext, RecordParser } from './types.js';
 
@@ -189,8 +189,8 @@ class DockerRecordParser implements RecordParser {
   private emitBroken(line: Line, nowMs: number): void {
     // No Docker time to go by: the previous entry's, else now; tagged either way.
     const ts = this.lastTs ?? new Date(nowMs).toISOString();
-    const f = this.brokenFields.reset(ts, line.text, line.start, REC_PARSE_ERROR | REC_NO_TIMESTAMP | lineFlags(line));
-    if (this.ctx.includeOriginal) f.original = line.text;
+    const f = this.brokenFields.reset(ts, quote(line.text), line.start, REC_PARSE_ERROR | REC_NO_TIMESTAMP | lineFlags(line));
+    if (this.ctx.includeOriginal) f.originalJson = f.messageJson;
     this.emit(new ParsedRecord(line.start, line.end, this.brokenWriter.write(f), f.flags));
   }
 }

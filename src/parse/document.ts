@@ -44,52 +44,60 @@ const TAGS_JSON: readonly string[] = Array.from({ length: TAG_BITS + 1 }, (_, fl
 });
 
 /** JSON text of one string. */
-const quote = JSON.stringify as (s: string) => string;
+export const quote = JSON.stringify as (s: string) => string;
 
 /**
  * The fields of one document. A parser keeps one instance and resets it per record: every field is always present
  * (undefined when unused), so the object keeps one shape and nothing is allocated for it per record.
+ *
+ * Text fields hold JSON text (quoted and escaped), so that a parser can pass on a value exactly as a JSON line
+ * wrote it, without decoding and re-encoding it; `quote` makes JSON text of a decoded string.
  */
 export class DocumentFields {
+  /** ISO 8601, as the parsers' time functions write it: never anything to escape. */
   timestamp = '';
-  message = '';
+  messageJson = '""';
   offset = 0;
-  level: string | undefined = undefined;
-  logger: string | undefined = undefined;
-  originFile: string | undefined = undefined;
+  levelJson: string | undefined = undefined;
+  loggerJson: string | undefined = undefined;
+  originFileJson: string | undefined = undefined;
   originLine: number | undefined = undefined;
-  originFunction: string | undefined = undefined;
-  stackTrace: string | undefined = undefined;
-  errorType: string | undefined = undefined;
-  errorMessage: string | undefined = undefined;
+  originFunctionJson: string | undefined = undefined;
+  stackTraceJson: string | undefined = undefined;
+  errorTypeJson: string | undefined = undefined;
+  errorMessageJson: string | undefined = undefined;
   pid: number | undefined = undefined;
   threadId: number | undefined = undefined;
-  threadName: string | undefined = undefined;
+  threadNameJson: string | undefined = undefined;
   /** The members of the `django` object as JSON text ('"k":v,"k2":v2'); '' for no `django` object. */
   django = '';
   /** event.original (only with include_original). */
-  original: string | undefined = undefined;
+  originalJson: string | undefined = undefined;
   /** LINE_* and REC_* bits. */
   flags = 0;
 
-  reset(timestamp: string, message: string, offset: number, flags: number): this {
+  reset(timestamp: string, messageJson: string, offset: number, flags: number): this {
     this.timestamp = timestamp;
-    this.message = message;
+    this.messageJson = messageJson;
     this.offset = offset;
-    this.level = this.logger = this.originFile = this.originFunction = undefined;
+    this.levelJson = this.loggerJson = this.originFileJson = this.originFunctionJson = undefined;
     this.originLine = this.pid = this.threadId = undefined;
-    this.stackTrace = this.errorType = this.errorMessage = this.threadName = undefined;
+    this.stackTraceJson = this.errorTypeJson = this.errorMessageJson = this.threadNameJson = undefined;
     this.django = '';
-    this.original = undefined;
+    this.originalJson = undefined;
     this.flags = flags;
     return this;
   }
 }
 
-/** Appends `"key":<value as JSON>` to a members text; an undefined value (an absent key) adds nothing. */
-export function addMember(members: string, key: string, value: unknown): string {
-  if (value === undefined) return members;
-  return (members === '' ? '' : members + ',') + quote(key) + ':' + JSON.stringify(value);
+/** JSON text of a string; undefined stays undefined. */
+export function quoteOptional(s: string | undefined): string | undefined {
+  return s === undefined ? undefined : quote(s);
+}
+
+/** Appends `"key":value` (both already JSON text) to a members text. */
+export function addMemberJson(members: string, keyJson: string, valueJson: string): string {
+  return (members === '' ? '' : members + ',') + keyJson + ':' + valueJson;
 }
 
 /** Writes documents for one file: what is the same for all of them is made into text once. */
@@ -110,43 +118,43 @@ export class DocumentWriter {
   }
 
   write(f: DocumentFields): string {
-    let s = '{"@timestamp":' + quote(f.timestamp) + ',"message":' + quote(f.message) + this.logFile + f.offset;
-    if (f.level !== undefined) s += ',"level":' + quote(f.level);
-    if (f.logger !== undefined) s += ',"logger":' + quote(f.logger);
-    const hasFile = f.originFile !== undefined || f.originLine !== undefined;
-    if (hasFile || f.originFunction !== undefined) {
+    let s = '{"@timestamp":"' + f.timestamp + '","message":' + f.messageJson + this.logFile + f.offset;
+    if (f.levelJson !== undefined) s += ',"level":' + f.levelJson;
+    if (f.loggerJson !== undefined) s += ',"logger":' + f.loggerJson;
+    const hasFile = f.originFileJson !== undefined || f.originLine !== undefined;
+    if (hasFile || f.originFunctionJson !== undefined) {
       s += ',"origin":{';
       if (hasFile) {
         s += '"file":{';
-        if (f.originFile !== undefined) s += '"name":' + quote(f.originFile) + (f.originLine !== undefined ? ',' : '');
+        if (f.originFileJson !== undefined) s += '"name":' + f.originFileJson + (f.originLine !== undefined ? ',' : '');
         if (f.originLine !== undefined) s += '"line":' + f.originLine;
         s += '}';
       }
-      if (f.originFunction !== undefined) s += (hasFile ? ',' : '') + '"function":' + quote(f.originFunction);
+      if (f.originFunctionJson !== undefined) s += (hasFile ? ',' : '') + '"function":' + f.originFunctionJson;
       s += '}';
     }
     s += '}';
-    if (f.stackTrace !== undefined) {
-      s += ',"error":{"stack_trace":' + quote(f.stackTrace);
-      if (f.errorType !== undefined) s += ',"type":' + quote(f.errorType);
-      if (f.errorMessage !== undefined) s += ',"message":' + quote(f.errorMessage);
+    if (f.stackTraceJson !== undefined) {
+      s += ',"error":{"stack_trace":' + f.stackTraceJson;
+      if (f.errorTypeJson !== undefined) s += ',"type":' + f.errorTypeJson;
+      if (f.errorMessageJson !== undefined) s += ',"message":' + f.errorMessageJson;
       s += '}';
     }
-    const hasThread = f.threadId !== undefined || f.threadName !== undefined;
+    const hasThread = f.threadId !== undefined || f.threadNameJson !== undefined;
     if (f.pid !== undefined || hasThread) {
       s += ',"process":{';
       if (f.pid !== undefined) s += '"pid":' + f.pid + (hasThread ? ',' : '');
       if (hasThread) {
         s += '"thread":{';
-        if (f.threadId !== undefined) s += '"id":' + f.threadId + (f.threadName !== undefined ? ',' : '');
-        if (f.threadName !== undefined) s += '"name":' + quote(f.threadName);
+        if (f.threadId !== undefined) s += '"id":' + f.threadId + (f.threadNameJson !== undefined ? ',' : '');
+        if (f.threadNameJson !== undefined) s += '"name":' + f.threadNameJson;
         s += '}';
       }
       s += '}';
     }
     if (f.django !== '') s += ',"django":{' + f.django + '}';
     s += this.host;
-    if (f.original !== undefined) s += ',"event":{"original":' + quote(f.original) + '}';
+    if (f.originalJson !== undefined) s += ',"event":{"original":' + f.originalJson + '}';
     return s + this.decoration + TAGS_JSON[f.flags & TAG_BITS] + '}';
   }
 }
