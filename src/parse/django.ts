@@ -76,6 +76,12 @@ export interface DjangoParser extends RecordParser {
    * line's own ISO timestamp (Docker's `time`), preferred over anything in the text if the line starts a record.
    */
   pushText(text: string, start: number, end: number, flags: number, nowMs: number, timestamp?: string | null): void;
+  /**
+   * Feeds one line given as JSON text, without a line feed in it, when it would be a record by itself: nothing held
+   * in stream mode and a first character that starts no JSON, header or traceback. Then the line is emitted as it is
+   * and the answer is true; otherwise nothing happens, and the caller decodes the text for pushText.
+   */
+  pushPlainJson(textJson: string, start: number, end: number, flags: number, nowMs: number, timestamp: string | null): boolean;
 }
 
 /** Parses a line that starts with "{" as a JSON object, or null. */
@@ -368,15 +374,38 @@ class DjangoRecordParser implements DjangoParser {
 
   /** A line that is a record by itself (stream mode): plain output, or malformed JSON. */
   private emitPlain(text: string, start: number, end: number, flags: number, nowMs: number, timestamp: string | null): void {
+    this.emitPlainJson(quote(text), text.includes('\n'), start, end, flags, nowMs, timestamp);
+  }
+
+  private emitPlainJson(
+    textJson: string,
+    multiline: boolean,
+    start: number,
+    end: number,
+    flags: number,
+    nowMs: number,
+    timestamp: string | null,
+  ): void {
     let ts = timestamp;
     if (ts === null) {
       ts = this.fallbackTimestamp(nowMs);
       flags |= REC_NO_TIMESTAMP;
     }
     this.lastTs = ts;
-    const f = this.fields.reset(ts, quote(text), start, flags);
-    if (this.ctx.includeOriginal) f.originalJson = f.messageJson;
-    this.write(start, end, text.includes('\n'));
+    const f = this.fields.reset(ts, textJson, start, flags);
+    if (this.ctx.includeOriginal) f.originalJson = textJson;
+    this.write(start, end, multiline);
+  }
+
+  pushPlainJson(textJson: string, start: number, end: number, flags: number, nowMs: number, timestamp: string | null): boolean {
+    if (this.mode !== 'stream' || this.held) return false;
+    // The first character of the text decides, as in pushText: "{" may be JSON, "[" and A-Z a header or a traceback
+    // ("Traceback …", "Stack …"), " " an exception group; "\" is an escape (the character is unknown) and '"' the end
+    // of an empty text.
+    const c = textJson.charCodeAt(1);
+    if (c === 123 || c === 91 || (c >= 65 && c <= 90) || c === 32 || c === 92 || c === 34) return false;
+    this.emitPlainJson(textJson, false, start, end, flags, nowMs, timestamp);
+    return true;
   }
 
   /**

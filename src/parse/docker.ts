@@ -14,6 +14,7 @@
 import { createDjangoParser, LINE_PARTIAL, LINE_TRUNCATED, lineFlags, truncateUtf8, type DjangoParser } from './django.js';
 import { DocumentFields, DocumentWriter, ParsedRecord, quote, REC_NO_TIMESTAMP, REC_PARSE_ERROR } from './document.js';
 import { isoFromDocker } from './time.js';
+import { KIND_STRING, ScannedObject } from './json-members.js';
 import type { EmitRecord, Line, ParserContext, RecordParser } from './types.js';
 
 /** ".../<id>/<id>-json.log" and its rotations ("-json.log.1"); the id is 64 lowercase hex digits. */
@@ -107,6 +108,8 @@ class DockerRecordParser implements RecordParser {
   /** Documents of entries that are not Docker JSON: no stream, the container when known. */
   private readonly brokenWriter: DocumentWriter;
   private readonly brokenFields = new DocumentFields();
+  /** The entry being pushed, read in place (reused). */
+  private readonly scanned = new ScannedObject();
 
   constructor(
     private readonly ctx: ParserContext,
@@ -121,6 +124,7 @@ class DockerRecordParser implements RecordParser {
   }
 
   push(line: Line, nowMs: number): void {
+    if (this.scanned.scan(line.text) && this.pushPlainEntry(line, nowMs)) return;
     const entry = parseEntry(line.text);
     if (entry === null) {
       this.emitBroken(line, nowMs);
@@ -155,6 +159,44 @@ class DockerRecordParser implements RecordParser {
       f |= LINE_TRUNCATED;
     }
     parser.pushText(t, line.start, line.end, f, nowMs, time);
+  }
+
+  /**
+   * The common entry, fast: one whole line of plain output (an access log line, say) on stdout or stderr, passed on
+   * as the JSON text Docker wrote, without decoding and re-encoding it. False for anything else (pieces, text the
+   * Django parser must look into, a line feed or carriage return inside, an odd entry): push() then decodes it.
+   */
+  private pushPlainEntry(line: Line, nowMs: number): boolean {
+    const m = this.scanned;
+    let log = -1, stream = -1, time = -1;
+    for (let i = 0; i < m.count; i++) {
+      switch (m.key(i)) {
+        case 'log': log = i; break;
+        case 'stream': stream = i; break;
+        case 'time': time = i; break;
+        default: return false;
+      }
+    }
+    if (log < 0 || stream < 0 || time < 0 || m.kind(log) !== KIND_STRING || m.kind(stream) !== KIND_STRING || m.kind(time) !== KIND_STRING) {
+      return false;
+    }
+    const streamName = m.string(stream);
+    const isErr = streamName === 'stderr';
+    if (!isErr && streamName !== 'stdout') return false;
+    if ((isErr ? this.errPieces : this.outPieces).active) return false;
+    // `"…\n"`: a whole line ends in the escape \n, and it must be its only line feed (the only "\n" or "\u000" in
+    // the text, not preceded by a backslash that would make it a literal "\" + "n", nor by a carriage return).
+    const raw = m.json(log);
+    const n = raw.length;
+    if (n < 4 || raw.indexOf('\\n') !== n - 3 || raw.charCodeAt(n - 4) === 92 || raw.indexOf('\\u000') >= 0) return false;
+    if (raw.charCodeAt(n - 4) === 114 /* r */ && raw.charCodeAt(n - 5) === 92) return false;
+    if (n * 3 > this.ctx.maxRecordBytes) return false; // may need truncating: decode it
+    const ts = isoFromDocker(m.string(time));
+    if (ts === null) return false;
+    const parser = isErr ? this.stderr : this.stdout;
+    if (!parser.pushPlainJson(raw.slice(0, n - 3) + '"', line.start, line.end, lineFlags(line), nowMs, ts)) return false;
+    this.lastTs = ts;
+    return true;
   }
 
   flush(nowMs: number, force: boolean): void {

@@ -405,3 +405,52 @@ describe('docker json-file parser', () => {
     assert.deepEqual([viaIndex[0]!.doc.container, viaIndex[0]!.doc.stream, viaIndex[0]!.doc.message], [{ id: CID }, 'stderr', 'y']);
   });
 });
+
+describe('docker plain lines (passed on as the JSON text Docker wrote)', () => {
+  it('gives each whole plain line the document the decoding path gives it, whatever its characters', () => {
+    const texts = [
+      '10.0.0.1 - - [27/Nov/2026:12:00:00 +0000] "GET /a?q=\\"x\\" HTTP/1.1" 200 5120 "-" "Mozilla/5.0"',
+      'caf\u00e9 \u2603 \u{1F600} <html> & </html>', // Docker escapes <, > and & as \u003c…
+      'ends in a backslash \\',
+      'a literal backslash-n: \\n and a tab\t',
+      'windows line\r',
+      '0',
+      '',
+      'lowercase start',
+      '{"not": "django json"} inside braces',
+      '[bracketed] not a header',
+      'Traceback (most recent call last):',
+      '  File "a.py", line 1, in <module>',
+      'ValueError: boom',
+      '$ shell prompt',
+    ];
+    // Lines 10-12 are one traceback: one stream.
+    const streamOf = (i: number): Stream => (i % 3 === 0 && (i < 10 || i > 12) ? 'stderr' : 'stdout');
+    const { parser, records, file } = setup();
+    const lines = texts.map((t, i) => {
+      // Docker's own escaping for HTML characters, as Go's encoding/json writes it.
+      const entryLine = entry(t + '\n', streamOf(i), i).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+      const line = file.raw(entryLine);
+      parser.push(line, NOW);
+      return line;
+    });
+    parser.flush(NOW, true);
+    assertAccounted(records, lines);
+    const byStart = new Map(records.map((r) => [r.start, r]));
+    texts.forEach((t, i) => {
+      const r = byStart.get(lines[i]!.start);
+      if (t.startsWith('  File') || t.startsWith('ValueError')) return; // joined to the traceback before them
+      assert.ok(r, `no record for ${JSON.stringify(t)}`);
+      if (t.startsWith('Traceback')) {
+        assert.equal(r.doc.error?.type, 'ValueError');
+        return;
+      }
+      assert.equal(r.doc.message, t.replace(/\r$/, ''), `message of ${JSON.stringify(t)}`);
+      assert.equal(r.doc.stream, streamOf(i));
+      assert.deepEqual(r.doc.container, { id: CID });
+      assert.equal(r.doc['@timestamp'], iso(i));
+      // A "{" line that is not JSON is tagged, as by the decoding path; the rest are plain.
+      assert.deepEqual(r.doc.tags, t.startsWith('{') ? ['_logship_parse_error'] : undefined, JSON.stringify(t));
+    });
+  });
+});
