@@ -8,13 +8,17 @@
  * passes the parser's low-water mark at emission time.
  */
 export class AckTracker {
-  /** Resume offsets of unacknowledged-or-unpopped records, by seq - base. */
-  private safeOffsets: number[] = [];
-  private acked: boolean[] = [];
-  /** Seq of safeOffsets[head]. */
-  private base = 0;
+  /**
+   * A ring of the records not yet popped, oldest at `head`: resume offsets, and whether each is acknowledged. Typed
+   * arrays, doubled when full and never sliced: tens of thousands of records can be outstanding, and arrays that
+   * size, re-made as they were popped, were garbage in V8's large-object space.
+   */
+  private safeOffsets = new Float64Array(1024);
+  private acked = new Uint8Array(1024);
   private head = 0;
-  private nextSeq = 0;
+  private size = 0;
+  /** Seq of the record at `head`. */
+  private headSeq = 0;
   private committedOffset: number;
 
   constructor(startOffset: number) {
@@ -28,14 +32,17 @@ export class AckTracker {
 
   /** Records emitted but not yet acknowledged (or acknowledged behind an unacknowledged one). */
   get outstanding(): number {
-    return this.safeOffsets.length - this.head;
+    return this.size;
   }
 
   /** Register the next emitted record; returns its seq. */
   register(safeOffset: number): number {
-    this.safeOffsets.push(safeOffset);
-    this.acked.push(false);
-    return this.nextSeq++;
+    if (this.size === this.safeOffsets.length) this.grow();
+    const at = (this.head + this.size) & (this.safeOffsets.length - 1);
+    this.safeOffsets[at] = safeOffset;
+    this.acked[at] = 0;
+    this.size++;
+    return this.headSeq + this.size - 1;
   }
 
   /**
@@ -43,28 +50,40 @@ export class AckTracker {
    * nothing is outstanding, else once the last outstanding record is acknowledged.
    */
   advance(offset: number): void {
-    const last = this.safeOffsets.length - 1;
-    if (last < this.head) {
+    if (this.size === 0) {
       if (offset > this.committedOffset) this.committedOffset = offset;
-    } else if (offset > (this.safeOffsets[last] ?? 0)) {
-      this.safeOffsets[last] = offset;
+      return;
     }
+    const last = (this.head + this.size - 1) & (this.safeOffsets.length - 1);
+    if (offset > this.safeOffsets[last]!) this.safeOffsets[last] = offset;
   }
 
   ack(seq: number): void {
-    const index = seq - this.base;
-    if (index < this.head || index >= this.acked.length) return; // already popped: a duplicate ack is harmless
-    this.acked[index] = true;
-    while (this.head < this.acked.length && this.acked[this.head]) {
-      this.committedOffset = Math.max(this.committedOffset, this.safeOffsets[this.head] ?? 0);
-      this.head++;
+    const index = seq - this.headSeq;
+    if (index < 0 || index >= this.size) return; // already popped: a duplicate ack is harmless
+    const mask = this.safeOffsets.length - 1;
+    this.acked[(this.head + index) & mask] = 1;
+    while (this.size > 0 && this.acked[this.head] === 1) {
+      const offset = this.safeOffsets[this.head]!;
+      if (offset > this.committedOffset) this.committedOffset = offset;
+      this.head = (this.head + 1) & mask;
+      this.size--;
+      this.headSeq++;
     }
-    // Drop the popped prefix now and then, not on every ack.
-    if (this.head > 1024 && this.head * 2 > this.acked.length) {
-      this.safeOffsets = this.safeOffsets.slice(this.head);
-      this.acked = this.acked.slice(this.head);
-      this.base += this.head;
-      this.head = 0;
+  }
+
+  /** Doubles the ring (its length stays a power of two), oldest record first. */
+  private grow(): void {
+    const length = this.safeOffsets.length;
+    const offsets = new Float64Array(length * 2);
+    const acked = new Uint8Array(length * 2);
+    for (let k = 0; k < this.size; k++) {
+      const from = (this.head + k) & (length - 1);
+      offsets[k] = this.safeOffsets[from]!;
+      acked[k] = this.acked[from]!;
     }
+    this.safeOffsets = offsets;
+    this.acked = acked;
+    this.head = 0;
   }
 }

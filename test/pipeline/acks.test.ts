@@ -50,3 +50,35 @@ test('many records: compaction keeps seqs right; duplicate acks are harmless', (
   assert.equal(t.committed, 50000);
   assert.equal(t.outstanding, 0);
 });
+
+test('tens of thousands outstanding, acknowledged in a shuffled order, across ring growth and wrap-around', () => {
+  const t = new AckTracker(0);
+  let seed = 7;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  let registered = 0;
+  let expectedCommitted = 0;
+  const pending: number[] = [];
+  const acked = new Set<number>();
+  for (let round = 0; round < 50; round++) {
+    // Register a few thousand (the ring grows past 1024 and wraps), then ack a random subset.
+    for (let k = rand(3000); k > 0; k--) pending.push(t.register(++registered * 10));
+    for (let k = rand(pending.length + 1); k > 0; k--) {
+      const seq = pending.splice(rand(pending.length), 1)[0]!;
+      t.ack(seq);
+      t.ack(seq); // a duplicate ack changes nothing
+      acked.add(seq);
+    }
+    // The committed offset is that of the longest acknowledged prefix of seqs.
+    while (acked.has(expectedCommitted)) expectedCommitted++;
+    assert.equal(t.committed, expectedCommitted * 10);
+    assert.equal(t.outstanding, registered - expectedCommitted);
+  }
+  for (const seq of pending) t.ack(seq);
+  assert.equal(t.committed, registered * 10);
+  assert.equal(t.outstanding, 0);
+  t.advance(registered * 10 + 5);
+  assert.equal(t.committed, registered * 10 + 5);
+});
