@@ -44,7 +44,7 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
   const tailer = new Tailer(
     config,
     registry.checkpoints,
-    (record) => batcher.add(record),
+    (source, start, end, seq, json, jsonBytes) => batcher.add(source, start, end, seq, json, jsonBytes),
     pipelineEvents,
     logger,
   );

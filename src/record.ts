@@ -3,7 +3,6 @@
  * document together with where its bytes came from. The byte range is what makes delivery exact: it gives the
  * deterministic id, and acknowledging it moves the file's checkpoint.
  */
-import type { ArenaChunk, DocumentArena } from './pipeline/arena.js';
 
 /** Tags added to a document when the agent had to change or guess something. Never silently. */
 export const TAG_PARSE_ERROR = '_logship_parse_error';
@@ -56,82 +55,16 @@ export interface LogRecord {
   readonly doc: EcsDocument;
   /**
    * The document as JSON, when it was serialised at parse time (records from the tailer always are). Sinks that send
-   * JSON use it (or writeDocumentJson) as is; see ParsedLogRecord.
+   * JSON use it as is.
    */
   readonly json?: string;
   /** Approximate encoded size in bytes, for batch limits. */
   readonly bytes: number;
-  /**
-   * Called once, when delivery is done with the record (it was acknowledged): the record may free what it holds
-   * and must not be read again.
-   */
-  release?(): void;
-}
-
-/**
- * A record as the tailer makes it. The document's JSON text is written at parse time into a DocumentArena chunk
- * (outside the JS heap; see arena.ts for why) and only the chunk and offset are kept. Sinks that send JSON copy the
- * bytes (writeDocumentJson) or decode them (`json`); a sink that needs the object (field templates, Cloud Logging's
- * jsonPayload) gets it from `doc`. Released once acknowledged: its bytes may then belong to another record.
- */
-export class ParsedLogRecord implements LogRecord {
-  private chunk: ArenaChunk | null;
-  private readonly at: number;
-
-  constructor(
-    readonly source: SourceRef,
-    readonly start: number,
-    readonly end: number,
-    readonly seq: number,
-    json: string,
-    /** UTF-8 bytes of the document's JSON text. */
-    readonly jsonBytes: number,
-    readonly bytes: number,
-    arena: DocumentArena,
-  ) {
-    this.chunk = arena.store(json, jsonBytes);
-    this.at = this.chunk.used - jsonBytes;
-  }
-
-  get json(): string {
-    return this.text().buffer.toString('utf8', this.at, this.at + this.jsonBytes);
-  }
-
-  get doc(): EcsDocument {
-    return JSON.parse(this.json) as EcsDocument;
-  }
-
-  /** Copies the JSON text into `target` at `offset`; returns the bytes copied. */
-  copyJson(target: Buffer, offset: number): number {
-    return this.text().buffer.copy(target, offset, this.at, this.at + this.jsonBytes);
-  }
-
-  release(): void {
-    const chunk = this.chunk;
-    this.chunk = null;
-    if (chunk !== null) chunk.arena.release(chunk);
-  }
-
-  private text(): ArenaChunk {
-    // Reading a released record would read whatever record reuses its bytes: fail loudly instead.
-    if (this.chunk === null) throw new Error(`record ${recordId(this)} read after it was released`);
-    return this.chunk;
-  }
 }
 
 /** The record's document as JSON, serialised once. */
 export function documentJson(record: LogRecord): string {
   return record.json ?? JSON.stringify(record.doc);
-}
-
-/** UTF-8 bytes of the record's document JSON. */
-export function documentJsonBytes(record: LogRecord): number {
-  return record instanceof ParsedLogRecord ? record.jsonBytes : Buffer.byteLength(documentJson(record));
-}
-
-/** Writes the record's document JSON (UTF-8) into `target` at `offset`; returns the bytes written. */
-export function writeDocumentJson(record: LogRecord, target: Buffer, offset: number): number {
-  return record instanceof ParsedLogRecord ? record.copyJson(target, offset) : target.write(documentJson(record), offset, 'utf8');
 }
 
 /** The deterministic id of a record: file identity + offset. Stable across restarts and re-sends. */

@@ -1,11 +1,23 @@
 import type { LogRecord } from './record.js';
 import type { Logger } from './log.js';
 
-/** Records flushed together. Immutable once built; a retry sends a new Batch of the records still owed. */
+/**
+ * Records flushed together, as a sink reads them. Immutable once built; a retry sends a new Batch of the records
+ * still owed. Indexes are positions in the batch (SendResult's `retry` and `rejected` use them too).
+ */
 export interface Batch {
-  readonly records: readonly LogRecord[];
+  /** Number of records. */
+  readonly size: number;
   /** Sum of the records' approximate sizes. */
   readonly bytes: number;
+  /** The records as objects (made on first use by batches that keep columns: see pipeline/batch.ts). */
+  readonly records: readonly LogRecord[];
+  /** Record i's deterministic id (file identity + offset). */
+  id(i: number): string;
+  /** UTF-8 bytes of record i's document JSON. */
+  jsonBytes(i: number): number;
+  /** Copies record i's document JSON (UTF-8) into `target` at `offset`; returns the bytes copied. */
+  writeJson(i: number, target: Buffer, offset: number): number;
 }
 
 /** One item a sink refuses for good (it goes to the dead-letter file), with the sink's reason. */

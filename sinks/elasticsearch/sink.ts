@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { Client, errors, type ClientOptions } from '@elastic/elasticsearch';
 import type { Batch, SendResult, Sink, SinkDeps } from '../../src/sink.js';
 import type { ElasticsearchSinkConfig } from './config.js';
-import { encodeBulk } from './encode.js';
+import { BodyBuffers, encodeBulk } from './encode.js';
 import { classifyBulkResponse, classifyClientError } from './classify.js';
 import { ensureTemplate } from './template.js';
 
@@ -29,6 +29,7 @@ const BULK_FILTER_PATH = 'errors,items.*.status,items.*.error';
 export function createElasticsearchSink(config: ElasticsearchSinkConfig, deps: SinkDeps): Sink {
   const { logger } = deps;
   const client = new Client(clientOptions(config));
+  const bodies = new BodyBuffers();
 
   return {
     name: 'elasticsearch',
@@ -52,15 +53,18 @@ export function createElasticsearchSink(config: ElasticsearchSinkConfig, deps: S
     },
 
     async send(batch: Batch): Promise<SendResult> {
-      const n = batch.records.length;
+      const n = batch.size;
       if (n === 0) return { kind: 'delivered' };
-      // A string body is sent as it is: the transport only serialises arrays and objects (`bulkBody`).
-      const bulkBody = encodeBulk(config.index, batch.records);
+      // A Buffer body is sent as it is: the transport only serialises arrays and objects (`bulkBody`).
+      const { body: bulkBody, buffer } = encodeBulk(config.index, batch, bodies);
       try {
         const response = await client.transport.request(
           { method: 'POST', path: '/_bulk', querystring: { filter_path: BULK_FILTER_PATH }, bulkBody, meta: { name: 'bulk' } },
           { meta: true },
         );
+        // A _bulk answer comes after the whole body was read (every item has a status): the buffer is free again.
+        // After an error (a timeout, an early 413 or 401) it is not reused: the socket may not be done with it.
+        bodies.give(buffer);
         const result = classifyBulkResponse(response.body, n);
         if (result.kind !== 'delivered') logger.debug('bulk answered with item failures', { kind: result.kind, reason: result.reason });
         return result;

@@ -8,7 +8,7 @@
  *
  * A chunk counts the records still in it; when it is full and its last record is released (acknowledged by the
  * sink), it is reused, so memory stays flat at roughly the data in flight. A record released twice or read after
- * release would corrupt a reused chunk: ParsedLogRecord drops its reference on release and refuses to be read.
+ * release would corrupt a reused chunk: ColumnBatch forgets an acknowledged row's chunk and refuses to read it.
  */
 
 export class ArenaChunk {
@@ -35,7 +35,7 @@ export class DocumentArena {
    */
   constructor(
     private readonly chunkBytes = 1 << 20,
-    private readonly maxSpare = 8,
+    private readonly maxSpare = 4,
   ) {
     this.current = this.newChunk(chunkBytes);
   }

@@ -1,5 +1,6 @@
-import type { LogRecord } from '../record.js';
-import type { Batch } from '../sink.js';
+import type { SourceRef } from '../record.js';
+import { DocumentArena } from './arena.js';
+import { ColumnBatch, RECORD_OVERHEAD_BYTES, type OwnedBatch } from './batch.js';
 
 export interface BatchLimits {
   readonly maxEvents: number;
@@ -9,28 +10,32 @@ export interface BatchLimits {
 
 /**
  * Collects records into batches: a batch closes when it reaches maxEvents or maxBytes, or flushIntervalMs after
- * its first record arrived (so a quiet file still ships within the interval).
+ * its first record arrived (so a quiet file still ships within the interval). Records arrive as fields, not
+ * objects: they become rows of a ColumnBatch, their JSON text copied into the arena (see batch.ts for why).
  */
 export class Batcher {
-  private records: LogRecord[] = [];
-  private bytes = 0;
+  private readonly arena = new DocumentArena();
+  private batch: ColumnBatch;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly limits: BatchLimits,
-    private readonly onBatch: (batch: Batch) => void,
-  ) {}
-
-  get size(): number {
-    return this.records.length;
+    private readonly onBatch: (batch: OwnedBatch) => void,
+  ) {
+    this.batch = this.newBatch();
   }
 
-  add(record: LogRecord): void {
+  /** Records waiting in the open batch. */
+  get size(): number {
+    return this.batch.size;
+  }
+
+  /** Adds a record of `source` covering bytes [start, end), with its document as JSON text of `jsonBytes` bytes. */
+  add(source: SourceRef, start: number, end: number, seq: number, json: string, jsonBytes: number): void {
     // A record that would push the batch over max_bytes starts the next batch (a lone oversized record still goes).
-    if (this.records.length > 0 && this.bytes + record.bytes > this.limits.maxBytes) this.flush();
-    this.records.push(record);
-    this.bytes += record.bytes;
-    if (this.records.length >= this.limits.maxEvents || this.bytes >= this.limits.maxBytes) {
+    if (this.batch.size > 0 && this.batch.bytes + jsonBytes + RECORD_OVERHEAD_BYTES > this.limits.maxBytes) this.flush();
+    this.batch.add(source, start, end, seq, json, jsonBytes);
+    if (this.batch.size >= this.limits.maxEvents || this.batch.bytes >= this.limits.maxBytes) {
       this.flush();
     } else if (this.timer === null) {
       this.timer = setTimeout(() => {
@@ -45,10 +50,13 @@ export class Batcher {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.records.length === 0) return;
-    const batch: Batch = { records: this.records, bytes: this.bytes };
-    this.records = [];
-    this.bytes = 0;
+    if (this.batch.size === 0) return;
+    const batch = this.batch;
+    this.batch = this.newBatch();
     this.onBatch(batch);
+  }
+
+  private newBatch(): ColumnBatch {
+    return new ColumnBatch(this.arena, Math.min(this.limits.maxEvents, 4096));
   }
 }

@@ -2,10 +2,9 @@ import type { FileHandle } from 'node:fs/promises';
 import type { PipelineEvents } from '../events.js';
 import type { InputConfig } from '../config/types.js';
 import type { Line, ParsedRecord, ParserContext, RecordParser } from '../parse/types.js';
-import { ParsedLogRecord, type LogRecord, type SourceRef } from '../record.js';
+import type { SourceRef } from '../record.js';
 import { REC_MULTILINE, REC_PARSE_ERROR } from '../parse/document.js';
 import { AckTracker } from '../pipeline/acks.js';
-import type { DocumentArena } from '../pipeline/arena.js';
 import type { Checkpoint } from '../pipeline/registry.js';
 import { createParser } from '../parse/index.js';
 import { LineSplitter } from './lines.js';
@@ -18,18 +17,22 @@ export type FilePlacement =
   /** Renamed away or deleted: read through the open descriptor to its end, then let go. */
   | 'moved';
 
+/** Records handed on together while a chunk is parsed (see onLine). */
+const RELEASE_EVERY = 16;
+
 export interface TrackedFileDeps {
   readonly input: InputConfig;
   readonly parserContext: Omit<ParserContext, 'path'>;
   readonly maxLineBytes: number;
   readonly events: PipelineEvents;
-  readonly emit: (record: LogRecord) => void;
-  /** Where records' JSON text waits for delivery. */
-  readonly arena: DocumentArena;
+  readonly emit: EmitLogRecord;
 }
 
-/** Bytes a sink adds around a document (an Elasticsearch action line with its id). For batch sizing only. */
-const RECORD_OVERHEAD_BYTES = 64;
+/**
+ * Hands a finished record to delivery: its source, byte range, acknowledgement seq and document JSON text (of
+ * `jsonBytes` UTF-8 bytes). Fields, not an object: see pipeline/batch.ts.
+ */
+export type EmitLogRecord = (source: SourceRef, start: number, end: number, seq: number, json: string, jsonBytes: number) => void;
 
 /**
  * One file instance being followed: its descriptor, identity, read position, line splitter, parser and
@@ -237,15 +240,19 @@ export class TrackedFile implements SourceRef {
   private onLine(line: Line): void {
     this.linesInChunk++;
     this.parser.push(line, this.chunkTime);
+    // Records go on to delivery as they come, a few at a time, not once per chunk: kept until a 1 MiB chunk was
+    // parsed, thousands of them (and their JSON text) lived long enough to be promoted to V8's old generation.
+    // Everything up to this line's end has been seen by the parser.
+    if (this.emitted.length >= RELEASE_EVERY) this.release(line.end);
   }
 
   /**
    * Register the records the parser just emitted, in emission order, each with the offset that is safe to resume
    * from once it and all before it are stored: the smallest start of anything still unshipped after it.
    */
-  private release(): void {
+  private release(consumed: number = this.splitter.consumed): void {
     const held = this.parser.heldFrom();
-    let safe = held === null ? this.splitter.consumed : Math.min(held, this.splitter.consumed);
+    let safe = held === null ? consumed : Math.min(held, consumed);
     const emitted = this.emitted;
     if (emitted.length === 0) {
       this.acks.advance(safe);
@@ -264,7 +271,7 @@ export class TrackedFile implements SourceRef {
       if (r.flags & REC_PARSE_ERROR) parseErrors++;
       if (r.flags & REC_MULTILINE) multiline++;
       const seq = this.acks.register(safeOffsets[i]!);
-      this.deps.emit(new ParsedLogRecord(this, r.start, r.end, seq, r.json, r.bytes, r.bytes + RECORD_OVERHEAD_BYTES, this.deps.arena));
+      this.deps.emit(this, r.start, r.end, seq, r.json, r.bytes);
     }
     this.deps.events.recordsParsed(this.deps.input.type, emitted.length, parseErrors, multiline);
   }

@@ -1,15 +1,13 @@
-import { DocumentArena } from '../pipeline/arena.js';
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import type { InputConfig, StartAt } from '../config/types.js';
 import type { PipelineEvents } from '../events.js';
 import type { Logger } from '../log.js';
-import type { LogRecord } from '../record.js';
 import type { Checkpoint } from '../pipeline/registry.js';
 import type { ParserContext } from '../parse/types.js';
 import { Discovery, type MatchedFile } from './discovery.js';
-import { TrackedFile } from './file.js';
+import { TrackedFile, type EmitLogRecord } from './file.js';
 import { findBeside, sameInode, startsLike, type FileIdentity } from './identity.js';
 
 export interface TailerOptions {
@@ -82,13 +80,11 @@ export class Tailer {
    */
   private readonly pathMtime = new Map<string, number>();
   private openCount = 0;
-  /** The JSON text of every file's records waiting for delivery. */
-  private readonly arena = new DocumentArena();
 
   constructor(
     private readonly options: TailerOptions,
     checkpoints: readonly Checkpoint[],
-    private readonly emit: (record: LogRecord) => void,
+    private readonly emit: EmitLogRecord,
     private readonly events: PipelineEvents,
     private readonly logger: Logger,
   ) {
@@ -457,7 +453,6 @@ export class Tailer {
       maxLineBytes: this.options.maxLineBytes,
       events: this.events,
       emit: this.emit,
-      arena: this.arena,
     }, now, originPath);
   }
 

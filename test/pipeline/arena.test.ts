@@ -1,47 +1,67 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DocumentArena } from '../../src/pipeline/arena.js';
-import { parsedRecord } from '../support/records.js';
+import type { SourceRef } from '../../src/record.js';
+import { columnBatch, type Row } from '../support/records.js';
 
-const source = { path: '/logs/django.log', idPrefix: 'abc', ack() {} };
+const acked: number[] = [];
+const source: SourceRef = { path: '/logs/django.log', idPrefix: 'abc', ack: (seq) => acked.push(seq) };
 const doc = (i: number, pad = 0): string => JSON.stringify({ message: `record ${i} ${'x'.repeat(pad)} é☃` });
+const rows = (n: number, from = 0, pad = 50): Row[] =>
+  Array.from({ length: n }, (_, k) => ({ source, start: (from + k) * 100, end: (from + k) * 100 + 100, seq: from + k, json: doc(from + k, pad) }));
 
-test('records keep their text until released; a full chunk is reused only once all of its records are released', () => {
+test('rows keep their text until acknowledged; a full chunk is reused only once all of its rows are', () => {
   const arena = new DocumentArena(1024, 4);
-  const records = Array.from({ length: 40 }, (_, i) => parsedRecord(source, i * 100, i * 100 + 100, i, doc(i, 50), arena));
-  // 40 records of ~80 bytes need several 1 KiB chunks; nothing is released yet, so nothing is spare.
+  // 40 rows of ~80 bytes need several 1 KiB chunks; nothing acknowledged yet, so nothing is spare.
+  const batch = columnBatch(rows(40), arena);
   assert.equal(arena.spareChunks, 0);
-  records.forEach((r, i) => assert.equal(r.json, doc(i, 50)));
-  // Some records of the first chunk released: the chunk still holds the others, so it is not reused.
-  for (const r of records.slice(0, 5)) r.release();
+  batch.records.forEach((r, i) => assert.equal(r.json, doc(i, 50)));
+  // Some rows of the first chunk acknowledged: the chunk still holds the others, so it is not reused.
+  for (let i = 0; i < 5; i++) batch.acknowledge(i);
   assert.equal(arena.spareChunks, 0);
-  records.slice(5).forEach((r, i) => assert.equal(r.json, doc(i + 5, 50)));
-  for (const r of records.slice(5)) r.release();
+  for (let i = 5; i < 40; i++) assert.equal(batch.records[i]!.json, doc(i, 50));
+  for (let i = 5; i < 40; i++) batch.acknowledge(i);
   assert.ok(arena.spareChunks >= 1 && arena.spareChunks <= 4, `spare chunks ${arena.spareChunks}`);
-  // New records reuse the spare chunks and read back their own text.
-  const again = Array.from({ length: 40 }, (_, i) => parsedRecord(source, i, i + 1, i, doc(1000 + i, 50), arena));
-  again.forEach((r, i) => assert.equal(r.json, doc(1000 + i, 50)));
+  assert.deepEqual(acked.splice(0), Array.from({ length: 40 }, (_, i) => i));
+  // New rows reuse the spare chunks and read back their own text, through records and through the columns.
+  const again = columnBatch(rows(40, 1000), arena);
+  again.records.forEach((r, i) => assert.equal(r.json, doc(1000 + i, 50)));
+  const out = Buffer.alloc(again.jsonBytes(7));
+  again.writeJson(7, out, 0);
+  assert.equal(out.toString('utf8'), doc(1007, 50));
+  assert.equal(again.id(7), 'abc-100700');
 });
 
-test('a text larger than a chunk gets a chunk of its own, and the reused chunks are not disturbed', () => {
+test('a subset keeps the rows still owed, and acknowledging through it frees them', () => {
   const arena = new DocumentArena(1024, 4);
-  const small = parsedRecord(source, 0, 1, 0, doc(1), arena);
-  const big = parsedRecord(source, 1, 2, 1, doc(2, 5000), arena);
-  const after = parsedRecord(source, 2, 3, 2, doc(3), arena);
-  assert.equal(big.json, doc(2, 5000));
-  assert.equal(small.json, doc(1));
-  assert.equal(after.json, doc(3));
-  big.release();
-  assert.equal(after.json, doc(3));
+  const batch = columnBatch(rows(10), arena);
+  const retry = [2, 5, 9];
+  for (let i = 0; i < 10; i++) if (!retry.includes(i)) batch.acknowledge(i);
+  const part = batch.subset(retry);
+  assert.equal(part.size, 3);
+  assert.deepEqual(part.records.map((r) => [r.start, r.seq, r.json]), retry.map((i) => [i * 100, i, doc(i, 50)]));
+  for (let i = 0; i < 3; i++) part.acknowledge(i);
+  assert.deepEqual(acked.splice(0).sort((a, b) => a - b), Array.from({ length: 10 }, (_, i) => i));
 });
 
-test('a released record refuses to be read, and a second release changes nothing', () => {
+test('a text larger than a chunk gets a chunk of its own, and the others are not disturbed', () => {
   const arena = new DocumentArena(1024, 4);
-  const r = parsedRecord(source, 0, 10, 0, doc(1), arena);
-  const other = parsedRecord(source, 10, 20, 1, doc(2), arena);
-  r.release();
-  r.release();
-  assert.throws(() => r.json, /abc-0 read after it was released/);
-  assert.throws(() => r.copyJson(Buffer.alloc(100), 0), /read after it was released/);
-  assert.equal(other.json, doc(2));
+  const batch = columnBatch([...rows(1, 0, 0), ...rows(1, 1, 5000), ...rows(1, 2, 0)], arena);
+  assert.equal(batch.records[1]!.json, doc(1, 5000));
+  batch.acknowledge(1);
+  assert.equal(batch.records[0]!.json, doc(0, 0));
+  assert.equal(batch.records[2]!.json, doc(2, 0));
+  acked.splice(0);
+});
+
+test('an acknowledged row refuses to be read or acknowledged again', () => {
+  const arena = new DocumentArena(1024, 4);
+  const batch = columnBatch(rows(2), arena);
+  const [first, second] = batch.records;
+  batch.acknowledge(0);
+  assert.throws(() => batch.acknowledge(0), /acknowledged twice/);
+  assert.throws(() => first!.json, /read after it was acknowledged/);
+  assert.throws(() => batch.writeJson(0, Buffer.alloc(100), 0), /read after it was acknowledged/);
+  assert.equal(second!.json, doc(1, 50));
+  acked.splice(0);
 });

@@ -2,13 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { DeadLetters, summarizeDeadLetters } from '../../src/pipeline/dead-letters.js';
-import type { ParsedLogRecord, SourceRef } from '../../src/record.js';
-import { parsedRecord } from '../support/records.js';
+import type { LogRecord, SourceRef } from '../../src/record.js';
+import { columnBatch } from '../support/records.js';
 import { tempDir } from '../support/agent.js';
 
 const source: SourceRef = { path: '/logs/django.log', idPrefix: 'abc', ack() {} };
-const record = (offset: number, message: string): ParsedLogRecord =>
-  parsedRecord(source, offset, offset + 10, 0, JSON.stringify({ '@timestamp': 't', message, log: { file: { path: '/logs/django.log' }, offset } }));
+/** A record as the tailer makes it (a row of a batch, its document kept as JSON text). */
+const record = (offset: number, message: string): LogRecord =>
+  columnBatch([{ source, start: offset, end: offset + 10, seq: 0, json: JSON.stringify({ '@timestamp': 't', message, log: { file: { path: '/logs/django.log' }, offset } }) }]).records[0]!;
 
 test('dead letters carry the document as it was, with id, source and reason; the summary counts them by reason', async () => {
   const dir = tempDir();

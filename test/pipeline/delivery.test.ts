@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/log.js';
 import type { LogRecord, SourceRef } from '../../src/record.js';
 import type { Batch, SendResult, Sink } from '../../src/sink.js';
 import { tempDir } from '../support/agent.js';
+import { batchOf } from '../../src/pipeline/batch.js';
 
 function records(n: number, acked: number[]): LogRecord[] {
   const source: SourceRef = { path: '/x.log', idPrefix: 'p', ack: (seq) => acked.push(seq) };
@@ -49,7 +50,7 @@ test('retry re-sends the whole batch; partial re-sends only the retry items and 
   const events = new Counters();
   const d = new Delivery(sink, { concurrency: 1, maxPendingBatches: 2, retry: fastRetry }, new DeadLetters(dir), events, silentLogger, () => assert.fail('no fatal'));
   const rs = records(4, acked);
-  d.submit({ records: rs, bytes: 40 });
+  d.submit(batchOf(rs));
   await d.drain();
   assert.deepEqual(sink.sent, [
     ['m0', 'm1', 'm2', 'm3'],
@@ -70,7 +71,7 @@ test('max_attempts exhausted: the records go to dead letters with the reason, an
   const acked: number[] = [];
   const sink = scriptedSink(Array.from({ length: 10 }, () => ({ kind: 'retry' as const, reason: '503 unavailable' })));
   const d = new Delivery(sink, { concurrency: 1, maxPendingBatches: 2, retry: { ...fastRetry, maxAttempts: 3 } }, new DeadLetters(dir), new Counters(), silentLogger, () => assert.fail('no fatal'));
-  d.submit({ records: records(2, acked), bytes: 20 });
+  d.submit(batchOf(records(2, acked)));
   await d.drain();
   assert.equal(sink.sent.length, 3);
   assert.deepEqual(acked, [0, 1]);
@@ -83,7 +84,7 @@ test('fatal stops delivery without acknowledging anything', async () => {
   let fatal = '';
   const sink = scriptedSink([{ kind: 'fatal', reason: '401 security_exception' }]);
   const d = new Delivery(sink, { concurrency: 1, maxPendingBatches: 2, retry: fastRetry }, new DeadLetters(tempDir()), new Counters(), silentLogger, (r) => (fatal = r));
-  d.submit({ records: records(3, acked), bytes: 30 });
+  d.submit(batchOf(records(3, acked)));
   await d.drain();
   assert.equal(fatal, '401 security_exception');
   assert.deepEqual(acked, []);
@@ -102,8 +103,8 @@ test('waitForCapacity holds the reader back while max_pending_batches are outsta
     close: async () => undefined,
   };
   const d = new Delivery(sink, { concurrency: 1, maxPendingBatches: 2, retry: fastRetry }, new DeadLetters(tempDir()), new Counters(), silentLogger, () => undefined);
-  d.submit({ records: records(1, []), bytes: 1 });
-  d.submit({ records: records(1, []), bytes: 1 });
+  d.submit(batchOf(records(1, [])));
+  d.submit(batchOf(records(1, [])));
   let ready = false;
   const waiting = d.waitForCapacity().then(() => (ready = true));
   await new Promise((r) => setTimeout(r, 20));
@@ -116,12 +117,14 @@ test('waitForCapacity holds the reader back while max_pending_batches are outsta
 
 test('the batcher closes batches on max_events, max_bytes and the flush interval', async () => {
   const batches: number[] = [];
-  const b = new Batcher({ maxEvents: 3, maxBytes: 45, flushIntervalMs: 20 }, (batch) => batches.push(batch.records.length));
-  const rs = records(7, []);
-  for (const r of rs.slice(0, 3)) b.add(r); // 3 events
-  for (const r of rs.slice(3, 5)) b.add(r); // 20 bytes: waits
+  // A record counts its JSON bytes + 64 (RECORD_OVERHEAD_BYTES): 16 + 64 = 80 here.
+  const b = new Batcher({ maxEvents: 3, maxBytes: 250, flushIntervalMs: 20 }, (batch) => batches.push(batch.size));
+  const source: SourceRef = { path: '/x.log', idPrefix: 'p', ack() {} };
+  const json = (i: number, pad = 0): string => JSON.stringify({ m: 'x'.repeat(pad) + String(i).padStart(8, '0') });
+  for (let i = 0; i < 3; i++) b.add(source, i * 10, i * 10 + 10, i, json(i), 16); // 3 events
+  for (let i = 3; i < 5; i++) b.add(source, i * 10, i * 10 + 10, i, json(i), 16); // 160 bytes: waits
   assert.deepEqual(batches, [3]);
-  b.add({ ...rs[5]!, bytes: 30 }); // would be 50 > 45: the pending two go first
+  b.add(source, 50, 60, 5, json(5, 84), 100); // would be 324 > 250: the pending two go first
   assert.deepEqual(batches, [3, 2]);
   await new Promise((r) => setTimeout(r, 40));
   assert.deepEqual(batches, [3, 2, 1]);

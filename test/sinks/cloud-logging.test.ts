@@ -15,6 +15,7 @@ import { entrySize, MAX_ENTRY_BYTES, REQUEST_BUDGET_BYTES } from '../../sinks/cl
 import { compileTemplate } from '../../sinks/cloud-logging/template.js';
 import { guardLoopback, startCloudLoggingServer, type CloudLoggingServerHandle } from '../support/cloud-logging-server.js';
 import { sampleRecord } from '../support/records.js';
+import { batchOf as listBatch } from '../../src/pipeline/batch.js';
 
 let guard: ReturnType<typeof guardLoopback>;
 before(() => void (guard = guardLoopback()));
@@ -30,7 +31,7 @@ function record(i: number, over: Partial<EcsDocument> = {}, idPrefix = 'dev1-ino
 }
 
 const records = (n: number, from = 0): LogRecord[] => Array.from({ length: n }, (_, k) => record(from + k));
-const batchOf = (rs: LogRecord[]): Batch => ({ records: rs, bytes: rs.reduce((s, r) => s + r.bytes, 0) });
+const batchOf = (rs: LogRecord[]): Batch => listBatch(rs);
 
 function clConfig(address: string, over: Partial<CloudLoggingSinkConfig> = {}): CloudLoggingSinkConfig {
   const [host, port] = address.split(':');

@@ -14,7 +14,7 @@ import {
   validGroupName,
   validStreamName,
 } from '../../sinks/cloudwatch/template.js';
-import { parsedRecord, sampleRecord } from '../support/records.js';
+import { columnBatch, sampleRecord } from '../support/records.js';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -84,7 +84,7 @@ test('encodeRecord: the message is the ECS document with event.id; the timestamp
 
 test('encodeRecord: a record kept as JSON (as the tailer makes them) gets event.id spliced in, same document', () => {
   const plain = record(4);
-  const parsed = parsedRecord(plain.source, plain.start, plain.end, plain.seq, JSON.stringify(plain.doc));
+  const parsed = columnBatch([{ ...plain, json: JSON.stringify(plain.doc) }]).records[0]!;
   const a = enc(plain, 0, ENCODE);
   const b = enc(parsed, 0, ENCODE);
   assert.ok(a.kind === 'event' && b.kind === 'event');

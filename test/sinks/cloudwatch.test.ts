@@ -16,6 +16,7 @@ import {
   type CloudWatchServerOptions,
 } from '../support/cloudwatch-server.js';
 import { sampleRecord } from '../support/records.js';
+import { batchOf as listBatch } from '../../src/pipeline/batch.js';
 
 Object.assign(process.env, TEST_AWS_ENV);
 
@@ -28,7 +29,7 @@ function record(i: number, over: { at?: number; path?: string; message?: string;
 }
 
 function batchOf(records: LogRecord[]): Batch {
-  return { records, bytes: records.reduce((s, r) => s + r.bytes, 0) };
+  return listBatch(records);
 }
 
 function cwConfig(url: string, over: Partial<CloudWatchSinkConfig> = {}): CloudWatchSinkConfig {

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createElasticsearchSink } from '../../sinks/elasticsearch/index.js';
 import { silentLogger } from '../../src/log.js';
-import { parsedRecord } from '../support/records.js';
+import { sampleRecord } from '../support/records.js';
+import { batchOf } from '../../src/pipeline/batch.js';
 import { startEsServer, type EsServerHandle } from '../support/es-server.js';
 import { tempDir } from '../support/agent.js';
 
@@ -35,8 +36,7 @@ const sinkWith = (tls: { ca?: string; verify: boolean }) =>
     { logger: silentLogger, hostName: 'test' },
   );
 
-const record = parsedRecord({ path: '/l/django.log', idPrefix: 'tls', ack() {} }, 0, 10, 0,
-  JSON.stringify({ '@timestamp': '2026-11-27T12:00:00.000Z', message: 'over TLS', log: { file: { path: '/l/django.log' }, offset: 0 } }));
+const record = sampleRecord(0, { path: '/l/django.log', idPrefix: 'tls', message: 'over TLS' });
 
 test('an unverifiable certificate stops the sink with a reason that says what to set', async () => {
   assert.match(es.url, /^https:/);
@@ -56,7 +56,7 @@ test('with the cluster CA in tls.ca the certificate verifies and records are sto
   const sink = sinkWith({ ca: caFile, verify: true });
   try {
     assert.deepEqual(await sink.start(), { kind: 'delivered' });
-    assert.deepEqual(await sink.send({ records: [record], bytes: 10 }), { kind: 'delivered' });
+    assert.deepEqual(await sink.send(batchOf([record])), { kind: 'delivered' });
     assert.equal(es.docs.get('logs-django-default')?.get('tls-0')?.['message'], 'over TLS');
   } finally {
     await sink.close();

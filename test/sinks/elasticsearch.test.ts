@@ -6,14 +6,15 @@ import { silentLogger } from '../../src/log.js';
 import { createElasticsearchSink, type ElasticsearchSinkConfig } from '../../sinks/elasticsearch/index.js';
 import { encodeBulk } from '../../sinks/elasticsearch/encode.js';
 import { startEsServer, type EsServerHandle, type EsServerOptions } from '../support/es-server.js';
-import { sampleRecord } from '../support/records.js';
+import { columnBatch, sampleRecord } from '../support/records.js';
+import { batchOf as listBatch } from '../../src/pipeline/batch.js';
 
 function record(i: number, over: Partial<EcsDocument> = {}, idPrefix = 'dev1-ino42-fp9'): LogRecord {
   return sampleRecord(i, { doc: over, idPrefix, at: Date.UTC(2025, 0, 1, 0, 0, i) });
 }
 
 function batchOf(records: LogRecord[]): Batch {
-  return { records, bytes: records.reduce((s, r) => s + r.bytes, 0) };
+  return listBatch(records);
 }
 
 function records(n: number, from = 0): LogRecord[] {
@@ -55,7 +56,7 @@ function assertKind<K extends SendResult['kind']>(r: SendResult, kind: K): asser
 
 test('encodeBulk: create action with the deterministic id, then the document, each line ending in \\n', () => {
   const r = [record(0), record(1)];
-  const body = encodeBulk('logs-django-default', r).toString('utf8');
+  const body = encodeBulk('logs-django-default', batchOf(r)).body.toString('utf8');
   const lines = body.split('\n');
   assert.equal(lines.length, 5);
   assert.equal(lines[4], '');
@@ -64,13 +65,19 @@ test('encodeBulk: create action with the deterministic id, then the document, ea
   assert.deepEqual(JSON.parse(lines[2]!), { create: { _index: 'logs-django-default', _id: recordId(r[1]!) } });
 });
 
-test('encodeBulk: text of many UTF-8 bytes per character grows the body instead of cutting it', () => {
+test('encodeBulk: text of many UTF-8 bytes per character is sized exactly, not cut', () => {
   // 3-byte characters and surrogate pairs (4 bytes for 2 UTF-16 units), in records big and small.
   const messages = ['日本語のログ'.repeat(5000), 'ok', '😀 emoji '.repeat(3000), 'é'];
   const r = messages.map((message, i) => sampleRecord(i, { message }));
-  const lines = encodeBulk('logs', r).toString('utf8').split('\n');
+  const lines = encodeBulk('logs', batchOf(r)).body.toString('utf8').split('\n');
   assert.equal(lines.length, 2 * r.length + 1);
   r.forEach((rec, i) => assert.deepEqual(JSON.parse(lines[2 * i + 1]!), rec.doc));
+});
+
+test('encodeBulk: a batch of rows (as the batcher makes them) encodes to the same body as the same records', () => {
+  const r = [record(0), sampleRecord(1, { message: 'caf\u00e9 ☃ 😀' }), record(2)];
+  const rows = columnBatch(r.map((x) => ({ ...x, json: JSON.stringify(x.doc) })));
+  assert.equal(encodeBulk('logs', rows).body.toString('utf8'), encodeBulk('logs', batchOf(r)).body.toString('utf8'));
 });
 
 test('a batch is delivered and stored under its record ids, in a data stream', async () => {

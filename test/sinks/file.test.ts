@@ -7,6 +7,7 @@ import type { LogRecord } from '../../src/record.js';
 import type { Batch } from '../../src/sink.js';
 import { silentLogger } from '../../src/log.js';
 import { createFileSink, type FileSinkConfig } from '../../sinks/file/index.js';
+import { batchOf as listBatch } from '../../src/pipeline/batch.js';
 
 function record(i: number, message = `line ${i}`): LogRecord {
   return {
@@ -21,7 +22,7 @@ function record(i: number, message = `line ${i}`): LogRecord {
 
 function batchOf(from: number, n: number): Batch {
   const records = Array.from({ length: n }, (_, k) => record(from + k));
-  return { records, bytes: records.length * 50 };
+  return listBatch(records);
 }
 
 const deps = { logger: silentLogger, hostName: 'test' };

@@ -5,6 +5,7 @@ import type { LogRecord } from '../../src/record.js';
 import type { Batch } from '../../src/sink.js';
 import { silentLogger } from '../../src/log.js';
 import { createStdoutSink } from '../../sinks/stdout/index.js';
+import { batchOf as listBatch } from '../../src/pipeline/batch.js';
 
 function record(i: number): LogRecord {
   return {
@@ -16,7 +17,7 @@ function record(i: number): LogRecord {
     doc: { '@timestamp': '2025-01-01T00:00:00.000Z', message: `m${i}`.padEnd(40, '.'), log: { file: { path: '/x' }, offset: i * 10 } },
   };
 }
-const batchOf = (from: number, n: number): Batch => ({ records: Array.from({ length: n }, (_, k) => record(from + k)), bytes: n * 10 });
+const batchOf = (from: number, n: number): Batch => listBatch(Array.from({ length: n }, (_, k) => record(from + k)));
 const deps = { logger: silentLogger, hostName: 'test' };
 
 test('writes NDJSON and waits for a slow reader to drain', async () => {

@@ -1,5 +1,6 @@
-import { ParsedLogRecord, type EcsDocument, type LogRecord, type SourceRef } from '../../src/record.js';
+import type { EcsDocument, LogRecord, SourceRef } from '../../src/record.js';
 import { DocumentArena } from '../../src/pipeline/arena.js';
+import { ColumnBatch } from '../../src/pipeline/batch.js';
 
 export interface SampleRecordOptions {
   /** The source file. @default '/var/log/app/django.log' */
@@ -37,15 +38,18 @@ export function sampleRecord(i: number, o: SampleRecordOptions = {}): LogRecord 
   };
 }
 
-/** A record as the tailer makes it (its JSON text in an arena chunk), from a document's JSON text. */
-export function parsedRecord(
-  source: SourceRef,
-  start: number,
-  end: number,
-  seq: number,
-  json: string,
-  arena: DocumentArena = new DocumentArena(),
-): ParsedLogRecord {
-  const bytes = Buffer.byteLength(json);
-  return new ParsedLogRecord(source, start, end, seq, json, bytes, bytes + 64, arena);
+/** A record of a ColumnBatch: its source, byte range and seq, and its document as JSON text. */
+export interface Row {
+  readonly source: SourceRef;
+  readonly start: number;
+  readonly end: number;
+  readonly seq: number;
+  readonly json: string;
+}
+
+/** A batch as the batcher makes them from the tailer's records (rows, JSON text in arena chunks). */
+export function columnBatch(rows: readonly Row[], arena: DocumentArena = new DocumentArena()): ColumnBatch {
+  const batch = new ColumnBatch(arena, rows.length);
+  for (const r of rows) batch.add(r.source, r.start, r.end, r.seq, r.json, Buffer.byteLength(r.json));
+  return batch;
 }
