@@ -1,6 +1,6 @@
 import type { SourceRef } from '../record.js';
 import { DocumentArena } from './arena.js';
-import { ColumnBatch, RECORD_OVERHEAD_BYTES, type OwnedBatch } from './batch.js';
+import { ColumnBatch, ColumnPool, RECORD_OVERHEAD_BYTES, type OwnedBatch } from './batch.js';
 
 export interface BatchLimits {
   readonly maxEvents: number;
@@ -15,6 +15,7 @@ export interface BatchLimits {
  */
 export class Batcher {
   private readonly arena = new DocumentArena();
+  private readonly columns: ColumnPool;
   private batch: ColumnBatch;
   private timer: NodeJS.Timeout | null = null;
 
@@ -22,6 +23,7 @@ export class Batcher {
     private readonly limits: BatchLimits,
     private readonly onBatch: (batch: OwnedBatch) => void,
   ) {
+    this.columns = new ColumnPool(Math.min(limits.maxEvents, 4096));
     this.batch = this.newBatch();
   }
 
@@ -57,6 +59,6 @@ export class Batcher {
   }
 
   private newBatch(): ColumnBatch {
-    return new ColumnBatch(this.arena, Math.min(this.limits.maxEvents, 4096));
+    return new ColumnBatch(this.arena, this.columns);
   }
 }

@@ -132,6 +132,7 @@ export class Delivery {
           this.acknowledge(pending, allIndexes(pending.size));
           this.events.batchSent(this.sink.name, pending.size, Date.now() - started);
           this.failingSince = null;
+          pending.dispose();
           return;
         case 'fatal':
           this.events.sendFailed(this.sink.name, result.reason);
@@ -157,8 +158,13 @@ export class Delivery {
           this.acknowledge(pending, stored);
           this.acknowledge(pending, [...rejectedIndexes]);
           this.events.batchSent(this.sink.name, stored.length, Date.now() - started);
-          pending = pending.subset(all.filter((i) => retryIndexes.has(i)));
-          if (pending.size === 0) return;
+          const owed = pending.subset(all.filter((i) => retryIndexes.has(i)));
+          pending.dispose();
+          pending = owed;
+          if (pending.size === 0) {
+            pending.dispose();
+            return;
+          }
           this.events.recordsRetried(this.sink.name, pending.size);
           if (await this.gaveUp(pending, attempt, result.reason, result.delayMs)) return;
           break;
@@ -196,6 +202,7 @@ export class Delivery {
       this.events.recordsDeadLettered(this.sink.name, pending.size);
       this.acknowledge(pending, allIndexes(pending.size));
       this.logger.error('records dead-lettered after retries', { sink: this.sink.name, count: pending.size, reason });
+      pending.dispose();
       return true;
     }
     await sleep(backoffDelay(this.options.retry, attempt, delayMs), this.abort.signal);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { DocumentArena } from '../../src/pipeline/arena.js';
 import type { SourceRef } from '../../src/record.js';
 import { columnBatch, type Row } from '../support/records.js';
+import { ColumnBatch, ColumnPool } from '../../src/pipeline/batch.js';
 
 const acked: number[] = [];
 const source: SourceRef = { path: '/logs/django.log', idPrefix: 'abc', ack: (seq) => acked.push(seq) };
@@ -63,5 +64,22 @@ test('an acknowledged row refuses to be read or acknowledged again', () => {
   assert.throws(() => first!.json, /read after it was acknowledged/);
   assert.throws(() => batch.writeJson(0, Buffer.alloc(100), 0), /read after it was acknowledged/);
   assert.equal(second!.json, doc(1, 50));
+  acked.splice(0);
+});
+
+test('a disposed batch gives its columns to the next batch and refuses to be read', () => {
+  const arena = new DocumentArena(1024, 4);
+  const pool = new ColumnPool(8);
+  const first = new ColumnBatch(arena, pool);
+  for (const r of rows(3)) first.add(r.source, r.start, r.end, r.seq, r.json, Buffer.byteLength(r.json));
+  const view = first.records[1]!;
+  for (let i = 0; i < 3; i++) first.acknowledge(i);
+  first.dispose();
+  assert.equal(first.size, 0);
+  assert.throws(() => view.json, /read after it was acknowledged/);
+  // The next batch reuses the columns: its rows are its own, past the pool's size too (the columns widen).
+  const second = new ColumnBatch(arena, pool);
+  for (const r of rows(20, 50)) second.add(r.source, r.start, r.end, r.seq, r.json, Buffer.byteLength(r.json));
+  assert.deepEqual(second.records.map((r) => [r.start, r.seq, r.json]), rows(20, 50).map((r) => [r.start, r.seq, r.json]));
   acked.splice(0);
 });

@@ -10,6 +10,8 @@ import type { LogRecord, SourceRef } from '../../src/record.js';
 import type { Batch, SendResult, Sink } from '../../src/sink.js';
 import { tempDir } from '../support/agent.js';
 import { batchOf } from '../../src/pipeline/batch.js';
+import { DocumentArena } from '../../src/pipeline/arena.js';
+import { columnBatch, type Row } from '../support/records.js';
 
 function records(n: number, acked: number[]): LogRecord[] {
   const source: SourceRef = { path: '/x.log', idPrefix: 'p', ack: (seq) => acked.push(seq) };
@@ -64,6 +66,37 @@ test('retry re-sends the whole batch; partial re-sends only the retry items and 
   assert.equal(dead[0].document.message, 'm3');
   assert.equal(dead[0].id, 'p-30');
   assert.equal(events.deadLettered, 1);
+});
+
+test('batches of rows (as the batcher makes them): partial retries, dead letters, every record acknowledged once', async () => {
+  const dir = tempDir();
+  const acked: number[] = [];
+  const source: SourceRef = { path: '/x.log', idPrefix: 'p', ack: (seq) => acked.push(seq) };
+  const rows = (from: number, n: number): Row[] =>
+    Array.from({ length: n }, (_, k) => {
+      const i = from + k;
+      const doc = { '@timestamp': '2026-01-01T00:00:00.000Z', message: `m${i}`, log: { file: { path: '/x.log' }, offset: i * 10 } };
+      return { source, start: i * 10, end: i * 10 + 10, seq: i, json: JSON.stringify(doc) };
+    });
+  const sink = scriptedSink([
+    { kind: 'partial', retry: [1, 4], rejected: [{ index: 2, reason: '400 mapper_parsing_exception: bad' }], reason: 'mixed' },
+    { kind: 'partial', retry: [1], rejected: [], reason: '429' },
+  ]);
+  const d = new Delivery(sink, { concurrency: 1, maxPendingBatches: 2, retry: fastRetry }, new DeadLetters(dir), new Counters(), silentLogger, () => assert.fail('no fatal'));
+  // A small arena: the rows of the two batches share and reuse chunks while they are acknowledged.
+  const arena = new DocumentArena(1024, 2);
+  d.submit(columnBatch(rows(0, 6), arena));
+  d.submit(columnBatch(rows(6, 6), arena));
+  await d.drain();
+  assert.deepEqual(sink.sent, [
+    ['m0', 'm1', 'm2', 'm3', 'm4', 'm5'],
+    ['m1', 'm4'],
+    ['m4'],
+    ['m6', 'm7', 'm8', 'm9', 'm10', 'm11'],
+  ]);
+  assert.deepEqual([...acked].sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i));
+  const dead = readFileSync(`${dir}/dead_letters.ndjson`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(dead.map((x) => [x.id, x.document.message]), [['p-20', 'm2']]);
 });
 
 test('max_attempts exhausted: the records go to dead letters with the reason, and are acknowledged', async () => {

@@ -1,6 +1,6 @@
 import type { EcsDocument, LogRecord, SourceRef } from '../../src/record.js';
 import { DocumentArena } from '../../src/pipeline/arena.js';
-import { ColumnBatch } from '../../src/pipeline/batch.js';
+import { ColumnBatch, ColumnPool } from '../../src/pipeline/batch.js';
 
 export interface SampleRecordOptions {
   /** The source file. @default '/var/log/app/django.log' */
@@ -49,7 +49,7 @@ export interface Row {
 
 /** A batch as the batcher makes them from the tailer's records (rows, JSON text in arena chunks). */
 export function columnBatch(rows: readonly Row[], arena: DocumentArena = new DocumentArena()): ColumnBatch {
-  const batch = new ColumnBatch(arena, rows.length);
+  const batch = new ColumnBatch(arena, new ColumnPool(Math.max(1, rows.length)));
   for (const r of rows) batch.add(r.source, r.start, r.end, r.seq, r.json, Buffer.byteLength(r.json));
   return batch;
 }
