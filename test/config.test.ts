@@ -77,7 +77,7 @@ describe('loadConfig: happy path', () => {
       ],
       sink: { type: 'stdout' },
       batch: { maxEvents: 1000, maxBytes: 5_242_880, flushIntervalMs: 1000 },
-      delivery: { concurrency: 2, maxPendingBatches: 8, retry: { initialBackoffMs: 500, maxBackoffMs: 30_000, maxAttempts: 0 } },
+      delivery: { concurrency: 4, maxPendingBatches: 8, retry: { initialBackoffMs: 500, maxBackoffMs: 30_000, maxAttempts: 0 } },
       monitoring: { enabled: true, listen: { host: '127.0.0.1', port: 9600 }, unhealthyAfterMs: 30_000 },
     } satisfies Config);
   });

@@ -178,8 +178,8 @@ const retrySchema = mapping(
 
 const deliverySchema = mapping(
   {
-    /** Default 2, 1..64: batches sent at the same time. */
-    concurrency: integer(1, 64).default(2),
+    /** Default 4, 1..64: batches sent at the same time (measured: 4 keeps a catching-up agent from waiting on the sink). */
+    concurrency: integer(1, 64).default(4),
     /** Default 8: batches queued or in flight before reading pauses; at least concurrency. */
     max_pending_batches: integer(1).default(8),
     /** Default { initial_backoff: 500ms, max_backoff: 30s, max_attempts: 0 }. */
@@ -249,7 +249,7 @@ export const configSchema = mapping(
     sink: sinkSchema,
     /** Default { max_events: 1000, max_bytes: 5242880, flush_interval_ms: 1000 }. */
     batch: batchSchema.prefault({}),
-    /** Default { concurrency: 2, max_pending_batches: 8, retry: {…} }. */
+    /** Default { concurrency: 4, max_pending_batches: 8, retry: {…} }. */
     delivery: deliverySchema.prefault({}),
     /** Default { enabled: true, listen: 127.0.0.1:9600, unhealthy_after_ms: 30000 }. */
     monitoring: monitoringSchema.prefault({}),
