@@ -20,19 +20,20 @@ const NEWLINE = 10;
 
 /**
  * Buffers for request bodies, reused: a buffer is taken for one request and given back when the request is over
- * (the HTTP client no longer reads it then). Up to `keep` are kept; a body larger than any kept gets a new one.
+ * (the HTTP client no longer reads it then). Up to `keep` are kept (more than delivery.concurrency's default, so
+ * that buffers are not dropped and re-made); a body larger than any kept gets a new one.
  */
 export class BodyBuffers {
   private readonly free: Buffer[] = [];
 
-  constructor(private readonly keep = 3) {}
+  constructor(private readonly keep = 8) {}
 
   /** A buffer of at least `bytes` bytes. */
   take(bytes: number): Buffer {
     for (let i = 0; i < this.free.length; i++) {
       if (this.free[i]!.length >= bytes) return this.free.splice(i, 1)[0]!;
     }
-    // Room to grow: the next bodies are of about this size.
+    // A little room: the next bodies are of about this size (batches close at max_events or max_bytes).
     return Buffer.allocUnsafeSlow(Math.max(bytes + (bytes >> 2), 64 * 1024));
   }
 

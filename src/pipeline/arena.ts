@@ -31,11 +31,13 @@ export class DocumentArena {
 
   /**
    * @param chunkBytes size of a chunk; a text larger than this gets a chunk of its own, never reused
-   * @param maxSpare empty chunks kept for reuse (beyond that they are left to the garbage collector)
+   * @param maxSpare empty chunks kept for reuse. Generous on purpose: the chunks in use are bounded by the records in
+   *   flight, so spares only stop at that peak; a chunk dropped instead is garbage outside the heap until a full
+   *   collection, and new ones piled up meanwhile (measured: peaks of +25 MiB with 2 spares, none with 16)
    */
   constructor(
     private readonly chunkBytes = 1 << 20,
-    private readonly maxSpare = 4,
+    private readonly maxSpare = 16,
   ) {
     this.current = this.newChunk(chunkBytes);
   }
