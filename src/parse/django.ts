@@ -494,38 +494,10 @@ class DjangoRecordParser implements DjangoParser {
     }
 
     const f = this.fields.reset(ts, messageJson, start, flags);
-    if (isString(m, levelname)) {
-      f.levelJson = m.json(levelname);
-      this.keep(m, level);
-    } else if (isString(m, level)) {
-      f.levelJson = m.json(level);
-      this.keep(m, levelname);
-    } else {
-      this.keep(m, levelname);
-      this.keep(m, level);
-    }
-    if (isString(m, name)) {
-      f.loggerJson = m.json(name);
-      this.keep(m, loggerKey);
-    } else if (isString(m, loggerKey)) {
-      f.loggerJson = m.json(loggerKey);
-      this.keep(m, name);
-    } else {
-      this.keep(m, name);
-      this.keep(m, loggerKey);
-    }
-
+    f.levelJson = this.firstString(m, levelname, level);
+    f.loggerJson = this.firstString(m, name, loggerKey);
     // log.origin: ECS wants the file name ("views.py"); `module` ("views") only when there is no filename.
-    if (isString(m, filename)) {
-      f.originFileJson = m.json(filename);
-      this.keep(m, module);
-    } else if (isString(m, module)) {
-      f.originFileJson = m.json(module);
-      this.keep(m, filename);
-    } else {
-      this.keep(m, filename);
-      this.keep(m, module);
-    }
+    f.originFileJson = this.firstString(m, filename, module);
     if (isInt(m, lineno)) f.originLine = m.number(lineno);
     else this.keep(m, lineno);
     if (isString(m, funcName)) f.originFunctionJson = m.json(funcName);
@@ -568,6 +540,24 @@ class DjangoRecordParser implements DjangoParser {
     f.django = this.django;
     if (this.ctx.includeOriginal) f.originalJson = quote(text);
     this.write(start, end, multiline);
+  }
+
+  /**
+   * The JSON text of member a when it is a string, else of member b when that is; the member not used (or both)
+   * is kept under `django`.
+   */
+  private firstString(m: JsonMembers, a: number, b: number): string | undefined {
+    if (isString(m, a)) {
+      this.keep(m, b);
+      return m.json(a);
+    }
+    if (isString(m, b)) {
+      this.keep(m, a);
+      return m.json(b);
+    }
+    this.keep(m, a);
+    this.keep(m, b);
+    return undefined;
   }
 
   /** Keeps member i (if present) under `django`, as it was. */
