@@ -32,7 +32,7 @@ import {
   REC_NO_TIMESTAMP,
   REC_PARSE_ERROR,
 } from './document.js';
-import { KIND_NUMBER, KIND_STRING, ParsedObject, ScannedObject, type JsonMembers } from './json-members.js';
+import { JSON_NUMBER, JSON_STRING, ParsedObject, ScannedObject, type JsonMembers } from './json-members.js';
 import type { EmitRecord, Line, ParserContext, RecordParser } from './types.js';
 
 export { LINE_INVALID_UTF8, LINE_PARTIAL, LINE_TRUNCATED } from './document.js';
@@ -95,11 +95,11 @@ function parseObject(text: string): Record<string, unknown> | null {
 }
 
 function isString(m: JsonMembers, i: number): boolean {
-  return i >= 0 && m.kind(i) === KIND_STRING;
+  return i >= 0 && m.kind(i) === JSON_STRING;
 }
 
 function isInt(m: JsonMembers, i: number): boolean {
-  return i >= 0 && m.kind(i) === KIND_NUMBER && Number.isSafeInteger(m.number(i));
+  return i >= 0 && m.kind(i) === JSON_NUMBER && Number.isSafeInteger(m.number(i));
 }
 
 class DjangoRecordParser implements DjangoParser {
@@ -462,7 +462,7 @@ class DjangoRecordParser implements DjangoParser {
     ts = this.timeCandidate(m, time, ts);
     ts = this.timeCandidate(m, atTs, ts);
     let fromCreated = false;
-    if (ts === null && created >= 0 && m.kind(created) === KIND_NUMBER) {
+    if (ts === null && created >= 0 && m.kind(created) === JSON_NUMBER) {
       ts = isoFromEpochSeconds(m.number(created));
       fromCreated = ts !== null;
     }
@@ -486,7 +486,7 @@ class DjangoRecordParser implements DjangoParser {
       this.keep(m, message);
     } else if (message >= 0 && m.json(message) !== 'null') {
       // A number, true or false (or an object), as the text JSON.stringify gives its value.
-      messageJson = quote(m.kind(message) === KIND_NUMBER ? JSON.stringify(m.number(message)) : m.json(message));
+      messageJson = quote(m.kind(message) === JSON_NUMBER ? JSON.stringify(m.number(message)) : m.json(message));
       this.keep(m, msg);
     } else {
       this.keep(m, message);
@@ -571,7 +571,7 @@ class DjangoRecordParser implements DjangoParser {
    */
   private timeCandidate(m: JsonMembers, i: number, ts: string | null): string | null {
     if (i < 0) return ts;
-    const read = ts === null && m.kind(i) === KIND_STRING ? this.readTimestamp(m.string(i)) : null;
+    const read = ts === null && m.kind(i) === JSON_STRING ? this.readTimestamp(m.string(i)) : null;
     if (read !== null) return read;
     this.keep(m, i);
     return ts;

@@ -14,7 +14,7 @@
 import { createDjangoParser, LINE_PARTIAL, LINE_TRUNCATED, lineFlags, truncateUtf8, type DjangoParser } from './django.js';
 import { DocumentFields, DocumentWriter, ParsedRecord, quote, REC_NO_TIMESTAMP, REC_PARSE_ERROR } from './document.js';
 import { isoFromDocker } from './time.js';
-import { KIND_STRING, ScannedObject } from './json-members.js';
+import { JSON_STRING, ScannedObject } from './json-members.js';
 import type { EmitRecord, Line, ParserContext, RecordParser } from './types.js';
 
 /** ".../<id>/<id>-json.log" and its rotations ("-json.log.1"); the id is 64 lowercase hex digits. */
@@ -177,7 +177,7 @@ class DockerRecordParser implements RecordParser {
         default: return false;
       }
     }
-    if (log < 0 || stream < 0 || time < 0 || m.kind(log) !== KIND_STRING || m.kind(stream) !== KIND_STRING || m.kind(time) !== KIND_STRING) {
+    if (log < 0 || stream < 0 || time < 0 || m.kind(log) !== JSON_STRING || m.kind(stream) !== JSON_STRING || m.kind(time) !== JSON_STRING) {
       return false;
     }
     const streamName = m.string(stream);

@@ -11,10 +11,10 @@
  * The two must agree on every line ScannedObject accepts; the tests compare them on real and mutated lines.
  */
 
-export const KIND_STRING = 1;
-export const KIND_NUMBER = 2;
+export const JSON_STRING = 1;
+export const JSON_NUMBER = 2;
 /** true, false, null, an object or an array. */
-export const KIND_OTHER = 3;
+export const JSON_OTHER = 3;
 
 export interface JsonMembers {
   readonly count: number;
@@ -24,11 +24,11 @@ export interface JsonMembers {
   kind(i: number): number;
   /** The value as JSON text. */
   json(i: number): string;
-  /** The decoded value of a KIND_STRING member. */
+  /** The decoded value of a JSON_STRING member. */
   string(i: number): string;
-  /** The value of a KIND_NUMBER member. */
+  /** The value of a JSON_NUMBER member. */
   number(i: number): number;
-  /** Does the decoded value of a KIND_STRING member contain a line feed? */
+  /** Does the decoded value of a JSON_STRING member contain a line feed? */
   hasNewline(i: number): boolean;
 }
 
@@ -53,7 +53,7 @@ export class ParsedObject implements JsonMembers {
   }
   kind(i: number): number {
     const v = this.values[i];
-    return typeof v === 'string' ? KIND_STRING : typeof v === 'number' ? KIND_NUMBER : KIND_OTHER;
+    return typeof v === 'string' ? JSON_STRING : typeof v === 'number' ? JSON_NUMBER : JSON_OTHER;
   }
   json(i: number): string {
     return JSON.stringify(this.values[i]);
@@ -152,7 +152,7 @@ export class ScannedObject implements JsonMembers {
       let kind: number;
       let escapes = 0;
       if (c === QUOTE) {
-        kind = KIND_STRING;
+        kind = JSON_STRING;
         i++;
         for (;;) {
           // Jump to the closing quote when no escape comes before it (the common case), else walk the escapes.
@@ -183,17 +183,17 @@ export class ScannedObject implements JsonMembers {
         }
         i++;
       } else if (c === MINUS || (c >= ZERO && c <= NINE)) {
-        kind = KIND_NUMBER;
+        kind = JSON_NUMBER;
         i = this.numberEnd(i);
         if (i < 0) return false;
       } else if (c === 116 && text.startsWith('true', i)) {
-        kind = KIND_OTHER;
+        kind = JSON_OTHER;
         i += 4;
       } else if (c === 102 && text.startsWith('false', i)) {
-        kind = KIND_OTHER;
+        kind = JSON_OTHER;
         i += 5;
       } else if (c === 110 && text.startsWith('null', i)) {
-        kind = KIND_OTHER;
+        kind = JSON_OTHER;
         i += 4;
       } else {
         return false; // an object, an array, or not JSON

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KIND_NUMBER, KIND_STRING, ParsedObject, ScannedObject, type JsonMembers } from '../../src/parse/json-members.js';
+import { JSON_NUMBER, JSON_STRING, ParsedObject, ScannedObject, type JsonMembers } from '../../src/parse/json-members.js';
 import { runPython } from '../support/parsing.js';
 
 /**
@@ -16,10 +16,10 @@ function answers(m: JsonMembers): unknown[] {
       m.key(i),
       JSON.parse(m.keyJson(i)),
       kind,
-      kind === KIND_NUMBER ? (JSON.parse(m.json(i)) as number) + 0 : JSON.parse(m.json(i)),
-      kind === KIND_STRING ? m.string(i) : null,
-      kind === KIND_STRING ? m.hasNewline(i) : null,
-      kind === KIND_NUMBER ? m.number(i) + 0 : null,
+      kind === JSON_NUMBER ? (JSON.parse(m.json(i)) as number) + 0 : JSON.parse(m.json(i)),
+      kind === JSON_STRING ? m.string(i) : null,
+      kind === JSON_STRING ? m.hasNewline(i) : null,
+      kind === JSON_NUMBER ? m.number(i) + 0 : null,
     ]);
   }
   return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
