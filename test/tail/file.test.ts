@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { open, writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { TrackedFile } from '../../src/tail/file.js';
+import { Counters } from '../../src/events.js';
+import type { InputConfig } from '../../src/config/types.js';
+import type { SourceRef } from '../../src/record.js';
+import { tempDir } from '../support/agent.js';
+
+interface Emitted {
+  start: number;
+  end: number;
+  seq: number;
+  doc: { message: string; stream?: string };
+}
+
+/** A file of `lines` (each ending in "\n"), read through a TrackedFile in 1 MiB chunks; what it emitted, in order. */
+async function readAll(type: InputConfig['type'], name: string, lines: string[]): Promise<{ file: TrackedFile; emitted: Emitted[]; ends: number[] }> {
+  const path = join(tempDir(), name);
+  await writeFile(path, lines.join(''));
+  const ends: number[] = [];
+  lines.reduce((at, l) => (ends.push(at + Buffer.byteLength(l)), at + Buffer.byteLength(l)), 0);
+  const emitted: Emitted[] = [];
+  const st = statSync(path);
+  const input: InputConfig = { type, paths: [path], exclude: [], timezone: 'UTC', startAt: 'beginning', includeOriginal: false };
+  const file = new TrackedFile(path, st.dev, st.ino, null, 0, {
+    input,
+    parserContext: { hostName: 'h', timezone: 'UTC', includeOriginal: false, multilineTimeoutMs: 1000, maxRecordBytes: 1 << 20 },
+    maxLineBytes: 1 << 20,
+    events: new Counters(),
+    emit: (_source: SourceRef, start, end, seq, json) => emitted.push({ start, end, seq, doc: JSON.parse(json) as Emitted['doc'] }),
+  }, Date.now());
+  file.attach(await open(path, 'r'));
+  assert.equal(await file.read(Buffer.alloc(1 << 20), 1 << 30, Date.now()), ends.at(-1));
+  await file.close();
+  return { file, emitted, ends };
+}
+
+test('records go on while a chunk is parsed, and the checkpoint moves record by record as they are acknowledged', async () => {
+  const lines = Array.from({ length: 100 }, (_, i) => `{"asctime": "2026-11-27 12:00:00,000", "levelname": "INFO", "message": "line ${i}"}\n`);
+  const { file, emitted, ends } = await readAll('django', 'django.log', lines);
+  assert.deepEqual(emitted.map((r) => [r.start, r.end, r.seq, r.doc.message]), lines.map((_, i) => [i === 0 ? 0 : ends[i - 1], ends[i], i, `line ${i}`]));
+  // Acknowledged out of order: the checkpoint is the end of the longest acknowledged prefix, also for the last
+  // record of a group handed on in the middle of a chunk (the 16th).
+  for (let i = 0; i < 16; i++) file.ack(i);
+  assert.equal(file.committed, ends[15]);
+  for (let i = 16; i < 20; i++) file.ack(i);
+  for (let i = 50; i < 100; i++) file.ack(i);
+  assert.equal(file.committed, ends[19]);
+  for (let i = 20; i < 50; i++) file.ack(i);
+  assert.equal(file.committed, ends[99]);
+  assert.equal(file.outstanding, 0);
+});
+
+test('Docker: a stdout line in pieces holds the checkpoint back while stderr lines complete and are acknowledged', async () => {
+  const time = (n: number): string => `2026-11-27T12:00:00.${String(n).padStart(9, '0')}Z`;
+  const entry = (log: string, stream: string, n: number): string => JSON.stringify({ log, stream, time: time(n) }) + '\n';
+  // The stdout line's first piece, then 40 whole stderr lines (more than are handed on at once), then its last piece.
+  const lines = [entry('first piece of a long line ', 'stdout', 0)];
+  for (let i = 1; i <= 40; i++) lines.push(entry(`stderr line ${i}\n`, 'stderr', i));
+  lines.push(entry('and its end\n', 'stdout', 41));
+  const { file, emitted, ends } = await readAll('docker', `${'c'.repeat(64)}-json.log`, lines);
+  assert.equal(emitted.length, 41);
+  const stdout = emitted.find((r) => r.doc.stream === 'stdout')!;
+  assert.deepEqual([stdout.start, stdout.end, stdout.doc.message], [0, ends[41], 'first piece of a long line and its end']);
+  // Every stderr record acknowledged: the checkpoint stays at 0, where the unacknowledged stdout line starts.
+  for (const r of emitted) if (r !== stdout) file.ack(r.seq);
+  assert.equal(file.committed, 0);
+  file.ack(stdout.seq);
+  assert.equal(file.committed, ends[41]);
+});
