@@ -256,12 +256,7 @@ class DjangoRecordParser implements DjangoParser {
     }
 
     this.finish();
-    let ts = timestamp ?? this.readTimestamp(asctime);
-    if (ts === null) {
-      ts = this.fallbackTimestamp(nowMs);
-      flags |= REC_NO_TIMESTAMP;
-    }
-    this.hold(text, start, end, flags, nowMs, ts);
+    this.hold(text, start, end, flags, nowMs, timestamp ?? this.readTimestamp(asctime));
     this.hLevel = level;
     this.hLogger = logger;
     this.hOriginName = originName;
@@ -275,12 +270,7 @@ class DjangoRecordParser implements DjangoParser {
 
   /** Holds a record that has no header: plain text, or a traceback (then the message is decided at the end). */
   private startOrphan(text: string, start: number, end: number, flags: number, nowMs: number, timestamp: string | null): void {
-    let ts = timestamp;
-    if (ts === null) {
-      ts = this.fallbackTimestamp(nowMs);
-      flags |= REC_NO_TIMESTAMP;
-    }
-    this.hold(text, start, end, flags, nowMs, ts);
+    this.hold(text, start, end, flags, nowMs, timestamp);
     this.hLevel = this.hLogger = this.hOriginName = undefined;
     this.hOriginLine = this.hPid = this.hTid = undefined;
     this.hOrphan = true;
@@ -293,8 +283,12 @@ class DjangoRecordParser implements DjangoParser {
     }
   }
 
-  /** Common part of starting a held record. */
-  private hold(text: string, start: number, end: number, flags: number, nowMs: number, ts: string): void {
+  /** Common part of starting a held record; without a timestamp of its own it gets the last one seen, tagged. */
+  private hold(text: string, start: number, end: number, flags: number, nowMs: number, ts: string | null): void {
+    if (ts === null) {
+      ts = this.fallbackTimestamp(nowMs);
+      flags |= REC_NO_TIMESTAMP;
+    }
     this.held = true;
     this.hStart = start;
     this.hEnd = end;
@@ -386,13 +380,7 @@ class DjangoRecordParser implements DjangoParser {
     nowMs: number,
     timestamp: string | null,
   ): void {
-    let ts = timestamp;
-    if (ts === null) {
-      ts = this.fallbackTimestamp(nowMs);
-      flags |= REC_NO_TIMESTAMP;
-    }
-    this.lastTs = ts;
-    const f = this.fields.reset(ts, textJson, start, flags);
+    const f = this.startDocument(timestamp, textJson, start, flags, nowMs);
     if (this.ctx.includeOriginal) f.originalJson = textJson;
     this.write(start, end, multiline);
   }
@@ -468,11 +456,6 @@ class DjangoRecordParser implements DjangoParser {
     }
     if (!fromCreated) this.keep(m, created);
     if (timestamp !== null) ts = timestamp;
-    if (ts === null) {
-      ts = this.fallbackTimestamp(nowMs);
-      flags |= REC_NO_TIMESTAMP;
-    }
-    this.lastTs = ts;
 
     let messageJson = '""';
     let multiline = false;
@@ -493,7 +476,7 @@ class DjangoRecordParser implements DjangoParser {
       this.keep(m, msg);
     }
 
-    const f = this.fields.reset(ts, messageJson, start, flags);
+    const f = this.startDocument(ts, messageJson, start, flags, nowMs);
     f.levelJson = this.firstString(m, levelname, level);
     f.loggerJson = this.firstString(m, name, loggerKey);
     // log.origin: ECS wants the file name ("views.py"); `module` ("views") only when there is no filename.
@@ -581,6 +564,19 @@ class DjangoRecordParser implements DjangoParser {
   private write(start: number, end: number, multiline: boolean): void {
     const flags = this.fields.flags | (multiline ? REC_MULTILINE : 0);
     this.emit(new ParsedRecord(start, end, this.writer.write(this.fields), flags));
+  }
+
+  /**
+   * Resets the fields for a record emitted at once, and remembers its timestamp for lines that have none; without a
+   * timestamp of its own it gets the last one seen, tagged.
+   */
+  private startDocument(ts: string | null, messageJson: string, offset: number, flags: number, nowMs: number): DocumentFields {
+    if (ts === null) {
+      ts = this.fallbackTimestamp(nowMs);
+      flags |= REC_NO_TIMESTAMP;
+    }
+    this.lastTs = ts;
+    return this.fields.reset(ts, messageJson, offset, flags);
   }
 
   private fallbackTimestamp(nowMs: number): string {

@@ -149,16 +149,20 @@ test('waitForCapacity holds the reader back while max_pending_batches are outsta
 });
 
 test('the batcher closes batches on max_events, max_bytes and the flush interval', async () => {
-  const batches: number[] = [];
+  // Each batch as [seq, start, the document's `m`] of its rows: the right records, in order, not just how many.
+  const batches: [number, number, string][][] = [];
   // A record counts its JSON bytes + 64 (RECORD_OVERHEAD_BYTES): 16 + 64 = 80 here.
-  const b = new Batcher({ maxEvents: 3, maxBytes: 250, flushIntervalMs: 20 }, (batch) => batches.push(batch.size));
+  const b = new Batcher({ maxEvents: 3, maxBytes: 250, flushIntervalMs: 20 }, (batch) =>
+    batches.push(batch.records.map((r) => [r.seq, r.start, (r.doc as unknown as { m: string }).m])),
+  );
   const source: SourceRef = { path: '/x.log', idPrefix: 'p', ack() {} };
   const json = (i: number, pad = 0): string => JSON.stringify({ m: 'x'.repeat(pad) + String(i).padStart(8, '0') });
   for (let i = 0; i < 3; i++) b.add(source, i * 10, i * 10 + 10, i, json(i), 16); // 3 events
   for (let i = 3; i < 5; i++) b.add(source, i * 10, i * 10 + 10, i, json(i), 16); // 160 bytes: waits
-  assert.deepEqual(batches, [3]);
+  const row = (i: number, pad = 0): [number, number, string] => [i, i * 10, 'x'.repeat(pad) + String(i).padStart(8, '0')];
+  assert.deepEqual(batches, [[row(0), row(1), row(2)]]);
   b.add(source, 50, 60, 5, json(5, 84), 100); // would be 324 > 250: the pending two go first
-  assert.deepEqual(batches, [3, 2]);
+  assert.deepEqual(batches, [[row(0), row(1), row(2)], [row(3), row(4)]]);
   await new Promise((r) => setTimeout(r, 40));
-  assert.deepEqual(batches, [3, 2, 1]);
+  assert.deepEqual(batches, [[row(0), row(1), row(2)], [row(3), row(4)], [row(5, 84)]]);
 });
