@@ -11,21 +11,41 @@
  * release would corrupt a reused chunk: ColumnBatch forgets an acknowledged row's chunk and refuses to read it.
  */
 
+/**
+ * Who takes a chunk back once it is sealed and every record in it is released: the arena (for reuse), or the parse
+ * thread whose worker filled it (see tail/parse-thread.ts), which hands the buffer back to the worker.
+ */
+export interface ChunkOwner {
+  reclaim(chunk: ArenaChunk): void;
+}
+
 export class ArenaChunk {
   /** Bytes written so far. */
   used = 0;
   /** Records written here and not yet released. */
   live = 0;
-  /** No more records go here: it is reused when `live` reaches 0. */
+  /** No more records go here: it is reclaimed when `live` reaches 0. */
   sealed = false;
 
   constructor(
     readonly buffer: Buffer,
-    readonly arena: DocumentArena,
+    private readonly owner: ChunkOwner,
   ) {}
+
+  /** A record whose text is here is done with it. */
+  release(): void {
+    this.live--;
+    if (this.live === 0 && this.sealed) this.owner.reclaim(this);
+  }
+
+  /** No more records go here. */
+  seal(): void {
+    this.sealed = true;
+    if (this.live === 0) this.owner.reclaim(this);
+  }
 }
 
-export class DocumentArena {
+export class DocumentArena implements ChunkOwner {
   private current: ArenaChunk;
   private readonly spare: ArenaChunk[] = [];
 
@@ -46,7 +66,7 @@ export class DocumentArena {
   store(text: string, bytes: number): ArenaChunk {
     let chunk = this.current;
     if (chunk.used + bytes > chunk.buffer.length) {
-      this.seal(chunk);
+      chunk.seal();
       if (bytes > this.chunkBytes) {
         // An oversized text: a chunk of its own, sealed at once (freed, not reused, after its record is released).
         chunk = this.newChunk(bytes);
@@ -60,23 +80,12 @@ export class DocumentArena {
     return chunk;
   }
 
-  /** A record whose text is in `chunk` is done with it. */
-  release(chunk: ArenaChunk): void {
-    chunk.live--;
-    if (chunk.live === 0 && chunk.sealed) this.reuse(chunk);
-  }
-
   /** Chunks kept for reuse (for tests and metrics). */
   get spareChunks(): number {
     return this.spare.length;
   }
 
-  private seal(chunk: ArenaChunk): void {
-    chunk.sealed = true;
-    if (chunk.live === 0) this.reuse(chunk);
-  }
-
-  private reuse(chunk: ArenaChunk): void {
+  reclaim(chunk: ArenaChunk): void {
     if (chunk.buffer.length !== this.chunkBytes || this.spare.length >= this.maxSpare) return;
     chunk.used = 0;
     chunk.sealed = false;

@@ -153,7 +153,7 @@ export class ColumnBatch implements OwnedBatch {
   /** Adds a record: its document JSON (`jsonBytes` UTF-8 bytes) is copied into the arena. */
   add(source: SourceRef, start: number, end: number, seq: number, json: string, jsonBytes: number): void {
     const chunk = this.arena.store(json, jsonBytes);
-    this.addRow(source, start, end, seq, chunk, chunk.used - jsonBytes, jsonBytes);
+    this.addStored(source, start, end, seq, chunk, chunk.used - jsonBytes, jsonBytes);
   }
 
   id(i: number): string {
@@ -190,13 +190,13 @@ export class ColumnBatch implements OwnedBatch {
     this.sourceOf(i).ack(this.cols.seq[i]!);
     // A row's bytes are freed with its chunk's count; the row is marked by forgetting its chunk index.
     this.cols.chunkIndex[i] = RELEASED;
-    this.arena.release(chunk);
+    chunk.release();
   }
 
   subset(indexes: readonly number[]): OwnedBatch {
     const part = new ColumnBatch(this.arena, this.pool);
     const c = this.cols;
-    for (const i of indexes) part.addRow(this.sourceOf(i), c.start[i]!, c.end[i]!, c.seq[i]!, this.chunkOf(i), c.at[i]!, c.length[i]!);
+    for (const i of indexes) part.addStored(this.sourceOf(i), c.start[i]!, c.end[i]!, c.seq[i]!, this.chunkOf(i), c.at[i]!, c.length[i]!);
     return part;
   }
 
@@ -210,7 +210,8 @@ export class ColumnBatch implements OwnedBatch {
     this.pool.give(cols);
   }
 
-  private addRow(source: SourceRef, start: number, end: number, seq: number, chunk: ArenaChunk, at: number, length: number): void {
+  /** Adds a record whose document JSON is already in `chunk` (`length` bytes at `at`; the chunk counts it as live). */
+  addStored(source: SourceRef, start: number, end: number, seq: number, chunk: ArenaChunk, at: number, length: number): void {
     const i = this.count;
     if (i === this.cols.capacity) this.cols = this.cols.widened(Math.max(16, i * 2));
     const c = this.cols;

@@ -1,5 +1,5 @@
 import type { SourceRef } from '../record.js';
-import { DocumentArena } from './arena.js';
+import { DocumentArena, type ArenaChunk } from './arena.js';
 import { ColumnBatch, ColumnPool, RECORD_OVERHEAD_BYTES, type OwnedBatch } from './batch.js';
 
 export interface BatchLimits {
@@ -34,9 +34,24 @@ export class Batcher {
 
   /** Adds a record of `source` covering bytes [start, end), with its document as JSON text of `jsonBytes` bytes. */
   add(source: SourceRef, start: number, end: number, seq: number, json: string, jsonBytes: number): void {
-    // A record that would push the batch over max_bytes starts the next batch (a lone oversized record still goes).
-    if (this.batch.size > 0 && this.batch.bytes + jsonBytes + RECORD_OVERHEAD_BYTES > this.limits.maxBytes) this.flush();
+    this.makeRoom(jsonBytes);
     this.batch.add(source, start, end, seq, json, jsonBytes);
+    this.added();
+  }
+
+  /** Adds a record whose document JSON is already in an arena chunk (from the parse worker). */
+  addStored(source: SourceRef, start: number, end: number, seq: number, chunk: ArenaChunk, at: number, length: number): void {
+    this.makeRoom(length);
+    this.batch.addStored(source, start, end, seq, chunk, at, length);
+    this.added();
+  }
+
+  /** A record that would push the batch over max_bytes starts the next batch (a lone oversized record still goes). */
+  private makeRoom(jsonBytes: number): void {
+    if (this.batch.size > 0 && this.batch.bytes + jsonBytes + RECORD_OVERHEAD_BYTES > this.limits.maxBytes) this.flush();
+  }
+
+  private added(): void {
     if (this.batch.size >= this.limits.maxEvents || this.batch.bytes >= this.limits.maxBytes) {
       this.flush();
     } else if (this.timer === null) {

@@ -1,14 +1,24 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { PipelineEvents } from '../events.js';
 import type { InputConfig } from '../config/types.js';
-import type { Line, ParsedRecord, ParserContext, RecordParser } from '../parse/types.js';
+import type { ParserContext } from '../parse/types.js';
 import type { SourceRef } from '../record.js';
-import { REC_MULTILINE, REC_PARSE_ERROR } from '../parse/document.js';
 import { AckTracker } from '../pipeline/acks.js';
+import type { ArenaChunk } from '../pipeline/arena.js';
 import type { Checkpoint } from '../pipeline/registry.js';
-import { createParser } from '../parse/index.js';
-import { LineSplitter } from './lines.js';
 import { idPrefixOf, stillMatches, takeFingerprint, type FileIdentity } from './identity.js';
+import {
+  ADVANCE_ROW,
+  ROW_AT,
+  ROW_CHUNK,
+  ROW_END,
+  ROW_FIELDS,
+  ROW_LENGTH,
+  ROW_SAFE,
+  ROW_START,
+  type StreamState,
+} from './parse-protocol.js';
+import type { ParsedChunk, ParseThread } from './parse-thread.js';
 
 /** Where a tracked file stands with respect to its path. */
 export type FilePlacement =
@@ -17,8 +27,11 @@ export type FilePlacement =
   /** Renamed away or deleted: read through the open descriptor to its end, then let go. */
   | 'moved';
 
-/** Records handed on together while a chunk is parsed (see onLine). */
-const RELEASE_EVERY = 16;
+/** Bytes read and parsed per request to the parse worker: large reads, few messages. */
+export const READ_CHUNK_BYTES = 1 << 20;
+/** Read requests kept in flight: one parsed by the worker while this thread handles the records of the other. */
+const READS_IN_FLIGHT = 2;
+const GO_ON = (): Promise<boolean> => Promise.resolve(true);
 
 export interface TrackedFileDeps {
   readonly input: InputConfig;
@@ -26,17 +39,27 @@ export interface TrackedFileDeps {
   readonly maxLineBytes: number;
   readonly events: PipelineEvents;
   readonly emit: EmitLogRecord;
+  /** Where the file's lines are split and parsed. */
+  readonly parse: ParseThread;
 }
 
 /**
- * Hands a finished record to delivery: its source, byte range, acknowledgement seq and document JSON text (of
- * `jsonBytes` UTF-8 bytes). Fields, not an object: see pipeline/batch.ts.
+ * Hands a finished record to delivery: its source, byte range, acknowledgement seq, and where its document's JSON is
+ * (`length` bytes at `at` in `chunk`, which counts the record as live). Fields, not an object: see pipeline/batch.ts.
  */
-export type EmitLogRecord = (source: SourceRef, start: number, end: number, seq: number, json: string, jsonBytes: number) => void;
+export type EmitLogRecord = (
+  source: SourceRef,
+  start: number,
+  end: number,
+  seq: number,
+  chunk: ArenaChunk,
+  at: number,
+  length: number,
+) => void;
 
 /**
- * One file instance being followed: its descriptor, identity, read position, line splitter, parser and
- * acknowledgement tracker. It is a SourceRef: records point back to it, and acknowledging them moves its checkpoint.
+ * One file instance being followed: its descriptor, identity, read position, acknowledgement tracker, and its stream
+ * in the parse worker (line splitter and parser). It is a SourceRef: records point back to it, and acknowledging them moves its checkpoint.
  */
 export class TrackedFile implements SourceRef {
   /** Where the file is now (a rotated file is followed to its new name when one is known). */
@@ -56,14 +79,17 @@ export class TrackedFile implements SourceRef {
   ackedAt: string | null = null;
   private lastCheckpointed = -1;
   private fh: FileHandle | null = null;
-  private readonly splitter: LineSplitter;
-  private readonly parser: RecordParser;
   private readonly acks: AckTracker;
-  /** Records the parser emitted during the current push/flush, awaiting registration. */
-  private emitted: ParsedRecord[] = [];
-  private linesInChunk = 0;
-  /** The clock for the lines of the chunk being split: read once per chunk, not per line. */
-  private chunkTime = 0;
+  /**
+   * The file's stream in the parse worker, opened at the first request (a file never read holds nothing there), and
+   * its state as of the last reply (requests run one at a time).
+   */
+  private stream = 0;
+  private state: StreamState;
+  /** For the stream: log.file.path is the path the file was found at. */
+  private readonly parserContext: ParserContext;
+  /** The request in flight, if any: the descriptor is not closed under it. */
+  private inFlight: Promise<unknown> | null = null;
 
   constructor(
     path: string,
@@ -81,8 +107,8 @@ export class TrackedFile implements SourceRef {
     if (identity) this.idPrefix = idPrefixOf(identity);
     this.lastGrowthAt = now;
     this.acks = new AckTracker(startOffset);
-    this.splitter = new LineSplitter(deps.maxLineBytes, (line) => this.onLine(line), startOffset);
-    this.parser = createParser(deps.input.type, { ...deps.parserContext, path }, (r) => this.emitted.push(r));
+    this.parserContext = { ...deps.parserContext, path };
+    this.state = { position: startOffset, partialLine: false, heldFrom: -1 };
   }
 
   /** device:inode, for remembering files that were let go. */
@@ -100,7 +126,7 @@ export class TrackedFile implements SourceRef {
 
   /** Offset of the next byte to read. */
   get readOffset(): number {
-    return this.splitter.position;
+    return this.state.position;
   }
 
   get committed(): number {
@@ -114,7 +140,7 @@ export class TrackedFile implements SourceRef {
 
   /** Nothing read and unshipped: no held record, no unfinished line, no unacknowledged record. */
   get settled(): boolean {
-    return this.parser.heldFrom() === null && !this.splitter.hasPartial() && this.acks.outstanding === 0;
+    return this.state.heldFrom === -1 && !this.state.partialLine && this.acks.outstanding === 0;
   }
 
   attach(fh: FileHandle): void {
@@ -124,7 +150,15 @@ export class TrackedFile implements SourceRef {
   async close(): Promise<void> {
     const fh = this.fh;
     this.fh = null;
+    // The worker reads through the descriptor's number: closed under a read, the number could name another file.
+    await this.inFlight?.catch(() => undefined);
     if (fh) await fh.close().catch(() => undefined);
+  }
+
+  /** Let go of the stream in the parse worker (what it holds is dropped: finish() first to ship it). */
+  dispose(): void {
+    if (this.stream !== 0) this.deps.parse.close(this.stream);
+    this.stream = 0;
   }
 
   ack(seq: number): void {
@@ -159,30 +193,54 @@ export class TrackedFile implements SourceRef {
   }
 
   /**
-   * Read what the file has beyond readOffset, up to `budget` bytes, through the shared buffer.
-   * Returns the bytes read, or 'truncated' when the file is now shorter than what was already read.
+   * Read and parse what the file has beyond readOffset, up to `budget` bytes, asking `proceed` before each chunk
+   * (delivery's backpressure; false: stop). Returns the bytes read, or 'truncated' when the file is now shorter than
+   * what was already read.
    */
-  async read(buffer: Buffer, budget: number, now: number): Promise<number | 'truncated'> {
+  read(budget: number, now: number, proceed: () => Promise<boolean> = GO_ON): Promise<number | 'truncated'> {
+    return this.inTurn(this.readChunks(budget, now, proceed));
+  }
+
+  private async readChunks(budget: number, now: number, proceed: () => Promise<boolean>): Promise<number | 'truncated'> {
     const fh = this.fh;
     if (fh === null) return 0;
     const { size, mtimeMs } = await fh.stat();
-    if (size < this.splitter.position) return 'truncated';
+    if (size < this.state.position) return 'truncated';
     this.mtimeMs = mtimeMs;
     if (size > this.size) this.lastGrowthAt = now;
     this.size = size;
+    const limit = Math.min(size, this.state.position + budget);
+    let requested = this.state.position;
     let total = 0;
-    while (total < budget && this.splitter.position < size) {
-      const want = Math.min(buffer.length, size - this.splitter.position, budget - total);
-      const { bytesRead } = await fh.read(buffer, 0, want, this.splitter.position);
-      if (bytesRead === 0) break;
-      if (this.identity === null) await this.identify(false);
-      this.linesInChunk = 0;
-      this.chunkTime = now;
-      this.splitter.push(buffer, bytesRead);
-      this.release();
-      this.deps.events.bytesRead(this.deps.input.type, this.path, bytesRead, this.linesInChunk);
-      total += bytesRead;
+    let more = true;
+    let failure: unknown = null;
+    // The next chunk is asked for before the last one's records are handled, so the worker never waits for this
+    // thread. The worker reads each from where the previous one ended, whatever their sizes turn out to be.
+    const queue: Promise<ParsedChunk>[] = [];
+    for (;;) {
+      while (more && queue.length < READS_IN_FLIGHT && requested < limit && this.fh === fh && (await proceed())) {
+        const want = Math.min(READ_CHUNK_BYTES, limit - requested);
+        queue.push(this.deps.parse.read(this.streamId(), fh.fd, want, now));
+        requested += want;
+      }
+      const next = queue.shift();
+      if (next === undefined) break;
+      let parsed: ParsedChunk;
+      try {
+        parsed = await next;
+      } catch (err) {
+        // The worker answers every request in turn: the ones behind a failed read still come, and theirs must be taken.
+        failure ??= err;
+        more = false;
+        continue;
+      }
+      if (parsed.bytesRead === 0) more = false;
+      if (parsed.bytesRead > 0 && this.identity === null) await this.identify(false);
+      this.accept(parsed);
+      if (parsed.bytesRead > 0) this.deps.events.bytesRead(this.deps.input.type, this.path, parsed.bytesRead, parsed.lines);
+      total += parsed.bytesRead;
     }
+    if (failure !== null) throw failure;
     return total;
   }
 
@@ -191,36 +249,28 @@ export class TrackedFile implements SourceRef {
    * continuation lines that did not come.
    */
   async tick(now: number, partialLineTimeoutMs: number): Promise<void> {
-    const partialDue = this.splitter.hasPartial() && now - this.lastGrowthAt >= partialLineTimeoutMs;
-    if (!partialDue && this.parser.heldFrom() === null) return;
+    const partialDue = this.state.partialLine && now - this.lastGrowthAt >= partialLineTimeoutMs;
+    if (!partialDue && this.state.heldFrom === -1) return;
     // Timeouts are for a writer that stopped mid-record, not for a reader that fell behind (a slow sink holds
     // reading back): if the file has bytes not read yet, the rest of the line or record may be among them.
     if (!(await this.atEnd())) return;
-    this.chunkTime = now;
-    if (partialDue) {
-      if (this.identity === null) await this.identify(true);
-      this.splitter.flushPartial();
-    }
-    this.parser.flush(now, false);
-    this.release();
+    if (partialDue && this.identity === null) await this.identify(true);
+    this.accept(await this.inTurn(this.deps.parse.flush(this.streamId(), partialDue, false, now)));
   }
 
   /** Has every byte of the file been read? (A closed file counts as read: it is closed only when it was.) */
   private async atEnd(): Promise<boolean> {
     if (this.fh === null) return true;
     const { size } = await this.fh.stat();
-    return size <= this.splitter.position;
+    return size <= this.state.position;
   }
 
   /** Ship everything held: used when a moved file is let go and by `run --once` at the end of its input. */
   async finish(now: number, includePartialLine: boolean): Promise<void> {
-    this.chunkTime = now;
-    if (includePartialLine && this.splitter.hasPartial()) {
-      if (this.identity === null) await this.identify(true);
-      this.splitter.flushPartial();
-    }
-    this.parser.flush(now, true);
-    this.release();
+    if (this.stream === 0) return; // never read: nothing held
+    const partialLine = includePartialLine && this.state.partialLine;
+    if (partialLine && this.identity === null) await this.identify(true);
+    this.accept(await this.inTurn(this.deps.parse.flush(this.streamId(), partialLine, true, now)));
   }
 
   /** Fingerprint now, whatever the first line looks like (a file started at its end must be recognisable later). */
@@ -237,42 +287,43 @@ export class TrackedFile implements SourceRef {
     }
   }
 
-  private onLine(line: Line): void {
-    this.linesInChunk++;
-    this.parser.push(line, this.chunkTime);
-    // Records go on to delivery as they come, a few at a time, not once per chunk: kept until a 1 MiB chunk was
-    // parsed, thousands of them (and their JSON text) lived long enough to be promoted to V8's old generation.
-    // Everything up to this line's end has been seen by the parser.
-    if (this.emitted.length >= RELEASE_EVERY) this.release(line.end);
+  private streamId(): number {
+    if (this.stream === 0) {
+      const { input, maxLineBytes } = this.deps;
+      this.stream = this.deps.parse.open(input.type, this.parserContext, maxLineBytes, this.state.position);
+    }
+    return this.stream;
+  }
+
+  /** Remembers work that uses the descriptor as in flight until it settles (close() waits for it). */
+  private inTurn<T>(work: Promise<T>): Promise<T> {
+    this.inFlight = work;
+    const clear = (): void => {
+      if (this.inFlight === work) this.inFlight = null;
+    };
+    work.then(clear, clear);
+    return work;
   }
 
   /**
-   * Register the records the parser just emitted, in emission order, each with the offset that is safe to resume
-   * from once it and all before it are stored: the smallest start of anything still unshipped after it.
+   * Register the records the worker finished, in emission order, each with the offset that is safe to resume from
+   * once it and all before it are stored (worked out by the worker: see ParseStream), and hand them on.
    */
-  private release(consumed: number = this.splitter.consumed): void {
-    const held = this.parser.heldFrom();
-    let safe = held === null ? consumed : Math.min(held, consumed);
-    const emitted = this.emitted;
-    if (emitted.length === 0) {
-      this.acks.advance(safe);
-      return;
+  private accept(parsed: ParsedChunk): void {
+    this.state = parsed.state;
+    const { rows, chunks } = parsed;
+    for (let o = 0; o < parsed.rowCount * ROW_FIELDS; o += ROW_FIELDS) {
+      const chunkIndex = rows[o + ROW_CHUNK]!;
+      if (chunkIndex === ADVANCE_ROW) {
+        this.acks.advance(rows[o + ROW_SAFE]!);
+        continue;
+      }
+      const chunk = chunks[chunkIndex]!;
+      chunk.live++;
+      const seq = this.acks.register(rows[o + ROW_SAFE]!);
+      this.deps.emit(this, rows[o + ROW_START]!, rows[o + ROW_END]!, seq, chunk, rows[o + ROW_AT]!, rows[o + ROW_LENGTH]!);
     }
-    this.emitted = [];
-    const safeOffsets = new Array<number>(emitted.length);
-    for (let i = emitted.length - 1; i >= 0; i--) {
-      safeOffsets[i] = safe;
-      safe = Math.min(safe, emitted[i]!.start);
-    }
-    let parseErrors = 0;
-    let multiline = 0;
-    for (let i = 0; i < emitted.length; i++) {
-      const r = emitted[i]!;
-      if (r.flags & REC_PARSE_ERROR) parseErrors++;
-      if (r.flags & REC_MULTILINE) multiline++;
-      const seq = this.acks.register(safeOffsets[i]!);
-      this.deps.emit(this, r.start, r.end, seq, r.json, r.bytes);
-    }
-    this.deps.events.recordsParsed(this.deps.input.type, emitted.length, parseErrors, multiline);
+    parsed.done();
+    if (parsed.records > 0) this.deps.events.recordsParsed(this.deps.input.type, parsed.records, parsed.parseErrors, parsed.multiline);
   }
 }

@@ -7,7 +7,8 @@ import type { Logger } from '../log.js';
 import type { Checkpoint } from '../pipeline/registry.js';
 import type { ParserContext } from '../parse/types.js';
 import { Discovery, type MatchedFile } from './discovery.js';
-import { TrackedFile, type EmitLogRecord } from './file.js';
+import { READ_CHUNK_BYTES, TrackedFile, type EmitLogRecord } from './file.js';
+import { ParseThread, ParseThreadFailed } from './parse-thread.js';
 import { findBeside, sameInode, startsLike, type FileIdentity } from './identity.js';
 
 export interface TailerOptions {
@@ -40,8 +41,6 @@ export interface FileState {
   readonly ackedAt: string | null;
 }
 
-/** Bytes read per read() call: large reads, few syscalls. One buffer, shared by all files (reads are sequential). */
-const READ_CHUNK_BYTES = 1 << 20;
 /** Bytes one file may read per pass before the others get a turn. */
 const READ_BUDGET_PER_PASS = 4 * READ_CHUNK_BYTES;
 /** How many released files are remembered (a few rotations' worth for every file of a large host). */
@@ -67,7 +66,8 @@ export class Tailer {
   /** Checkpoints from the registry not yet matched to a file. */
   private known: Checkpoint[];
   private readonly discovery: Discovery;
-  private readonly readBuffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+  /** Splits and parses every file's lines, on a thread of its own. */
+  private readonly parse = new ParseThread();
   private watcher: FSWatcher | null = null;
   private wakeUp: (() => void) | null = null;
   private woken = false;
@@ -171,9 +171,10 @@ export class Tailer {
     this.wake();
   }
 
-  /** Close every descriptor (after stop()). */
+  /** Close every descriptor and stop the parse thread (after stop()). */
   async close(): Promise<void> {
     for (const f of this.allFiles()) await this.closeFile(f);
+    await this.parse.terminate();
   }
 
   private *allFiles(): Iterable<TrackedFile> {
@@ -209,24 +210,23 @@ export class Tailer {
   /** One pass over the open files; true if any bytes were read. */
   private async readPass(ready: () => Promise<void>): Promise<boolean> {
     let progressed = false;
+    const proceed = async (): Promise<boolean> => {
+      if (this.stopping) return false;
+      await ready();
+      return !this.stopping;
+    };
     for (const f of [...this.allFiles()]) {
-      if (!f.isOpen) continue;
-      let budget = READ_BUDGET_PER_PASS;
-      while (budget > 0 && !this.stopping) {
-        await ready();
-        if (this.stopping) break;
-        const n = await f.read(this.readBuffer, Math.min(budget, READ_CHUNK_BYTES), Date.now()).catch((err: unknown) => {
-          this.logger.error('read failed', { path: f.path, error: err });
-          return 0;
-        });
-        if (n === 'truncated') {
-          await this.restartTruncated(f, 'file shrank below the read offset');
-          progressed = true;
-          break;
-        }
-        if (n === 0) break;
+      if (!f.isOpen || this.stopping) continue;
+      const n = await f.read(READ_BUDGET_PER_PASS, Date.now(), proceed).catch((err: unknown) => {
+        if (err instanceof ParseThreadFailed) throw err;
+        this.logger.error('read failed', { path: f.path, error: err });
+        return 0;
+      });
+      if (n === 'truncated') {
+        await this.restartTruncated(f, 'file shrank below the read offset');
         progressed = true;
-        budget -= n;
+      } else if (n > 0) {
+        progressed = true;
       }
     }
     return progressed;
@@ -247,7 +247,10 @@ export class Tailer {
         this.remember(f);
         this.logger.debug('released a rotated or deleted file read to its end', { path: f.path, offset: f.readOffset });
       }
-      if (!f.isOpen && f.outstanding === 0) this.draining.delete(f);
+      if (!f.isOpen && f.outstanding === 0) {
+        this.draining.delete(f);
+        f.dispose();
+      }
     }
   }
 
@@ -453,6 +456,7 @@ export class Tailer {
       maxLineBytes: this.options.maxLineBytes,
       events: this.events,
       emit: this.emit,
+      parse: this.parse,
     }, now, originPath);
   }
 

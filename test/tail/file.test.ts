@@ -1,19 +1,41 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { open, writeFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrackedFile } from '../../src/tail/file.js';
+import { ParseThread, ParseThreadFailed } from '../../src/tail/parse-thread.js';
 import { Counters } from '../../src/events.js';
 import type { InputConfig } from '../../src/config/types.js';
 import type { SourceRef } from '../../src/record.js';
+import type { ArenaChunk } from '../../src/pipeline/arena.js';
 import { tempDir } from '../support/agent.js';
+
+const thread = new ParseThread();
+after(() => thread.terminate());
 
 interface Emitted {
   start: number;
   end: number;
   seq: number;
   doc: { message: string; stream?: string };
+  chunk: ArenaChunk;
+}
+
+function trackedFile(type: InputConfig['type'], path: string, emitted: Emitted[], parse = thread): TrackedFile {
+  const st = statSync(path);
+  const input: InputConfig = { type, paths: [path], exclude: [], timezone: 'UTC', startAt: 'beginning', includeOriginal: false };
+  return new TrackedFile(path, st.dev, st.ino, null, 0, {
+    input,
+    parserContext: { hostName: 'h', timezone: 'UTC', includeOriginal: false, multilineTimeoutMs: 1000, maxRecordBytes: 1 << 20 },
+    maxLineBytes: 1 << 20,
+    events: new Counters(),
+    emit: (_source: SourceRef, start, end, seq, chunk, at, length) => {
+      const doc = JSON.parse(chunk.buffer.toString('utf8', at, at + length)) as Emitted['doc'];
+      emitted.push({ start, end, seq, doc, chunk });
+    },
+    parse,
+  }, Date.now());
 }
 
 /** A file of `lines` (each ending in "\n"), read through a TrackedFile in 1 MiB chunks; what it emitted, in order. */
@@ -23,17 +45,9 @@ async function readAll(type: InputConfig['type'], name: string, lines: string[])
   const ends: number[] = [];
   lines.reduce((at, l) => (ends.push(at + Buffer.byteLength(l)), at + Buffer.byteLength(l)), 0);
   const emitted: Emitted[] = [];
-  const st = statSync(path);
-  const input: InputConfig = { type, paths: [path], exclude: [], timezone: 'UTC', startAt: 'beginning', includeOriginal: false };
-  const file = new TrackedFile(path, st.dev, st.ino, null, 0, {
-    input,
-    parserContext: { hostName: 'h', timezone: 'UTC', includeOriginal: false, multilineTimeoutMs: 1000, maxRecordBytes: 1 << 20 },
-    maxLineBytes: 1 << 20,
-    events: new Counters(),
-    emit: (_source: SourceRef, start, end, seq, json) => emitted.push({ start, end, seq, doc: JSON.parse(json) as Emitted['doc'] }),
-  }, Date.now());
+  const file = trackedFile(type, path, emitted);
   file.attach(await open(path, 'r'));
-  assert.equal(await file.read(Buffer.alloc(1 << 20), 1 << 30, Date.now()), ends.at(-1));
+  assert.equal(await file.read(1 << 30, Date.now()), ends.at(-1));
   await file.close();
   return { file, emitted, ends };
 }
@@ -70,4 +84,57 @@ test('Docker: a stdout line in pieces holds the checkpoint back while stderr lin
   assert.equal(file.committed, 0);
   file.ack(stdout.seq);
   assert.equal(file.committed, ends[41]);
+});
+
+test('a file of many chunks: every record once, in order, with its offsets, while reads are kept in flight', async () => {
+  // ~6 MiB: six read requests, two in flight at a time; lines cross the 1 MiB chunk boundaries.
+  const lines = Array.from({ length: 40_000 }, (_, i) => `{"asctime": "2026-11-27 12:00:00,000", "levelname": "INFO", "message": "line ${i} ${'x'.repeat(i % 200)}"}\n`);
+  const { file, emitted, ends } = await readAll('django', 'big.log', lines);
+  assert.equal(emitted.length, lines.length);
+  emitted.forEach((r, i) => {
+    assert.equal(r.seq, i);
+    assert.equal(r.start, i === 0 ? 0 : ends[i - 1]);
+    assert.equal(r.end, ends[i]);
+    assert.equal(r.doc.message, `line ${i} ${'x'.repeat(i % 200)}`);
+  });
+  // The documents sit in chunks the worker filled; once every record in a chunk is released, it goes back to the worker.
+  const chunks = new Set(emitted.map((r) => r.chunk));
+  assert.ok(chunks.size >= 6, `${chunks.size} chunks`);
+  for (const r of emitted) {
+    file.ack(r.seq);
+    r.chunk.release();
+  }
+  assert.equal(file.committed, ends.at(-1));
+  for (const c of chunks) assert.equal(c.live, 0);
+});
+
+test('a failed read is reported and changes nothing; the file is read in full afterwards', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'django.log');
+  const line = '{"asctime": "2026-11-27 12:00:00,000", "levelname": "INFO", "message": "the only line"}\n';
+  await writeFile(path, line);
+  const emitted: Emitted[] = [];
+  const file = trackedFile('django', path, emitted);
+  // A directory's descriptor: stat works, read fails (EISDIR) in the worker.
+  file.attach(await open(dir, 'r'));
+  await assert.rejects(file.read(1 << 20, Date.now()), (err: Error) => !(err instanceof ParseThreadFailed) && /EISDIR/.test(err.message));
+  await file.close();
+  assert.equal(file.readOffset, 0);
+  file.attach(await open(path, 'r'));
+  assert.equal(await file.read(1 << 20, Date.now()), line.length);
+  await file.close();
+  assert.deepEqual(emitted.map((r) => [r.start, r.end, r.doc.message]), [[0, line.length, 'the only line']]);
+});
+
+test('a parse thread that failed says so for the request in flight and every one after', async () => {
+  const own = new ParseThread();
+  try {
+    // A request for a stream the worker never opened is a bug on this side: fatal, not a failed read.
+    await assert.rejects(own.flush(12345, false, true, Date.now()), (err: Error) => err instanceof ParseThreadFailed && /not open/.test(err.message));
+    await assert.rejects(own.flush(1, false, true, Date.now()), ParseThreadFailed);
+  } finally {
+    await own.terminate();
+  }
+  // Terminated: requests fail at once instead of waiting for a reply that never comes.
+  await assert.rejects(own.read(1, 0, 10, Date.now()), ParseThreadFailed);
 });

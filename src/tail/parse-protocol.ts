@@ -1,0 +1,102 @@
+/**
+ * The messages between the tailer (main thread) and the parse worker (tail/parse-worker.ts).
+ *
+ * The main thread owns files, checkpoints and delivery; the worker owns each file's line splitter and parser, reads
+ * the bytes itself (file descriptors are shared by the threads of a process) and answers every request with the
+ * records it finished: their byte ranges and resume offsets as numbers, their documents as JSON bytes in buffers
+ * that move to the main thread without a copy (transferred) and come back once delivery is done with them.
+ */
+import type { ParserType } from '../parse/index.js';
+import type { ParserContext } from '../parse/types.js';
+
+/** Numbers per row of ParsedReply.rows: start, end, resume offset, chunk index, byte offset in the chunk, length. */
+export const ROW_FIELDS = 6;
+export const ROW_START = 0;
+export const ROW_END = 1;
+export const ROW_SAFE = 2;
+export const ROW_CHUNK = 3;
+export const ROW_AT = 4;
+export const ROW_LENGTH = 5;
+/**
+ * ROW_CHUNK of a row that is no record: "bytes up to ROW_SAFE are finished without a record to come" (all held text
+ * was emitted), applied in its place among the records, as AckTracker.advance.
+ */
+export const ADVANCE_ROW = -1;
+/** Size of the buffers documents are written into (a larger document gets one of its own size). */
+export const OUTPUT_CHUNK_BYTES = 1 << 20;
+
+export interface OpenStream {
+  readonly op: 'open';
+  readonly stream: number;
+  readonly type: ParserType;
+  readonly context: ParserContext;
+  readonly maxLineBytes: number;
+  readonly startOffset: number;
+}
+
+/** Read up to `bytes` from the stream's position through descriptor `fd`, and parse them. */
+export interface ReadStream {
+  readonly op: 'read';
+  readonly stream: number;
+  readonly request: number;
+  readonly fd: number;
+  readonly bytes: number;
+  readonly now: number;
+}
+
+/**
+ * Time-driven: ship the unfinished last line (`partialLine`), and records held for continuation lines that did not
+ * come (all of them when `force`).
+ */
+export interface FlushStream {
+  readonly op: 'flush';
+  readonly stream: number;
+  readonly request: number;
+  readonly partialLine: boolean;
+  readonly force: boolean;
+  readonly now: number;
+}
+
+export interface CloseStream {
+  readonly op: 'close';
+  readonly stream: number;
+}
+
+/** Buffers the main thread is done with (a reply's rows, a chunk whose records are all delivered), for reuse. */
+export interface GiveBack {
+  readonly op: 'spare';
+  readonly rows?: ArrayBuffer;
+  readonly chunk?: ArrayBuffer;
+}
+
+export type ToWorker = OpenStream | ReadStream | FlushStream | CloseStream | GiveBack;
+
+/** What the main thread must know of a stream without asking: for `settled`, timeouts and the read position. */
+export interface StreamState {
+  /** Offset of the next byte to read. */
+  readonly position: number;
+  /** Is there an unfinished last line? */
+  readonly partialLine: boolean;
+  /** Offset of the first byte a parser holds back (not yet in an emitted record), or -1 when none. */
+  readonly heldFrom: number;
+}
+
+export interface ParsedReply {
+  readonly request: number;
+  /** Set when the request failed (e.g. the read failed); nothing else in the reply is meaningful then. */
+  readonly error?: string;
+  /** The error left the stream in an unknown state (a bug, not a failed read). */
+  readonly fatal?: boolean;
+  readonly bytesRead: number;
+  readonly lines: number;
+  /** Records among the rows (the others are ADVANCE_ROW), of which parse errors and multi-line records. */
+  readonly records: number;
+  readonly parseErrors: number;
+  readonly multiline: number;
+  /** `rowCount` rows of ROW_FIELDS numbers, in emission order. */
+  readonly rows: Float64Array;
+  readonly rowCount: number;
+  /** The documents' bytes. */
+  readonly chunks: readonly ArrayBuffer[];
+  readonly state: StreamState;
+}

@@ -1,0 +1,56 @@
+/**
+ * The parse worker's entry point: a message loop over the streams it holds (see parse-protocol.ts). Requests are
+ * answered in the order they come; a failed read is answered with its error, and the stream is left as it was.
+ */
+import { parentPort } from 'node:worker_threads';
+import { BufferPool, ParseStream, ReadFailed, ReplyWriter } from './parse-stream.js';
+import type { ParsedReply, StreamState, ToWorker } from './parse-protocol.js';
+
+const port = parentPort;
+if (port === null) throw new Error('parse-worker.js runs as a worker thread');
+
+/** Bytes read per request at most (the main thread asks for up to this much). One buffer: requests run in turn. */
+const readBuffer = Buffer.allocUnsafe(1 << 20);
+const pool = new BufferPool();
+const out = new ReplyWriter(pool);
+const streams = new Map<number, ParseStream>();
+const NO_STATE: StreamState = { position: 0, partialLine: false, heldFrom: -1 };
+
+port.on('message', (m: ToWorker) => {
+  switch (m.op) {
+    case 'open':
+      streams.set(m.stream, new ParseStream(m.type, m.context, m.maxLineBytes, m.startOffset, out));
+      return;
+    case 'close':
+      streams.delete(m.stream);
+      return;
+    case 'spare':
+      if (m.rows) pool.giveRows(m.rows);
+      if (m.chunk) pool.giveChunk(m.chunk);
+      return;
+    case 'read':
+    case 'flush': {
+      const stream = streams.get(m.stream);
+      try {
+        if (stream === undefined) throw new Error(`parse stream ${m.stream} is not open`);
+        let bytesRead = 0;
+        let lines = 0;
+        if (m.op === 'read') ({ bytesRead, lines } = stream.read(m.fd, readBuffer, m.bytes, m.now));
+        else stream.flush(m.partialLine, m.force, m.now);
+        const { reply, transfer } = out.finish(m.request, bytesRead, lines, stream.state);
+        port.postMessage(reply, transfer);
+      } catch (err) {
+        // A failed read changed nothing. Any other error is a bug that may have left the stream half-way through a
+        // chunk, with records written out and dropped here: fatal for the main thread, which resumes from checkpoints.
+        out.finish(m.request, 0, 0, NO_STATE);
+        const failed: Pick<ParsedReply, 'request' | 'error' | 'fatal'> = {
+          request: m.request,
+          error: (err as Error).message,
+          fatal: !(err instanceof ReadFailed),
+        };
+        port.postMessage(failed);
+      }
+      return;
+    }
+  }
+});
