@@ -311,14 +311,14 @@ export class TrackedFile implements SourceRef {
    */
   private accept(parsed: ParsedChunk): void {
     this.state = parsed.state;
-    const { rows, chunks } = parsed;
+    const rows = parsed.rows;
     for (let o = 0; o < parsed.rowCount * ROW_FIELDS; o += ROW_FIELDS) {
-      const chunkIndex = rows[o + ROW_CHUNK]!;
-      if (chunkIndex === ADVANCE_ROW) {
+      const chunkId = rows[o + ROW_CHUNK]!;
+      if (chunkId === ADVANCE_ROW) {
         this.acks.advance(rows[o + ROW_SAFE]!);
         continue;
       }
-      const chunk = chunks[chunkIndex]!;
+      const chunk = parsed.chunk(chunkId);
       chunk.live++;
       const seq = this.acks.register(rows[o + ROW_SAFE]!);
       this.deps.emit(this, rows[o + ROW_START]!, rows[o + ROW_END]!, seq, chunk, rows[o + ROW_AT]!, rows[o + ROW_LENGTH]!);

@@ -3,13 +3,15 @@
  *
  * The main thread owns files, checkpoints and delivery; the worker owns each file's line splitter and parser, reads
  * the bytes itself (file descriptors are shared by the threads of a process) and answers every request with the
- * records it finished: their byte ranges and resume offsets as numbers, their documents as JSON bytes in buffers
- * that move to the main thread without a copy (transferred) and come back once delivery is done with them.
+ * records it finished: their byte ranges and resume offsets as numbers, their documents as JSON bytes written into
+ * chunks of shared memory (SharedArrayBuffer) that both threads see. A chunk is filled by the worker across requests,
+ * sealed when full, and handed back to be filled again once every record in it was delivered: a fixed set of
+ * buffers circulates, nothing is copied or allocated per reply.
  */
 import type { ParserType } from '../parse/index.js';
 import type { ParserContext } from '../parse/types.js';
 
-/** Numbers per row of ParsedReply.rows: start, end, resume offset, chunk index, byte offset in the chunk, length. */
+/** Numbers per row of ParsedReply.rows: start, end, resume offset, chunk id, byte offset in the chunk, length. */
 export const ROW_FIELDS = 6;
 export const ROW_START = 0;
 export const ROW_END = 1;
@@ -22,8 +24,14 @@ export const ROW_LENGTH = 5;
  * was emitted), applied in its place among the records, as AckTracker.advance.
  */
 export const ADVANCE_ROW = -1;
-/** Size of the buffers documents are written into (a larger document gets one of its own size). */
+/** Size of the chunks documents are written into (a larger document gets one of its own size, used once). */
 export const OUTPUT_CHUNK_BYTES = 1 << 20;
+
+/** A chunk the main thread has not seen yet: sent once, with the first reply that has a record in it. */
+export interface NewChunk {
+  readonly id: number;
+  readonly memory: SharedArrayBuffer;
+}
 
 export interface OpenStream {
   readonly op: 'open';
@@ -62,11 +70,11 @@ export interface CloseStream {
   readonly stream: number;
 }
 
-/** Buffers the main thread is done with (a reply's rows, a chunk whose records are all delivered), for reuse. */
+/** What the main thread is done with, for reuse: a reply's rows, a sealed chunk whose records were all delivered. */
 export interface GiveBack {
   readonly op: 'spare';
   readonly rows?: ArrayBuffer;
-  readonly chunk?: ArrayBuffer;
+  readonly chunk?: number;
 }
 
 export type ToWorker = OpenStream | ReadStream | FlushStream | CloseStream | GiveBack;
@@ -96,7 +104,9 @@ export interface ParsedReply {
   /** `rowCount` rows of ROW_FIELDS numbers, in emission order. */
   readonly rows: Float64Array;
   readonly rowCount: number;
-  /** The documents' bytes. */
-  readonly chunks: readonly ArrayBuffer[];
+  /** Chunks first used by this reply's rows. */
+  readonly newChunks: readonly NewChunk[];
+  /** Chunks that were filled while this request ran: no more records go there. */
+  readonly sealed: readonly number[];
   readonly state: StreamState;
 }

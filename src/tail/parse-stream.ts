@@ -17,6 +17,7 @@ import {
   ROW_LENGTH,
   ROW_SAFE,
   ROW_START,
+  type NewChunk,
   type ParsedReply,
   type StreamState,
 } from './parse-protocol.js';
@@ -28,58 +29,84 @@ export class ReadFailed extends Error {}
 const RELEASE_EVERY = 16;
 
 /**
- * Buffers that travel to the main thread and back. A few are kept, not dropped: a dropped buffer is garbage outside
- * the heap until a full collection, and new ones pile up meanwhile. A few only: the chunks in use are those whose
- * records are in flight, and the main thread gives each back once they are delivered (measured: 4 spares peak ~4 MiB
- * lower than 16, no slower).
+ * The chunks documents are written into, in shared memory, by id. One is being filled at a time (for every stream:
+ * records of different files share chunks); a full one is sealed, and comes back (spare) once the main thread has
+ * released every record in it. The set grows only while all chunks are in flight, so it settles at what delivery
+ * holds (bounded by delivery's backpressure) and is never freed and re-made.
  */
-export class BufferPool {
-  private readonly chunks: Buffer[] = [];
+export class ChunkStore {
+  private readonly chunks = new Map<number, Buffer>();
+  private readonly free: number[] = [];
+  private nextId = 1;
+  /** The chunk being filled (0: none), and bytes used in it. */
+  current = 0;
+  used = 0;
+
+  buffer(id: number): Buffer {
+    return this.chunks.get(id)!;
+  }
+
+  /** Seals the current chunk and takes another with room for `bytes`; returns the new chunk's id and, if new, its memory. */
+  next(bytes: number, sealed: number[]): { id: number; created: SharedArrayBuffer | null } {
+    if (this.current !== 0) sealed.push(this.current);
+    let id = bytes <= OUTPUT_CHUNK_BYTES ? (this.free.pop() ?? 0) : 0;
+    let created: SharedArrayBuffer | null = null;
+    if (id === 0) {
+      id = this.nextId++;
+      created = new SharedArrayBuffer(Math.max(bytes, OUTPUT_CHUNK_BYTES));
+      this.chunks.set(id, Buffer.from(created));
+    }
+    this.current = id;
+    this.used = 0;
+    return { id, created };
+  }
+
+  /** A sealed chunk whose records were all delivered: fill it again (an oversized one is dropped). */
+  giveBack(id: number): void {
+    const buffer = this.chunks.get(id);
+    if (buffer === undefined) return;
+    if (buffer.length === OUTPUT_CHUNK_BYTES) this.free.push(id);
+    else this.chunks.delete(id);
+  }
+}
+
+/** Row buffers: transferred with each reply and given back when the main thread has read them. */
+export class RowsPool {
   private readonly rows: Float64Array[] = [];
 
-  constructor(private readonly keep = 4) {}
-
-  chunk(bytes: number): Buffer {
-    if (bytes <= OUTPUT_CHUNK_BYTES) return this.chunks.pop() ?? Buffer.allocUnsafeSlow(OUTPUT_CHUNK_BYTES);
-    return Buffer.allocUnsafeSlow(bytes);
+  take(): Float64Array {
+    return this.rows.pop() ?? new Float64Array(4096 * ROW_FIELDS);
   }
 
-  rowsFor(count: number): Float64Array {
-    const found = this.rows.pop();
-    return found !== undefined && found.length >= count ? found : new Float64Array(Math.max(count, 4096) * ROW_FIELDS);
-  }
-
-  giveChunk(buffer: ArrayBuffer): void {
-    if (buffer.byteLength === OUTPUT_CHUNK_BYTES && this.chunks.length < this.keep) this.chunks.push(Buffer.from(buffer));
-  }
-
-  giveRows(buffer: ArrayBuffer): void {
+  give(buffer: ArrayBuffer): void {
     if (this.rows.length < 4) this.rows.push(new Float64Array(buffer));
   }
 }
 
-/** The reply being built for one request: rows, and the chunks the documents are written into. */
+/** The reply being built for one request: rows, and what changed about the chunks. */
 export class ReplyWriter {
   private rows: Float64Array | null = null;
   private rowCount = 0;
-  private readonly chunks: Buffer[] = [];
-  private chunk: Buffer | null = null;
-  private used = 0;
+  private newChunks: NewChunk[] = [];
+  private sealed: number[] = [];
   private records = 0;
   private parseErrors = 0;
   private multiline = 0;
 
-  constructor(private readonly pool: BufferPool) {}
+  constructor(
+    private readonly store: ChunkStore,
+    private readonly rowsPool: RowsPool,
+  ) {}
 
   record(r: ParsedRecord, safe: number): void {
-    if (this.chunk === null || this.used + r.bytes > this.chunk.length) {
-      this.chunk = this.pool.chunk(r.bytes);
-      this.chunks.push(this.chunk);
-      this.used = 0;
+    const store = this.store;
+    if (store.current === 0 || store.used + r.bytes > store.buffer(store.current).length) {
+      const { id, created } = store.next(r.bytes, this.sealed);
+      if (created !== null) this.newChunks.push({ id, memory: created });
     }
-    const at = this.used;
-    this.used += this.chunk.write(r.json, at, r.bytes, 'utf8');
-    this.row(r.start, r.end, safe, this.chunks.length - 1, at, r.bytes);
+    const at = store.used;
+    store.used += store.buffer(store.current).write(r.json, at, r.bytes, 'utf8');
+    this.row(r.start, r.end, safe, store.current, at, r.bytes);
     this.records++;
     if (r.flags & REC_PARSE_ERROR) this.parseErrors++;
     if (r.flags & REC_MULTILINE) this.multiline++;
@@ -92,8 +119,7 @@ export class ReplyWriter {
 
   /** The reply, and what must be transferred with it; the writer is empty again. */
   finish(request: number, bytesRead: number, lines: number, state: StreamState): { reply: ParsedReply; transfer: ArrayBuffer[] } {
-    const rows = this.rows ?? this.pool.rowsFor(0);
-    const chunks = this.chunks.map((c) => c.buffer as ArrayBuffer);
+    const rows = this.rows ?? this.rowsPool.take();
     const reply: ParsedReply = {
       request,
       bytesRead,
@@ -103,19 +129,20 @@ export class ReplyWriter {
       multiline: this.multiline,
       rows,
       rowCount: this.rowCount,
-      chunks,
+      newChunks: this.newChunks,
+      sealed: this.sealed,
       state,
     };
     this.rows = null;
     this.rowCount = 0;
-    this.chunks.length = 0;
-    this.chunk = null;
+    this.newChunks = [];
+    this.sealed = [];
     this.records = this.parseErrors = this.multiline = 0;
-    return { reply, transfer: [rows.buffer as ArrayBuffer, ...chunks] };
+    return { reply, transfer: [rows.buffer as ArrayBuffer] };
   }
 
   private row(start: number, end: number, safe: number, chunk: number, at: number, length: number): void {
-    let rows = this.rows ?? (this.rows = this.pool.rowsFor(0));
+    let rows = this.rows ?? (this.rows = this.rowsPool.take());
     const o = this.rowCount * ROW_FIELDS;
     if (o + ROW_FIELDS > rows.length) {
       const wider = new Float64Array(rows.length * 2);

@@ -1,6 +1,6 @@
 /**
  * The main thread's side of the parse worker: starts it, sends it requests, and turns its replies into records whose
- * documents sit in arena chunks (the worker's buffers, adopted without a copy and handed back once delivered).
+ * documents sit in arena chunks (the worker's shared-memory chunks, read in place and handed back once delivered).
  *
  * Why a worker: parsing and building documents is most of the agent's CPU, and on one thread it was the limit of a
  * catch-up (one core saturated while the other idled). The main thread keeps what needs the event loop (files,
@@ -15,9 +15,12 @@ import { OUTPUT_CHUNK_BYTES, type ParsedReply, type ToWorker } from './parse-pro
 /** The worker died or hit a bug: parsing cannot go on (records in it are lost; the checkpoints never passed them). */
 export class ParseThreadFailed extends Error {}
 
-/** A reply whose documents are in arena chunks. Call `done()` once every record is registered (seals the chunks). */
-export interface ParsedChunk extends Omit<ParsedReply, 'chunks'> {
-  readonly chunks: readonly ArenaChunk[];
+/**
+ * A reply whose documents are in arena chunks (`chunk(id)`). Call `done()` once every record is registered: it seals
+ * the chunks the worker filled and gives the rows back.
+ */
+export interface ParsedChunk extends ParsedReply {
+  chunk(id: number): ArenaChunk;
   done(): void;
 }
 
@@ -46,6 +49,10 @@ function startWorker(): Worker {
 export class ParseThread implements ChunkOwner {
   private readonly worker = startWorker();
   private readonly waiting = new Map<number, Waiting>();
+  /** Every chunk the worker has written into, by id. */
+  private readonly chunks = new Map<number, ArenaChunk>();
+  private readonly idOf = new WeakMap<ArenaChunk, number>();
+  private readonly chunkOf = (id: number): ArenaChunk => this.chunks.get(id)!;
   private nextStream = 1;
   private nextRequest = 1;
   private failure: ParseThreadFailed | null = null;
@@ -84,11 +91,13 @@ export class ParseThread implements ChunkOwner {
     this.post({ op: 'close', stream });
   }
 
-  /** A chunk whose records were all delivered goes back to the worker to be written again. */
+  /** A sealed chunk whose records were all delivered goes back to the worker to be written again. */
   reclaim(chunk: ArenaChunk): void {
-    const buffer = chunk.buffer.buffer as ArrayBuffer;
-    if (this.closed || this.failure !== null || buffer.byteLength !== OUTPUT_CHUNK_BYTES) return;
-    this.worker.postMessage({ op: 'spare', chunk: buffer } satisfies ToWorker, [buffer]);
+    const id = this.idOf.get(chunk)!;
+    chunk.sealed = false;
+    // An oversized chunk (one document larger than a chunk) is not reused: both sides forget it.
+    if (chunk.buffer.length !== OUTPUT_CHUNK_BYTES) this.chunks.delete(id);
+    this.post({ op: 'spare', chunk: id });
   }
 
   async terminate(): Promise<void> {
@@ -125,13 +134,17 @@ export class ParseThread implements ChunkOwner {
       }
       return;
     }
-    const chunks = reply.chunks.map((b) => new ArenaChunk(Buffer.from(b), this));
+    for (const { id, memory } of reply.newChunks) {
+      const chunk = new ArenaChunk(Buffer.from(memory), this);
+      this.chunks.set(id, chunk);
+      this.idOf.set(chunk, id);
+    }
     const rows = reply.rows.buffer as ArrayBuffer;
     waiting.resolve({
       ...reply,
-      chunks,
+      chunk: this.chunkOf,
       done: () => {
-        for (const c of chunks) c.seal();
+        for (const id of reply.sealed) this.chunks.get(id)!.seal();
         if (this.failure === null && !this.closed) this.worker.postMessage({ op: 'spare', rows } satisfies ToWorker, [rows]);
       },
     });

@@ -3,7 +3,7 @@
  * answered in the order they come; a failed read is answered with its error, and the stream is left as it was.
  */
 import { parentPort } from 'node:worker_threads';
-import { BufferPool, ParseStream, ReadFailed, ReplyWriter } from './parse-stream.js';
+import { ChunkStore, ParseStream, ReadFailed, ReplyWriter, RowsPool } from './parse-stream.js';
 import type { ParsedReply, StreamState, ToWorker } from './parse-protocol.js';
 
 const port = parentPort;
@@ -11,8 +11,9 @@ if (port === null) throw new Error('parse-worker.js runs as a worker thread');
 
 /** Bytes read per request at most (the main thread asks for up to this much). One buffer: requests run in turn. */
 const readBuffer = Buffer.allocUnsafe(1 << 20);
-const pool = new BufferPool();
-const out = new ReplyWriter(pool);
+const chunks = new ChunkStore();
+const rows = new RowsPool();
+const out = new ReplyWriter(chunks, rows);
 const streams = new Map<number, ParseStream>();
 const NO_STATE: StreamState = { position: 0, partialLine: false, heldFrom: -1 };
 
@@ -25,8 +26,8 @@ port.on('message', (m: ToWorker) => {
       streams.delete(m.stream);
       return;
     case 'spare':
-      if (m.rows) pool.giveRows(m.rows);
-      if (m.chunk) pool.giveChunk(m.chunk);
+      if (m.rows) rows.give(m.rows);
+      if (m.chunk) chunks.giveBack(m.chunk);
       return;
     case 'read':
     case 'flush': {

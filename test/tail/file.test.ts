@@ -66,6 +66,7 @@ test('records go on while a chunk is parsed, and the checkpoint moves record by 
   for (let i = 20; i < 50; i++) file.ack(i);
   assert.equal(file.committed, ends[99]);
   assert.equal(file.outstanding, 0);
+  for (const r of emitted) r.chunk.release();
 });
 
 test('Docker: a stdout line in pieces holds the checkpoint back while stderr lines complete and are acknowledged', async () => {
@@ -84,6 +85,7 @@ test('Docker: a stdout line in pieces holds the checkpoint back while stderr lin
   assert.equal(file.committed, 0);
   file.ack(stdout.seq);
   assert.equal(file.committed, ends[41]);
+  for (const r of emitted) r.chunk.release();
 });
 
 test('a file of many chunks: every record once, in order, with its offsets, while reads are kept in flight', async () => {
@@ -97,7 +99,8 @@ test('a file of many chunks: every record once, in order, with its offsets, whil
     assert.equal(r.end, ends[i]);
     assert.equal(r.doc.message, `line ${i} ${'x'.repeat(i % 200)}`);
   });
-  // The documents sit in chunks the worker filled; once every record in a chunk is released, it goes back to the worker.
+  // The documents sit in shared chunks the worker filled; once every record in a chunk is released, the chunk goes back
+  // to the worker and is filled again: another file's records land in the same chunks, none is made anew.
   const chunks = new Set(emitted.map((r) => r.chunk));
   assert.ok(chunks.size >= 6, `${chunks.size} chunks`);
   for (const r of emitted) {
@@ -106,6 +109,12 @@ test('a file of many chunks: every record once, in order, with its offsets, whil
   }
   assert.equal(file.committed, ends.at(-1));
   for (const c of chunks) assert.equal(c.live, 0);
+  const again = await readAll('django', 'big2.log', lines);
+  assert.equal(again.emitted.length, lines.length);
+  assert.equal(again.emitted[39_999]!.doc.message, `line 39999 ${'x'.repeat(39_999 % 200)}`);
+  const reused = new Set(again.emitted.map((r) => r.chunk));
+  for (const c of reused) assert.ok(chunks.has(c), 'a chunk was made anew instead of reusing a released one');
+  for (const r of again.emitted) r.chunk.release();
 });
 
 test('a failed read is reported and changes nothing; the file is read in full afterwards', async () => {
@@ -124,6 +133,7 @@ test('a failed read is reported and changes nothing; the file is read in full af
   assert.equal(await file.read(1 << 20, Date.now()), line.length);
   await file.close();
   assert.deepEqual(emitted.map((r) => [r.start, r.end, r.doc.message]), [[0, line.length, 'the only line']]);
+  emitted[0]!.chunk.release();
 });
 
 test('a parse thread that failed says so for the request in flight and every one after', async () => {
