@@ -82,13 +82,17 @@ function countBody(body: Buffer): number {
   return n;
 }
 
-/** The answer to a bulk request of n creates, all stored (the same few sizes recur: kept). */
-const answers = new Map<number, string>();
-function bulkAnswer(n: number): string {
-  let answer = answers.get(n);
+/**
+ * The answer to a bulk request of n creates, all stored (the same few sizes recur: kept). With logship's
+ * `filter_path=errors,items.*.status,items.*.error`, Elasticsearch leaves out `took`: so does this.
+ */
+const answers = new Map<string, string>();
+function bulkAnswer(n: number, filtered: boolean): string {
+  const key = `${n}:${filtered}`;
+  let answer = answers.get(key);
   if (answer === undefined) {
-    answer = `{"took":1,"errors":false,"items":[${Array(n).fill('{"create":{"status":201}}').join(',')}]}`;
-    if (answers.size < 64) answers.set(n, answer);
+    answer = `{${filtered ? '' : '"took":1,'}"errors":false,"items":[${Array(n).fill('{"create":{"status":201}}').join(',')}]}`;
+    if (answers.size < 64) answers.set(key, answer);
   }
   return answer;
 }
@@ -127,7 +131,7 @@ const server = createServer((req, res) => {
         for (let at = body.indexOf(WRITE_TIME); at !== -1; at = body.indexOf(WRITE_TIME, at + 3)) {
           latencies.push(now - Number(body.toString('latin1', at + 3, at + 16)));
         }
-        res.writeHead(200, headers).end(bulkAnswer(n));
+        res.writeHead(200, headers).end(bulkAnswer(n, url.includes('filter_path=')));
       };
       const wait = stalledUntil - Date.now();
       if (wait > 0) setTimeout(answer, wait);

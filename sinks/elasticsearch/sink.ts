@@ -13,6 +13,7 @@ import { Client, errors, type ClientOptions } from '@elastic/elasticsearch';
 import type { Batch, SendResult, Sink, SinkDeps } from '../../src/sink.js';
 import type { ElasticsearchSinkConfig } from './config.js';
 import { BodyBuffers, encodeBulk } from './encode.js';
+import { BulkAwareSerializer } from './serializer.js';
 import { classifyBulkResponse, classifyClientError, classifyHttpFailure } from './classify.js';
 import { ensureTemplate } from './template.js';
 
@@ -20,7 +21,7 @@ import { ensureTemplate } from './template.js';
  * Only what classification reads: `filter_path` keeps a 10,000-item response to statuses and errors.
  * https://www.elastic.co/docs/reference/elasticsearch/rest-apis/common-options (response filtering)
  */
-const BULK_FILTER_PATH = 'errors,items.*.status,items.*.error';
+export const BULK_FILTER_PATH = 'errors,items.*.status,items.*.error';
 
 /** Every 4xx and 5xx status: answered as a response by the transport, classified here (see clientOptions). */
 const HTTP_ERROR_STATUSES = Array.from({ length: 200 }, (_, i) => 400 + i);
@@ -111,6 +112,7 @@ function clientOptions(config: ElasticsearchSinkConfig): ClientOptions {
     // Bulk requests ask the transport to return HTTP errors as responses (`ignore`), so their headers (Retry-After)
     // are read there, with no error object at all. Credentials never reach logs: the sink logs reasons only.
     redaction: { type: 'remove' },
+    Serializer: BulkAwareSerializer,
   };
 }
 

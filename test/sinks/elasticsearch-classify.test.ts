@@ -8,6 +8,9 @@ import {
   MAX_RETRY_AFTER_MS,
   parseRetryAfter,
 } from '../../sinks/elasticsearch/classify.js';
+import { BulkAwareSerializer } from '../../sinks/elasticsearch/serializer.js';
+import { BULK_FILTER_PATH as BULK_FILTER } from '../../sinks/elasticsearch/sink.js';
+import { filterPath } from '../support/es-server.js';
 
 // Item bodies as Elasticsearch 8.x answers them (captured shapes; uuids and ids shortened).
 const DS = '.ds-logs-django-default-2025.01.01-000001';
@@ -246,4 +249,26 @@ test('client errors: connection and timeout retry, TLS trust and product check a
     kind: 'retry', reason: `429 es_rejected_execution_exception: ${rejected429.error.reason}`, delayMs: 3000,
   });
   assert.equal(classifyClientError(responseError(401, security401), 5).kind, 'fatal');
+});
+
+test('a bulk answer with every item stored is read without parsing its items; any other answer is parsed in full', () => {
+  const serializer = new BulkAwareSerializer();
+  const filtered = (items: unknown[]) => JSON.stringify(filterPath({ took: 3, errors: items.some((i) => (Object.values(i as object)[0] as { status: number }).status >= 300), items }, BULK_FILTER));
+  // What Elasticsearch answers with logship's filter_path: no `took`, items reduced to status (and error).
+  const allStored = filtered([created('a-0'), created('a-100')]);
+  assert.equal(allStored, '{"errors":false,"items":[{"create":{"status":201}},{"create":{"status":201}}]}');
+  assert.deepEqual(serializer.deserialize(allStored), { errors: false });
+  assert.deepEqual(classifyBulkResponse(serializer.deserialize(allStored), 2), { kind: 'delivered' });
+  // One item refused: parsed, and only that item is retried.
+  const oneRefused = filtered([created('a-0'), rejectedExecution('a-100')]);
+  const parsed = serializer.deserialize(oneRefused) as { errors: boolean; items: unknown[] };
+  assert.equal(parsed.errors, true);
+  assert.equal(parsed.items.length, 2);
+  const r = classifyBulkResponse(parsed, 2);
+  assert.equal(r.kind, 'partial');
+  assert.deepEqual(r.kind === 'partial' && r.retry, [1]);
+  // Unfiltered answers (`took` first) and texts that merely look alike are parsed, not guessed at.
+  assert.deepEqual(serializer.deserialize('{"took":1,"errors":false,"items":[]}'), { took: 1, errors: false, items: [] });
+  assert.deepEqual(serializer.deserialize('{"errors":false}'), { errors: false });
+  assert.throws(() => serializer.deserialize('{"errors":true,'), /Unexpected end|JSON/);
 });

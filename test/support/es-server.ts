@@ -168,7 +168,9 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsServe
         return send(req, res, 400, errorBody(400, 'media_type_header_exception', reason));
       }
       const defaultIndex = bulk[1] === undefined ? undefined : decodeURIComponent(bulk[1]);
-      return send(req, res, ...handleBulk(body.toString('utf8'), defaultIndex));
+      const [status, answer] = handleBulk(body.toString('utf8'), defaultIndex);
+      const filter = url.searchParams.get('filter_path');
+      return send(req, res, status, filter === null ? answer : filterPath(answer, filter));
     }
 
     const tmpl = /^\/_index_template\/([^/]+)$/.exec(path);
@@ -443,4 +445,26 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/**
+ * Elasticsearch's response filtering (`filter_path=errors,items.*.status`): only the fields the comma-separated paths
+ * name are kept, `*` standing for any one key; arrays are filtered element by element, and objects left empty are
+ * dropped, as Elasticsearch does.
+ */
+export function filterPath(value: unknown, filter: string): unknown {
+  return keep(value, filter.split(',').map((p) => p.split('.')));
+}
+
+function keep(value: unknown, paths: string[][]): unknown {
+  if (Array.isArray(value)) return value.map((v) => keep(v, paths)).filter((v) => v !== undefined);
+  if (value === null || typeof value !== 'object') return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const rest = paths.filter((p) => p[0] === '*' || p[0] === key).map((p) => p.slice(1));
+    if (rest.length === 0) continue;
+    const kept = rest.some((p) => p.length === 0) ? v : keep(v, rest);
+    if (kept !== undefined) out[key] = kept;
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
 }
