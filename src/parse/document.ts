@@ -161,22 +161,12 @@ export class DocumentWriter {
 
 /** A finished record: its document as JSON text, the byte range [start, end) it came from, and REC_* facts. */
 export class ParsedRecord {
-  /** UTF-8 bytes of `json`. */
-  readonly bytes: number;
-
   constructor(
     readonly start: number,
     readonly end: number,
     readonly json: string,
     readonly flags: number,
-  ) {
-    // Measuring also flattens: the concatenated text is a tree of dozens of small strings (a V8 "cons string"),
-    // and records wait for their batch's acknowledgement long enough to be moved to the old generation. Flattened
-    // now, while young, one flat string moves and the tree dies young, where garbage is cheap; left as a tree, it
-    // was flattened at send time from the old generation, at ten times the cost (measured: 1.1 µs vs 0.1 µs a
-    // record), and doubled the garbage collector's work.
-    this.bytes = Buffer.byteLength(json);
-  }
+  ) {}
 
   /** The document as an object (tests, and anything that wants fields rather than text). */
   get doc(): EcsDocument {

@@ -100,13 +100,26 @@ export class ReplyWriter {
 
   record(r: ParsedRecord, safe: number): void {
     const store = this.store;
-    if (store.current === 0 || store.used + r.bytes > store.buffer(store.current).length) {
-      const { id, created } = store.next(r.bytes, this.sealed);
-      if (created !== null) this.newChunks.push({ id, memory: created });
+    // Written without measuring first: measuring is a pass over the text of its own (and the write, which must make
+    // the concatenated text flat anyway, counts the bytes). A write that left fewer than 4 bytes of room may have
+    // been cut short (a UTF-8 character is up to 4 bytes): then it is measured, and written again in a new chunk if
+    // it did not fit. What a cut-short write left behind is simply not counted as used.
+    let at = store.used;
+    let bytes = 0;
+    if (store.current !== 0) {
+      const chunk = store.buffer(store.current);
+      const room = chunk.length - at;
+      bytes = chunk.write(r.json, at, room, 'utf8');
+      if (room - bytes < 4 && Buffer.byteLength(r.json) > bytes) bytes = -1;
     }
-    const at = store.used;
-    store.used += store.buffer(store.current).write(r.json, at, r.bytes, 'utf8');
-    this.row(r.start, r.end, safe, store.current, at, r.bytes);
+    if (store.current === 0 || bytes < 0) {
+      const { id, created } = store.next(Buffer.byteLength(r.json), this.sealed);
+      if (created !== null) this.newChunks.push({ id, memory: created });
+      at = 0;
+      bytes = store.buffer(id).write(r.json, 0, 'utf8');
+    }
+    store.used = at + bytes;
+    this.row(r.start, r.end, safe, store.current, at, bytes);
     this.records++;
     if (r.flags & REC_PARSE_ERROR) this.parseErrors++;
     if (r.flags & REC_MULTILINE) this.multiline++;
