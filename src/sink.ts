@@ -12,8 +12,12 @@ export interface Batch {
   readonly bytes: number;
   /** The records as objects (made on first use by batches that keep columns: see pipeline/batch.ts). */
   readonly records: readonly LogRecord[];
-  /** Record i's deterministic id (file identity + offset). */
+  /** Record i's deterministic id (file identity + offset): `${idPrefix(i)}-${offset(i)}`. */
   id(i: number): string;
+  /** The file-identity part of record i's id: the same string for every record of a file. */
+  idPrefix(i: number): string;
+  /** Byte offset of record i in its file (the rest of its id). */
+  offset(i: number): number;
   /** UTF-8 bytes of record i's document JSON. */
   jsonBytes(i: number): number;
   /** Copies record i's document JSON (UTF-8) into `target` at `offset`; returns the bytes copied. */

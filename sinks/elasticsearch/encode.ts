@@ -14,8 +14,8 @@
  */
 import type { Batch } from '../../src/sink.js';
 
-/** "…","_id":"<id>"}}\n — the id is base64url + '-' + digits: nothing to escape, no JSON.stringify per record. */
-const ID_CLOSE = Buffer.from('"}}\n');
+/** `"}}` + newline, after the id. */
+const ID_CLOSE = [0x22, 0x7d, 0x7d, 0x0a] as const;
 const NEWLINE = 10;
 
 /**
@@ -42,26 +42,75 @@ export class BodyBuffers {
   }
 }
 
-/** Encodes the batch into a buffer taken from `buffers`; returns the body (a view of that buffer) and the buffer. */
+/**
+ * Encodes the batch into a buffer taken from `buffers`; returns the body (a view of that buffer) and the buffer.
+ *
+ * Action lines differ only by id, and ids only by offset within a file: `{"create":{"_index":…,"_id":"<identity>-`
+ * is made into bytes once per file identity, and the offset's digits and `"}}` are written byte by byte. An id is
+ * base64url + '-' + digits: nothing to escape, no string per record.
+ */
 export function encodeBulk(index: string, batch: Batch, buffers: BodyBuffers = new BodyBuffers(0)): { body: Buffer; buffer: Buffer } {
-  const head = Buffer.from(`{"create":{"_index":${JSON.stringify(index)},"_id":"`);
-  const perRecord = head.length + ID_CLOSE.length + 1;
+  const head = `{"create":{"_index":${JSON.stringify(index)},"_id":"`;
   const n = batch.size;
-  const ids = new Array<string>(n);
+  const heads = new Map<string, Buffer>();
+  const headOf = (prefix: string): Buffer => {
+    let bytes = heads.get(prefix);
+    if (bytes === undefined) heads.set(prefix, (bytes = Buffer.from(`${head}${prefix}-`, 'latin1')));
+    return bytes;
+  };
   let size = 0;
+  let lastPrefix: string | null = null;
+  let lastHead = EMPTY;
   for (let i = 0; i < n; i++) {
-    ids[i] = batch.id(i);
-    size += perRecord + ids[i]!.length + batch.jsonBytes(i);
+    const prefix = batch.idPrefix(i);
+    if (prefix !== lastPrefix) {
+      lastPrefix = prefix;
+      lastHead = headOf(prefix);
+    }
+    size += lastHead.length + digitCount(batch.offset(i)) + ID_CLOSE.length + batch.jsonBytes(i) + 1;
   }
   const buffer = buffers.take(size);
   const out = buffer.subarray(0, size);
   let at = 0;
+  lastPrefix = null;
   for (let i = 0; i < n; i++) {
-    at += head.copy(out, at);
-    at += out.write(ids[i]!, at, 'latin1');
-    at += ID_CLOSE.copy(out, at);
+    const prefix = batch.idPrefix(i);
+    if (prefix !== lastPrefix) {
+      lastPrefix = prefix;
+      lastHead = headOf(prefix);
+    }
+    out.set(lastHead, at);
+    at = writeDigits(out, at + lastHead.length, batch.offset(i));
+    out[at++] = ID_CLOSE[0];
+    out[at++] = ID_CLOSE[1];
+    out[at++] = ID_CLOSE[2];
+    out[at++] = ID_CLOSE[3];
     at += batch.writeJson(i, out, at);
     out[at++] = NEWLINE;
   }
   return { body: out, buffer };
+}
+
+const EMPTY: Buffer = Buffer.alloc(0);
+
+/** Decimal digits of a non-negative integer (a byte offset: below 2^53). */
+function digitCount(n: number): number {
+  let digits = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    digits++;
+  }
+  return digits;
+}
+
+/** Writes the decimal digits of `n` at `at`; returns the offset after them. */
+function writeDigits(out: Buffer, at: number, n: number): number {
+  const end = at + digitCount(n);
+  let p = end;
+  do {
+    const q = Math.floor(n / 10);
+    out[--p] = 0x30 + (n - q * 10);
+    n = q;
+  } while (n > 0);
+  return end;
 }

@@ -43,6 +43,12 @@ export class ListBatch implements OwnedBatch {
   id(i: number): string {
     return recordId(this.records[i]!);
   }
+  idPrefix(i: number): string {
+    return this.records[i]!.source.idPrefix;
+  }
+  offset(i: number): number {
+    return this.records[i]!.start;
+  }
   jsonBytes(i: number): number {
     return Buffer.byteLength(documentJson(this.records[i]!));
   }
@@ -158,6 +164,14 @@ export class ColumnBatch implements OwnedBatch {
 
   id(i: number): string {
     return `${this.sourceOf(i).idPrefix}-${this.cols.start[i]!}`;
+  }
+
+  idPrefix(i: number): string {
+    return this.sourceOf(i).idPrefix;
+  }
+
+  offset(i: number): number {
+    return this.cols.start[i]!;
   }
 
   jsonBytes(i: number): number {

@@ -80,6 +80,20 @@ test('encodeBulk: a batch of rows (as the batcher makes them) encodes to the sam
   assert.equal(encodeBulk('logs', rows).body.toString('utf8'), encodeBulk('logs', batchOf(r)).body.toString('utf8'));
 });
 
+test('encodeBulk: ids written byte by byte are the records\' ids, for every number of digits and interleaved files', () => {
+  // Offsets of 1 to 16 digits (up to 2^53 - 1), from three file identities taking turns.
+  const offsets = [0, 7, 10, 99, 100, 12_345, 999_999, 1_000_000, 2 ** 31, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER];
+  const prefixes = ['dev1-ino42-fp9', 'Zm9vYmFy_-', 'a'];
+  const r = offsets.map((start, i) => ({ ...sampleRecord(i, { idPrefix: prefixes[i % 3] }), start }));
+  const lines = encodeBulk('logs-django-default', batchOf(r)).body.toString('utf8').split('\n');
+  r.forEach((rec, i) => {
+    assert.equal(lines[2 * i], `{"create":{"_index":"logs-django-default","_id":"${recordId(rec)}"}}`);
+    assert.deepEqual(JSON.parse(lines[2 * i + 1]!), rec.doc);
+  });
+  const rows = columnBatch(r.map((x) => ({ ...x, json: JSON.stringify(x.doc) })));
+  assert.equal(encodeBulk('logs-django-default', rows).body.toString('utf8'), lines.join('\n'));
+});
+
 test('a batch is delivered and stored under its record ids, in a data stream', async () => {
   await withSink(async (es, sink) => {
     const batch = batchOf(records(5));
