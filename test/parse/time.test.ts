@@ -153,6 +153,38 @@ describe('isoFromDocker', () => {
     assert.equal(isoFromDocker('2026-11-27T12:00:00.123+01:00'), '2026-11-27T12:00:00.123+01:00');
   });
 
+  it('reads entries of the second it read last by their fraction only, with the same answers as in full', () => {
+    const times = [
+      '2026-11-27T12:00:00.5Z', // read in full: the second is remembered
+      '2026-11-27T12:00:00.123456789Z',
+      '2026-11-27T12:00:00.12Z',
+      '2026-11-27T12:00:00Z',
+      '2026-11-27T12:00:00.Z', // no fraction digits: not a time
+      '2026-11-27T12:00:00.12xZ',
+      '2026-11-27T12:00:00.123ZZ',
+      '2026-11-27T12:00:00.123+01:00', // another zone: the full path
+      '2026-11-27T12:00:00,5Z',
+      '2026-11-27T12:00:01.999Z', // the next second: read in full, then remembered
+      '2026-11-27T12:00:01.001Z',
+    ];
+    assert.deepEqual(times.map(isoFromDocker), [
+      '2026-11-27T12:00:00.500Z',
+      '2026-11-27T12:00:00.123Z',
+      '2026-11-27T12:00:00.120Z',
+      '2026-11-27T12:00:00.000Z',
+      null,
+      null,
+      null,
+      '2026-11-27T12:00:00.123+01:00',
+      '2026-11-27T12:00:00.500Z',
+      '2026-11-27T12:00:01.999Z',
+      '2026-11-27T12:00:01.001Z',
+    ]);
+    // A line whose date is invalid is never taken for the last second's.
+    assert.equal(isoFromDocker('2026-02-30T12:00:00.1Z'), null);
+    assert.equal(isoFromDocker('2026-11-27T12:00:01.1Z'), '2026-11-27T12:00:01.100Z');
+  });
+
   it('returns null for anything else', () => {
     assert.equal(isoFromDocker(''), null);
     assert.equal(isoFromDocker('2026-11-27T12:00:00.123'), null); // no zone: not Docker's
