@@ -27,6 +27,9 @@ export type FilePlacement =
   /** Renamed away or deleted: read through the open descriptor to its end, then let go. */
   | 'moved';
 
+/** A file's records could not be handed on after the worker parsed them: the agent cannot go on without losing them. */
+export class TrackingFailed extends Error {}
+
 /** Bytes read and parsed per request to the parse worker: large reads, few messages. */
 export const READ_CHUNK_BYTES = 1 << 20;
 /** Read requests kept in flight: one parsed by the worker while this thread handles the records of the other. */
@@ -59,7 +62,8 @@ export type EmitLogRecord = (
 
 /**
  * One file instance being followed: its descriptor, identity, read position, acknowledgement tracker, and its stream
- * in the parse worker (line splitter and parser). It is a SourceRef: records point back to it, and acknowledging them moves its checkpoint.
+ * in the parse worker (line splitter and parser). It is a SourceRef: records point back to it, and acknowledging
+ * them moves its checkpoint.
  */
 export class TrackedFile implements SourceRef {
   /** Where the file is now (a rotated file is followed to its new name when one is known). */
@@ -235,7 +239,14 @@ export class TrackedFile implements SourceRef {
         continue;
       }
       if (parsed.bytesRead === 0) more = false;
-      if (parsed.bytesRead > 0 && this.identity === null) await this.identify(false);
+      if (parsed.bytesRead > 0 && this.identity === null) {
+        try {
+          await this.identifyParsed();
+        } catch (err) {
+          for (const left of queue) left.catch(() => undefined); // the agent stops: nobody waits for these
+          throw err;
+        }
+      }
       this.accept(parsed);
       if (parsed.bytesRead > 0) this.deps.events.bytesRead(this.deps.input.type, this.path, parsed.bytesRead, parsed.lines);
       total += parsed.bytesRead;
@@ -278,6 +289,20 @@ export class TrackedFile implements SourceRef {
     if (this.identity === null) await this.identify(true);
   }
 
+  /**
+   * Fingerprint a file whose first bytes the worker has parsed: its records' ids need the identity before they are
+   * handed on. It cannot be retried later like a failed read (the worker has moved past those bytes), and handing
+   * the records on without it would give them ids that change: a failure here stops the agent, which resumes from
+   * its checkpoints.
+   */
+  private async identifyParsed(): Promise<void> {
+    try {
+      await this.identify(false);
+    } catch (err) {
+      throw new TrackingFailed(`cannot fingerprint ${this.path} after reading it: ${(err as Error).message}`);
+    }
+  }
+
   private async identify(unfinishedIsFinal: boolean): Promise<void> {
     if (this.fh === null) return;
     const identity = await takeFingerprint(this.fh, this.dev, this.ino, unfinishedIsFinal);
@@ -318,12 +343,12 @@ export class TrackedFile implements SourceRef {
         this.acks.advance(rows[o + ROW_SAFE]!);
         continue;
       }
-      const chunk = parsed.chunk(chunkId);
-      chunk.live++;
       const seq = this.acks.register(rows[o + ROW_SAFE]!);
-      this.deps.emit(this, rows[o + ROW_START]!, rows[o + ROW_END]!, seq, chunk, rows[o + ROW_AT]!, rows[o + ROW_LENGTH]!);
+      this.deps.emit(this, rows[o + ROW_START]!, rows[o + ROW_END]!, seq, parsed.chunk(chunkId), rows[o + ROW_AT]!, rows[o + ROW_LENGTH]!);
     }
     parsed.done();
-    if (parsed.records > 0) this.deps.events.recordsParsed(this.deps.input.type, parsed.records, parsed.parseErrors, parsed.multiline);
+    if (parsed.records > 0) {
+      this.deps.events.recordsParsed(this.deps.input.type, parsed.records, parsed.parseErrors, parsed.multiline);
+    }
   }
 }

@@ -46,7 +46,7 @@ export class ChunkStore {
     return this.chunks.get(id)!;
   }
 
-  /** Seals the current chunk and takes another with room for `bytes`; returns the new chunk's id and, if new, its memory. */
+  /** Seals the current chunk and takes one with room for `bytes`: its id and, if it is new, its memory. */
   next(bytes: number, sealed: number[]): { id: number; created: SharedArrayBuffer | null } {
     if (this.current !== 0) sealed.push(this.current);
     let id = bytes <= OUTPUT_CHUNK_BYTES ? (this.free.pop() ?? 0) : 0;

@@ -10,14 +10,17 @@ import { Worker } from 'node:worker_threads';
 import { ArenaChunk, type ChunkOwner } from '../pipeline/arena.js';
 import type { ParserType } from '../parse/index.js';
 import type { ParserContext } from '../parse/types.js';
-import { OUTPUT_CHUNK_BYTES, type ParsedReply, type ToWorker } from './parse-protocol.js';
+import { ADVANCE_ROW, OUTPUT_CHUNK_BYTES, ROW_CHUNK, ROW_FIELDS, type ParsedReply, type ToWorker } from './parse-protocol.js';
 
-/** The worker died or hit a bug: parsing cannot go on (records in it are lost; the checkpoints never passed them). */
+/**
+ * The worker died or hit a bug: parsing cannot go on. What it held is read again after a restart (checkpoints never
+ * passed it).
+ */
 export class ParseThreadFailed extends Error {}
 
 /**
- * A reply whose documents are in arena chunks (`chunk(id)`). Call `done()` once every record is registered: it seals
- * the chunks the worker filled and gives the rows back.
+ * A reply whose documents are in arena chunks (`chunk(id)`), each record already counted live in its chunk (the
+ * caller releases it through its batch). Call `done()` once the rows are read: it gives them back to the worker.
  */
 export interface ParsedChunk extends ParsedReply {
   chunk(id: number): ArenaChunk;
@@ -139,13 +142,20 @@ export class ParseThread implements ChunkOwner {
       this.chunks.set(id, chunk);
       this.idOf.set(chunk, id);
     }
-    const rows = reply.rows.buffer as ArrayBuffer;
+    // Counted and sealed here, as each reply arrives, in the order the worker wrote: replies of several files are
+    // handled by their callers in any order (one may wait for a fingerprint while another is handled), and a chunk
+    // sealed by a later reply must not look empty while an earlier reply's records in it are not yet registered.
+    const rows = reply.rows;
+    for (let o = ROW_CHUNK; o < reply.rowCount * ROW_FIELDS; o += ROW_FIELDS) {
+      if (rows[o] !== ADVANCE_ROW) this.chunks.get(rows[o]!)!.live++;
+    }
+    for (const id of reply.sealed) this.chunks.get(id)!.seal();
+    const buffer = rows.buffer as ArrayBuffer;
     waiting.resolve({
       ...reply,
       chunk: this.chunkOf,
       done: () => {
-        for (const id of reply.sealed) this.chunks.get(id)!.seal();
-        if (this.failure === null && !this.closed) this.worker.postMessage({ op: 'spare', rows } satisfies ToWorker, [rows]);
+        if (this.failure === null && !this.closed) this.worker.postMessage({ op: 'spare', rows: buffer } satisfies ToWorker, [buffer]);
       },
     });
   }

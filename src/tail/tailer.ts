@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import type { Checkpoint } from '../pipeline/registry.js';
 import type { ParserContext } from '../parse/types.js';
 import { Discovery, type MatchedFile } from './discovery.js';
-import { READ_CHUNK_BYTES, TrackedFile, type EmitLogRecord } from './file.js';
+import { READ_CHUNK_BYTES, TrackedFile, TrackingFailed, type EmitLogRecord } from './file.js';
 import { ParseThread, ParseThreadFailed } from './parse-thread.js';
 import { findBeside, sameInode, startsLike, type FileIdentity } from './identity.js';
 

@@ -148,3 +148,34 @@ test('a parse thread that failed says so for the request in flight and every one
   // Terminated: requests fail at once instead of waiting for a reply that never comes.
   await assert.rejects(own.read(1, 0, 10, Date.now()), ParseThreadFailed);
 });
+
+test('records are counted in their chunk as each reply arrives, so a chunk a later reply seals waits for an earlier one', async () => {
+  // Two read requests in flight; the second reply is handled first (as when the first one's caller still waits for a
+  // fingerprint). The chunk the second reply seals holds the first reply's records: it must not be given back yet.
+  const own = new ParseThread();
+  const path = join(tempDir(), 'django.log');
+  const line = (i: number): string => `{"asctime": "2026-11-27 12:00:00,000", "levelname": "INFO", "message": "line ${i} ${'y'.repeat(300)}"}\n`;
+  await writeFile(path, Array.from({ length: 8000 }, (_, i) => line(i)).join(''));
+  const fh = await open(path, 'r');
+  try {
+    const context = { path, hostName: 'h', timezone: 'UTC', includeOriginal: false, multilineTimeoutMs: 1000, maxRecordBytes: 1 << 20 };
+    const stream = own.open('django', context, 1 << 20, 0);
+    const first = own.read(stream, fh.fd, 1 << 20, Date.now());
+    const second = own.read(stream, fh.fd, 1 << 20, Date.now());
+    const later = await second;
+    const earlier = await first;
+    later.done();
+    // The chunk the first reply's last records went into, left part-filled, then filled and sealed by the second.
+    const firstChunkId = earlier.rows[(earlier.rowCount - 1) * 6 + 3]!;
+    const chunk = earlier.chunk(firstChunkId);
+    assert.ok(later.sealed.includes(firstChunkId));
+    let inChunk = 0;
+    for (let o = 3; o < earlier.rowCount * 6; o += 6) if (earlier.rows[o] === firstChunkId) inChunk++;
+    assert.ok(chunk.sealed, 'sealed, and not given back: its records are live');
+    assert.ok(chunk.live >= inChunk && inChunk > 0, `live ${chunk.live}, records of the first reply in it ${inChunk}`);
+    earlier.done();
+  } finally {
+    await fh.close();
+    await own.terminate();
+  }
+});
