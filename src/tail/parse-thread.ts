@@ -106,6 +106,9 @@ export class ParseThread implements ChunkOwner {
   async terminate(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Nothing should be waiting by now (files are closed first); if something is, it gets an answer, not silence.
+    for (const w of this.waiting.values()) w.reject(new ParseThreadFailed('the parse thread was stopped'));
+    this.waiting.clear();
     await this.worker.terminate();
   }
 
