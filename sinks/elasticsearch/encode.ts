@@ -13,6 +13,7 @@
  * of memory outside the heap between collections, and V8 answers that growth with full mark-compacts.
  */
 import type { Batch } from '../../src/sink.js';
+import { digitCount, writeDigits } from '../../src/parse/digits.js';
 
 /** `"}}` + newline, after the id. */
 const ID_CLOSE = [0x22, 0x7d, 0x7d, 0x0a] as const;
@@ -92,25 +93,3 @@ export function encodeBulk(index: string, batch: Batch, buffers: BodyBuffers = n
 }
 
 const EMPTY: Buffer = Buffer.alloc(0);
-
-/** Decimal digits of a non-negative integer (a byte offset: below 2^53). */
-function digitCount(n: number): number {
-  let digits = 1;
-  while (n >= 10) {
-    n = Math.floor(n / 10);
-    digits++;
-  }
-  return digits;
-}
-
-/** Writes the decimal digits of `n` at `at`; returns the offset after them. */
-function writeDigits(out: Buffer, at: number, n: number): number {
-  const end = at + digitCount(n);
-  let p = end;
-  do {
-    const q = Math.floor(n / 10);
-    out[--p] = 0x30 + (n - q * 10);
-    n = q;
-  } while (n > 0);
-  return end;
-}

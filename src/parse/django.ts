@@ -82,6 +82,12 @@ export interface DjangoParser extends RecordParser {
    * and the answer is true; otherwise nothing happens, and the caller decodes the text for pushText.
    */
   pushPlainJson(textJson: string, start: number, end: number, flags: number, nowMs: number, timestamp: string | null): boolean;
+  /**
+   * Would pushPlainJson emit a line whose JSON text starts with this character (after its quote) as it is? For a
+   * caller that writes that document itself; it then reports the line's timestamp with plainWritten.
+   */
+  takesPlain(firstChar: number): boolean;
+  plainWritten(timestamp: string): void;
 }
 
 /** Parses a line that starts with "{" as a JSON object, or null. */
@@ -386,14 +392,21 @@ class DjangoRecordParser implements DjangoParser {
   }
 
   pushPlainJson(textJson: string, start: number, end: number, flags: number, nowMs: number, timestamp: string | null): boolean {
+    if (!this.takesPlain(textJson.charCodeAt(1))) return false;
+    this.emitPlainJson(textJson, false, start, end, flags, nowMs, timestamp);
+    return true;
+  }
+
+  takesPlain(c: number): boolean {
     if (this.mode !== 'stream' || this.held) return false;
     // The first character of the text decides, as in pushText: "{" may be JSON, "[" and A-Z a header or a traceback
     // ("Traceback …", "Stack …"), " " an exception group; "\" is an escape (the character is unknown) and '"' the end
     // of an empty text.
-    const c = textJson.charCodeAt(1);
-    if (c === 123 || c === 91 || (c >= 65 && c <= 90) || c === 32 || c === 92 || c === 34) return false;
-    this.emitPlainJson(textJson, false, start, end, flags, nowMs, timestamp);
-    return true;
+    return !(c === 123 || c === 91 || (c >= 65 && c <= 90) || c === 32 || c === 92 || c === 34);
+  }
+
+  plainWritten(timestamp: string): void {
+    this.lastTs = timestamp; // as startDocument does for a record with a timestamp of its own
   }
 
   /**

@@ -12,7 +12,9 @@
  */
 
 import { createDjangoParser, LINE_PARTIAL, LINE_TRUNCATED, lineFlags, truncateUtf8, type DjangoParser } from './django.js';
-import { DocumentFields, DocumentWriter, ParsedRecord, quote, REC_NO_TIMESTAMP, REC_PARSE_ERROR } from './document.js';
+import { DocumentFields, DocumentWriter, ParsedRecord, quote, REC_NO_TIMESTAMP, REC_PARSE_ERROR, type DocumentPlacement } from './document.js';
+import { plainEntryAt } from './docker-bytes.js';
+import { digitCount, writeDigits } from './digits.js';
 import { isoFromDocker } from './time.js';
 import { JSON_STRING, ScannedObject } from './json-members.js';
 import type { EmitRecord, Line, ParserContext, RecordParser } from './types.js';
@@ -111,16 +113,62 @@ class DockerRecordParser implements RecordParser {
   /** The entry being pushed, read in place (reused). */
   private readonly scanned = new ScannedObject();
 
+  /** Document parts for lines written from their bytes (pushBytes), per stream. */
+  private readonly outTemplate: PlainTemplate;
+  private readonly errTemplate: PlainTemplate;
+
   constructor(
     private readonly ctx: ParserContext,
     private readonly containerId: string | null,
     private readonly emit: EmitRecord,
+    private readonly placement: DocumentPlacement | null = null,
   ) {
     // The decorations are made into JSON text once per parser, not per line.
     const container = containerId === null ? '' : `,"container":{"id":${JSON.stringify(containerId)}}`;
-    this.stdout = createDjangoParser(ctx, emit, 'stream', `,"stream":"stdout"${container}`);
-    this.stderr = createDjangoParser(ctx, emit, 'stream', `,"stream":"stderr"${container}`);
+    const outDecoration = `,"stream":"stdout"${container}`;
+    const errDecoration = `,"stream":"stderr"${container}`;
+    this.stdout = createDjangoParser(ctx, emit, 'stream', outDecoration);
+    this.stderr = createDjangoParser(ctx, emit, 'stream', errDecoration);
     this.brokenWriter = new DocumentWriter(ctx.path, ctx.hostName, container);
+    // The same writer the stream's Django parser uses, so the bytes are the text it would make.
+    this.outTemplate = new DocumentWriter(ctx.path, ctx.hostName, outDecoration).plainTemplate();
+    this.errTemplate = new DocumentWriter(ctx.path, ctx.hostName, errDecoration).plainTemplate();
+  }
+
+  /**
+   * A whole plain line taken from its bytes (see docker-bytes.ts), its document written in place: the record
+   * pushPlainEntry would make from the line's text, without making the text. False when the line is anything else
+   * or this parser holds something for its stream; the caller then decodes it for push().
+   */
+  pushBytes(buf: Buffer, from: number, to: number, start: number, end: number): boolean {
+    const placement = this.placement;
+    if (placement === null || this.ctx.includeOriginal) return false;
+    const e = plainEntryAt(buf, from, to, this.ctx.maxRecordBytes);
+    if (e === null || (e.stderr ? this.errPieces : this.outPieces).active) return false;
+    const parser = e.stderr ? this.stderr : this.stdout;
+    if (!parser.takesPlain(buf[e.logAt + 1]!)) return false;
+    const ts = isoFromDocker(buf.toString('latin1', e.timeAt, e.timeEnd));
+    if (ts === null) return false;
+    const t = e.stderr ? this.errTemplate : this.outTemplate;
+    // head + timestamp + `","message":` + the log JSON up to its final \n escape + `"` + log.file… + offset + tail
+    const text = e.textEnd - e.logAt;
+    const bytes = t.head.length + ts.length + t.message.length + text + 1 + t.logFile.length + digitCount(start) + t.tail.length;
+    const { buffer, at } = placement.place(bytes);
+    let p = at;
+    buffer.set(t.head, p);
+    p += t.head.length;
+    p += buffer.write(ts, p, 'latin1');
+    buffer.set(t.message, p);
+    p += t.message.length;
+    p += buf.copy(buffer, p, e.logAt, e.textEnd);
+    buffer[p++] = 0x22; // "
+    buffer.set(t.logFile, p);
+    p = writeDigits(buffer, p + t.logFile.length, start);
+    buffer.set(t.tail, p);
+    this.lastTs = ts;
+    parser.plainWritten(ts);
+    placement.written(start, end, 0);
+    return true;
   }
 
   push(line: Line, nowMs: number): void {
@@ -237,7 +285,17 @@ class DockerRecordParser implements RecordParser {
   }
 }
 
-/** A parser for one json-file log of container `containerId` (null when unknown: no container.id then). */
-export function createDockerParser(ctx: ParserContext, containerId: string | null, emit: EmitRecord): RecordParser {
-  return new DockerRecordParser(ctx, containerId, emit);
+type PlainTemplate = ReturnType<DocumentWriter['plainTemplate']>;
+
+/**
+ * A parser for one json-file log of container `containerId` (null when unknown: no container.id then). With a
+ * `placement`, whole plain lines can be taken from their bytes (pushBytes) and their documents written there.
+ */
+export function createDockerParser(
+  ctx: ParserContext,
+  containerId: string | null,
+  emit: EmitRecord,
+  placement: DocumentPlacement | null = null,
+): RecordParser {
+  return new DockerRecordParser(ctx, containerId, emit, placement);
 }

@@ -100,6 +100,9 @@ export function addMemberJson(members: string, keyJson: string, valueJson: strin
   return (members === '' ? '' : members + ',') + keyJson + ':' + valueJson;
 }
 
+const DOC_HEAD = '{"@timestamp":"';
+const DOC_MESSAGE = '","message":';
+
 /** Writes documents for one file: what is the same for all of them is made into text once. */
 export class DocumentWriter {
   private readonly logFile: string;
@@ -117,8 +120,22 @@ export class DocumentWriter {
     this.host = `,"host":{"name":${quote(hostName)}}`;
   }
 
+  /**
+   * The constant parts of a document that has only @timestamp, message and offset (and no tags), as bytes, for a
+   * parser that writes such documents itself (see parse/docker-bytes.ts): head + timestamp + `message` + message JSON
+   * + `logFile` + offset + `tail` is what write() gives for those fields.
+   */
+  plainTemplate(): { readonly head: Buffer; readonly message: Buffer; readonly logFile: Buffer; readonly tail: Buffer } {
+    return {
+      head: Buffer.from(DOC_HEAD),
+      message: Buffer.from(DOC_MESSAGE),
+      logFile: Buffer.from(this.logFile),
+      tail: Buffer.from('}' + this.host + this.decoration + TAGS_JSON[0] + '}'),
+    };
+  }
+
   write(f: DocumentFields): string {
-    let s = '{"@timestamp":"' + f.timestamp + '","message":' + f.messageJson + this.logFile + f.offset;
+    let s = DOC_HEAD + f.timestamp + DOC_MESSAGE + f.messageJson + this.logFile + f.offset;
     if (f.levelJson !== undefined) s += ',"level":' + f.levelJson;
     if (f.loggerJson !== undefined) s += ',"logger":' + f.loggerJson;
     const hasFile = f.originFileJson !== undefined || f.originLine !== undefined;
@@ -157,6 +174,29 @@ export class DocumentWriter {
     if (f.originalJson !== undefined) s += ',"event":{"original":' + f.originalJson + '}';
     return s + this.decoration + TAGS_JSON[f.flags & TAG_BITS] + '}';
   }
+}
+
+/**
+ * Where a parser may write a document's bytes itself, and hand on the record it wrote (the parse thread's chunks:
+ * see tail/parse-stream.ts). Parsers without one make JSON text (ParsedRecord).
+ */
+export interface DocumentPlacement {
+  /** Room for `bytes` bytes: write them at `at` in `buffer`. */
+  place(bytes: number): { readonly buffer: Buffer; readonly at: number };
+  /** The record whose document was just written in the room last placed. */
+  written(start: number, end: number, flags: number): void;
+}
+
+/** A finished record whose document a parser wrote itself (DocumentPlacement): where it is, in chunk `chunk`. */
+export class WrittenRecord {
+  constructor(
+    readonly start: number,
+    readonly end: number,
+    readonly flags: number,
+    readonly chunk: number,
+    readonly at: number,
+    readonly length: number,
+  ) {}
 }
 
 /** A finished record: its document as JSON text, the byte range [start, end) it came from, and REC_* facts. */

@@ -46,6 +46,12 @@ export interface RecordParser {
    * The file's checkpoint never passes it.
    */
   heldFrom(): number | null;
+  /**
+   * Take the line in buf[from, to) (its bytes, without the newline) as it is, if the parser can make its record
+   * without decoding it; false when the caller must decode it and push() it. Only parsers given somewhere to write
+   * documents (DocumentPlacement) have this.
+   */
+  pushBytes?(buf: Buffer, from: number, to: number, start: number, end: number): boolean;
 }
 
 export type EmitRecord = (record: ParsedRecord) => void;

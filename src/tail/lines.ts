@@ -23,10 +23,15 @@ export class LineSplitter {
   /** File offset where the unfinished line starts (== offset when there is none). */
   private lineStart: number;
 
+  /**
+   * @param takeBytes offered every whole line that is in the chunk as it came (bytes [from, to), no newline) before
+   *   it is decoded; true: it was taken as it is, and onLine is not called for it
+   */
   constructor(
     private readonly maxLineBytes: number,
     private readonly onLine: (line: Line) => void,
     startOffset: number,
+    private readonly takeBytes: ((buf: Buffer, from: number, to: number, start: number, end: number) => boolean) | null = null,
   ) {
     this.offset = startOffset;
     this.lineStart = startOffset;
@@ -81,7 +86,9 @@ export class LineSplitter {
       end = utf8Boundary(chunk, from + this.maxLineBytes, from);
       truncated = true;
     }
-    this.emit(chunk, from, end, start, lineEnd, truncated, false);
+    if (truncated || this.takeBytes === null || !this.takeBytes(chunk, from, end, start, lineEnd)) {
+      this.emit(chunk, from, end, start, lineEnd, truncated, false);
+    }
     this.lineStart = lineEnd;
   }
 

@@ -3,7 +3,7 @@
  * Records are written out as rows of numbers and JSON bytes (ReplyWriter), ready to be sent to the main thread.
  */
 import { readSync } from 'node:fs';
-import { REC_MULTILINE, REC_PARSE_ERROR, type ParsedRecord } from '../parse/document.js';
+import { REC_MULTILINE, REC_PARSE_ERROR, WrittenRecord, type DocumentPlacement, type ParsedRecord } from '../parse/document.js';
 import { createParser, type ParserType } from '../parse/index.js';
 import type { Line, ParserContext, RecordParser } from '../parse/types.js';
 import { LineSplitter } from './lines.js';
@@ -87,6 +87,9 @@ export class RowsPool {
 export class ReplyWriter {
   private rows: Float64Array | null = null;
   private rowCount = 0;
+  /** Where the document last placed went. */
+  private placedAt = 0;
+  private placedLength = 0;
   private newChunks: NewChunk[] = [];
   private sealed: number[] = [];
   private records = 0;
@@ -98,7 +101,30 @@ export class ReplyWriter {
     private readonly rowsPool: RowsPool,
   ) {}
 
-  record(r: ParsedRecord, safe: number): void {
+  /** Room for a document a parser writes itself (DocumentPlacement.place); writtenRecord() then names it. */
+  place(bytes: number): { buffer: Buffer; at: number } {
+    const store = this.store;
+    if (store.current === 0 || store.used + bytes > store.buffer(store.current).length) {
+      const { id, created } = store.next(bytes, this.sealed);
+      if (created !== null) this.newChunks.push({ id, memory: created });
+    }
+    this.placedAt = store.used;
+    this.placedLength = bytes;
+    store.used += bytes;
+    return { buffer: store.buffer(store.current), at: this.placedAt };
+  }
+
+  /** The record whose document was written in the room last placed. */
+  writtenRecord(start: number, end: number, flags: number): WrittenRecord {
+    return new WrittenRecord(start, end, flags, this.store.current, this.placedAt, this.placedLength);
+  }
+
+  record(r: ParsedRecord | WrittenRecord, safe: number): void {
+    if (r instanceof WrittenRecord) {
+      this.row(r.start, r.end, safe, r.chunk, r.at, r.length);
+      this.counted(r.flags);
+      return;
+    }
     const store = this.store;
     // Written without measuring first: measuring is a pass over the text of its own (and the write, which must make
     // the concatenated text flat anyway, counts the bytes). A write that left fewer than 4 bytes of room may have
@@ -120,9 +146,13 @@ export class ReplyWriter {
     }
     store.used = at + bytes;
     this.row(r.start, r.end, safe, store.current, at, bytes);
+    this.counted(r.flags);
+  }
+
+  private counted(flags: number): void {
     this.records++;
-    if (r.flags & REC_PARSE_ERROR) this.parseErrors++;
-    if (r.flags & REC_MULTILINE) this.multiline++;
+    if (flags & REC_PARSE_ERROR) this.parseErrors++;
+    if (flags & REC_MULTILINE) this.multiline++;
   }
 
   /** Bytes up to `safe` are finished with no record to come. */
@@ -180,7 +210,7 @@ export class ParseStream {
   private readonly splitter: LineSplitter;
   private readonly parser: RecordParser;
   /** Records the parser emitted and not yet written out. */
-  private emitted: ParsedRecord[] = [];
+  private emitted: (ParsedRecord | WrittenRecord)[] = [];
   private lines = 0;
   /** The clock for the lines of the chunk being split: read once per request, not per line. */
   private now = 0;
@@ -192,8 +222,14 @@ export class ParseStream {
     startOffset: number,
     private readonly out: ReplyWriter,
   ) {
-    this.splitter = new LineSplitter(maxLineBytes, (line) => this.onLine(line), startOffset);
-    this.parser = createParser(type, context, (r) => this.emitted.push(r));
+    // Documents a parser writes itself go straight into the reply's chunks.
+    const placement: DocumentPlacement = {
+      place: (bytes) => out.place(bytes),
+      written: (start, end, flags) => this.emitted.push(out.writtenRecord(start, end, flags)),
+    };
+    this.parser = createParser(type, context, (r) => this.emitted.push(r), placement);
+    const takeBytes = this.parser.pushBytes === undefined ? null : this.takeBytes.bind(this);
+    this.splitter = new LineSplitter(maxLineBytes, (line) => this.onLine(line), startOffset, takeBytes);
   }
 
   get state(): StreamState {
@@ -231,6 +267,14 @@ export class ParseStream {
     // them (and their JSON text) lived long enough to be promoted to V8's old generation.
     // Everything up to this line's end has been seen by the parser.
     if (this.emitted.length >= RELEASE_EVERY) this.release(line.end);
+  }
+
+  /** A line offered as bytes (see RecordParser.pushBytes); counted and released like onLine's. */
+  private takeBytes(buf: Buffer, from: number, to: number, start: number, end: number): boolean {
+    if (!this.parser.pushBytes!(buf, from, to, start, end)) return false;
+    this.lines++;
+    if (this.emitted.length >= RELEASE_EVERY) this.release(end);
+    return true;
   }
 
   private release(consumed: number = this.splitter.consumed): void {
