@@ -187,3 +187,28 @@ test('run with a sink that refuses authentication exits non-zero with the reason
   assert.equal(es.count('logs-django-default'), 0);
   assert.ok(es.requests.length > 0 && es.requests.every((q) => q.status === 401), 'every request was refused with 401');
 });
+
+test('run --once with the stdout sink: every record on stdout, the agent\'s log on stderr, exit 0', async () => {
+  // The agent runs on a worker thread (src/supervise.ts): stdout is written from there, straight to descriptor 1.
+  const { dir, config } = configDir(`${INPUTS}${STDOUT_SINK}data_dir: data\n`);
+  const lines = Array.from({ length: 500 }, (_, i) => `{"asctime": "2026-11-27 12:00:00,000", "levelname": "INFO", "message": "line ${i}"}\n`);
+  writeFileSync(join(dir, 'logs', 'app.log'), lines.join(''));
+  const r = await cli(['run', '--config', config, '--once']);
+  assert.equal(r.code, 0, r.stderr);
+  const docs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { message: string });
+  assert.deepEqual(docs.map((d) => d.message), lines.map((_, i) => `line ${i}`));
+  const log = parseAgentLog(r.stderr);
+  assert.ok(log.some((e) => e['msg'] === 'logship stopped' && e['acked'] === 500), r.stderr);
+});
+
+test('run: a stdout whose reader went away stops the agent with exit 2 and the reason, not a crash', async () => {
+  const { dir, config } = configDir(`${INPUTS}${STDOUT_SINK}data_dir: data\n`);
+  writeFileSync(join(dir, 'logs', 'app.log'), '{"asctime": "2026-11-27 12:00:00,000", "levelname": "INFO", "message": "x"}\n'.repeat(50));
+  const child = spawn(process.execPath, [CLI, 'run', '--config', config, '--once'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy(); // the reader is gone before the first record is written: EPIPE
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((res) => child.on('close', res));
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /stdout is closed \(EPIPE\)/);
+});

@@ -5,7 +5,9 @@
  * asked to (write() returned false), so a slow reader slows the agent down instead of growing memory. A reader that
  * went away (EPIPE) will not come back: fatal.
  */
+import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { isMainThread } from 'node:worker_threads';
 import type { Batch, SendResult, Sink, SinkDeps } from '../../src/sink.js';
 import { documentJson } from '../../src/record.js';
 
@@ -13,8 +15,18 @@ export interface StdoutSinkConfig {
   type: 'stdout';
 }
 
-/** `out` is for tests; the agent writes to process.stdout. */
-export function createStdoutSink(_config: StdoutSinkConfig, deps: SinkDeps, out: Writable = process.stdout): Sink {
+/**
+ * The process's standard output, written from this thread. The agent runs on a worker thread (src/supervise.ts),
+ * whose `process.stdout` only passes data to the main thread to be written later: its write callback would report
+ * bytes as delivered that the OS does not have yet, and the reader going away (EPIPE) would never be seen here. So a
+ * worker writes to descriptor 1 itself.
+ */
+function standardOutput(): Writable {
+  return isMainThread ? process.stdout : createWriteStream('', { fd: 1, autoClose: false });
+}
+
+/** `out` is for tests; the agent writes to standard output. */
+export function createStdoutSink(_config: StdoutSinkConfig, deps: SinkDeps, out: Writable = standardOutput()): Sink {
   let broken: NodeJS.ErrnoException | null = null;
   // Without a listener an EPIPE 'error' event would crash the process; record it and answer fatal instead.
   const onError = (err: NodeJS.ErrnoException): void => {

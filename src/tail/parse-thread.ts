@@ -6,8 +6,8 @@
  * catch-up (one core saturated while the other idled). The main thread keeps what needs the event loop (files,
  * checkpoints, delivery, HTTP); the worker splits lines and parses, on the second core.
  */
-import { Worker } from 'node:worker_threads';
 import { ArenaChunk, type ChunkOwner } from '../pipeline/arena.js';
+import { startModuleWorker } from '../threads.js';
 import type { ParserType } from '../parse/index.js';
 import type { ParserContext } from '../parse/types.js';
 import { ADVANCE_ROW, OUTPUT_CHUNK_BYTES, ROW_CHUNK, ROW_FIELDS, type ParsedReply, type ToWorker } from './parse-protocol.js';
@@ -34,23 +34,13 @@ interface Waiting {
 
 /**
  * The worker's young generation, capped: it allocates a line's text, its fields and its document for every line, all
- * short-lived, and V8's default lets that space grow to 32 MiB on top of the main thread's own. Measured on the
- * benchmark: 12 MiB costs no throughput and saves ~25 MiB of peak RSS; 6 MiB saves ~5 more and costs some CPU.
+ * short-lived, and V8's default lets that space grow to 32 MiB on top of the agent thread's own. Measured on the
+ * benchmark: 12 MiB saves ~25 MiB of peak RSS for no throughput; 6 MiB ~5 more, for ~3% on Django JSON lines.
  */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 12 };
-
-/** The worker's module: compiled JavaScript, or TypeScript when running from source (tests, under tsx). */
-function startWorker(): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.js')) return new Worker(new URL('./parse-worker.js', here), { resourceLimits: WORKER_LIMITS });
-  const source = new URL('./parse-worker.ts', here).href;
-  // A worker does not inherit tsx's module hooks (Node 20): register them in it before loading the source.
-  const load = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); });`;
-  return new Worker(load, { eval: true, resourceLimits: WORKER_LIMITS });
-}
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 6 };
 
 export class ParseThread implements ChunkOwner {
-  private readonly worker = startWorker();
+  private readonly worker = startModuleWorker(import.meta.url, 'parse-worker', { resourceLimits: WORKER_LIMITS });
   private readonly waiting = new Map<number, Waiting>();
   /** Every chunk the worker has written into, by id. */
   private readonly chunks = new Map<number, ArenaChunk>();

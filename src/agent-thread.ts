@@ -1,0 +1,41 @@
+/**
+ * The agent's own thread (started by supervise.ts for `logship run`): loads the config, runs the agent, and ends
+ * with the agent's exit code. Signals arrive as messages from the main thread.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { runAgent } from './agent.js';
+import { loadConfig } from './config/index.js';
+import { ConfigError } from './config/errors.js';
+import { createLogger } from './log.js';
+import { writeStderr } from './stderr.js';
+import type { AgentThreadData, AgentThreadMessage } from './supervise.js';
+
+const port = parentPort;
+if (port === null) throw new Error('agent-thread.js runs as a worker thread');
+const { configFile, once, logLevel } = workerData as AgentThreadData;
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig(configFile);
+} catch (err) {
+  // A config problem: one line naming the key and the problem, exit 1.
+  writeStderr(`logship: ${err instanceof ConfigError ? err.message : `config: ${(err as Error).message}`}\n`);
+  process.exit(1);
+}
+
+const logger = createLogger(logLevel, writeStderr);
+const controller = new AbortController();
+port.on('message', (m: AgentThreadMessage) => {
+  logger.info('signal received', { signal: m.signal });
+  controller.abort();
+});
+
+let code: number;
+try {
+  code = await runAgent(config, logger, { once, signal: controller.signal });
+} catch (err) {
+  logger.error('logship failed', { error: err });
+  code = 1;
+}
+// Anything still scheduled (a socket's keep-alive, a watcher) must not hold the thread after the sequence ended.
+process.exit(code);
