@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { runAgent } from './agent.js';
 import { loadConfig } from './config/index.js';
-import { ConfigError } from './config/errors.js';
+import { configProblemLine } from './config/errors.js';
 import { createLogger } from './log.js';
 import { writeStderr } from './stderr.js';
 import type { AgentThreadData, AgentThreadMessage } from './supervise.js';
@@ -18,8 +18,7 @@ let config: ReturnType<typeof loadConfig>;
 try {
   config = loadConfig(configFile);
 } catch (err) {
-  // A config problem: one line naming the key and the problem, exit 1.
-  writeStderr(`logship: ${err instanceof ConfigError ? err.message : `config: ${(err as Error).message}`}\n`);
+  writeStderr(configProblemLine(err));
   process.exit(1);
 }
 

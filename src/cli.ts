@@ -10,12 +10,11 @@ const version = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 /** A config problem: one line naming the key and the problem, exit 1. */
 async function configOrExit(file: string): Promise<import('./config/types.js').Config> {
   const { loadConfig } = await import('./config/index.js');
-  const { ConfigError } = await import('./config/errors.js');
+  const { configProblemLine } = await import('./config/errors.js');
   try {
     return loadConfig(file);
   } catch (err) {
-    const message = err instanceof ConfigError ? err.message : `config: ${(err as Error).message}`;
-    process.stderr.write(`logship: ${message}\n`);
+    process.stderr.write(configProblemLine(err));
     process.exit(1);
   }
 }

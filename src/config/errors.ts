@@ -13,6 +13,11 @@ export class ConfigError extends Error {
   }
 }
 
+/** What `logship` prints for a config that cannot be loaded: one line naming the key and the problem. */
+export function configProblemLine(err: unknown): string {
+  return `logship: ${err instanceof ConfigError ? err.message : `config: ${(err as Error).message}`}\n`;
+}
+
 /** `['inputs', 1, 'paths']` → `inputs[1].paths`; the empty path is `config`. */
 export function keyPath(path: readonly PropertyKey[]): string {
   let out = '';
