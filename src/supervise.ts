@@ -8,7 +8,7 @@
  * a third of the agent's heap pages. Capped at 6 MiB in a worker, it took 15–20 MiB off peak RSS for no measurable
  * throughput (`npm run bench`). The main thread itself loads nothing but the command line.
  */
-import type { LogLevel } from './log.js';
+import { createLogger, type LogLevel } from './log.js';
 import { writeStderr } from './stderr.js';
 import { startModuleWorker } from './threads.js';
 
@@ -27,11 +27,13 @@ const AGENT_LIMITS = { maxYoungGenerationSizeMb: 6 };
 /** Runs the agent thread to its end; resolves to the exit code. */
 export function superviseAgent(data: AgentThreadData): Promise<number> {
   const agent = startModuleWorker(import.meta.url, 'agent-thread', { workerData: data, resourceLimits: AGENT_LIMITS, stdin: false });
+  // What the main thread itself has to say, in the agent's log format.
+  const logger = createLogger(data.logLevel, writeStderr);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++;
     if (signals > 1) {
-      writeStderr(logLine('warn', 'second signal: exiting without waiting for delivery', { signal }));
+      logger.warn('second signal: exiting without waiting for delivery', { signal });
       process.exit(1);
     }
     agent.postMessage({ signal } satisfies AgentThreadMessage);
@@ -43,7 +45,7 @@ export function superviseAgent(data: AgentThreadData): Promise<number> {
     agent.on('error', (err) => {
       // An error the agent thread did not catch (a bug): said on one line, exit 1.
       failed = true;
-      writeStderr(logLine('error', 'logship failed', { error: { message: err.message } }));
+      logger.error('logship failed', { error: err });
     });
     agent.on('exit', (code) => {
       process.off('SIGTERM', onSignal);
@@ -51,9 +53,4 @@ export function superviseAgent(data: AgentThreadData): Promise<number> {
       resolve(failed ? 1 : code);
     });
   });
-}
-
-/** A line of the agent's log format (log.ts), for what the main thread itself says. */
-function logLine(level: string, msg: string, fields: Record<string, unknown>): string {
-  return JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }) + '\n';
 }
