@@ -1,5 +1,6 @@
 /**
- * The messages between the tailer (main thread) and the parse worker (tail/parse-worker.ts).
+ * The messages between the tailer and the parse worker (tail/parse-worker.ts). "The main thread" in these modules
+ * is the worker's parent: the agent's own thread (see src/supervise.ts).
  *
  * The main thread owns files, checkpoints and delivery; the worker owns each file's line splitter and parser, reads
  * the bytes itself (file descriptors are shared by the threads of a process) and answers every request with the
