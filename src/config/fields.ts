@@ -3,6 +3,7 @@
  * strings (what `${VAR}` produces) are accepted for numbers and booleans when they read cleanly as such.
  */
 import { z } from 'zod';
+import { isValidTimezone } from '../parse/time.js';
 import { show } from './errors.js';
 import { DURATION_HINT, MAX_DURATION_MS, formatDuration, parseDuration } from './duration.js';
 
@@ -104,19 +105,12 @@ export function httpUrl() {
 
 /** An IANA time zone name that this Node's Intl knows, e.g. UTC, Europe/Paris. */
 export function timeZone() {
-  return nonEmptyString().refine(isTimeZone, {
+  return nonEmptyString().refine(isValidTimezone, {
     error: (iss) => `${show(iss.input)} is not a known IANA time zone (e.g. UTC, Europe/Paris, America/New_York)`,
   });
 }
 
-export function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}
+
 
 /**
  * A mapping that refuses unknown keys; the problem for the first unknown key suggests the closest known one,
