@@ -10,8 +10,9 @@ const REPLACEMENT_CHAR = '\uFFFD';
  * tracks the byte offset of every line. A line longer than maxLineBytes keeps its first maxLineBytes bytes, is
  * marked truncated, and the rest up to its newline is skipped: bounded memory, nothing dropped silently.
  *
- * The chunk passed to push() may be a shared read buffer: every line is decoded before push() returns, and only
- * the bytes of an unfinished last line are copied.
+ * The chunk passed to push() may be a shared read buffer: every line is handed out before push() returns (decoded,
+ * or offered as bytes to `takeBytes`, which must copy what it keeps), and only the bytes of an unfinished last line
+ * are kept.
  */
 export class LineSplitter {
   /** Bytes of the unfinished last line, at most maxLineBytes of them. */
