@@ -44,7 +44,7 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
   const tailer = new Tailer(
     config,
     registry.checkpoints,
-    (source, start, end, seq, chunk, at, length) => batcher.addStored(source, start, end, seq, chunk, at, length),
+    (source, start, end, seq, chunk, at, length) => batcher.add(source, start, end, seq, chunk, at, length),
     pipelineEvents,
     logger,
   );

@@ -4,7 +4,7 @@
  *
  * Two kinds:
  * - ColumnBatch, what the batcher makes from the tailer's records: one row per record in typed arrays, the JSON
- *   text in DocumentArena chunks. No object per record. Why: records live until acknowledged, long enough to be
+ *   text in arena chunks (filled by the parse thread). No object per record. Why: records live until acknowledged, long enough to be
  *   promoted to V8's old generation; an object per record (~130 bytes with its array slots) was most of what the
  *   old generation received, and with the heap kept small (see memory.ts) every promoted byte costs a share of a
  *   full mark-compact. The typed arrays live outside the JS heap.
@@ -14,7 +14,7 @@
  */
 import { documentJson, recordId, type EcsDocument, type LogRecord, type SourceRef } from '../record.js';
 import type { Batch } from '../sink.js';
-import type { ArenaChunk, DocumentArena } from './arena.js';
+import type { ArenaChunk } from './arena.js';
 
 /** Bytes a sink adds around a document (an Elasticsearch action line with its id). For batch sizing only. */
 export const RECORD_OVERHEAD_BYTES = 64;
@@ -141,10 +141,7 @@ export class ColumnBatch implements OwnedBatch {
   private readonly chunks: ArenaChunk[] = [];
   private views: LogRecord[] | null = null;
 
-  constructor(
-    private readonly arena: DocumentArena,
-    private readonly pool: ColumnPool,
-  ) {
+  constructor(private readonly pool: ColumnPool) {
     this.cols = pool.take();
   }
 
@@ -154,12 +151,6 @@ export class ColumnBatch implements OwnedBatch {
 
   get bytes(): number {
     return this.totalBytes;
-  }
-
-  /** Adds a record: its document JSON (`jsonBytes` UTF-8 bytes) is copied into the arena. */
-  add(source: SourceRef, start: number, end: number, seq: number, json: string, jsonBytes: number): void {
-    const chunk = this.arena.store(json, jsonBytes);
-    this.addStored(source, start, end, seq, chunk, chunk.used - jsonBytes, jsonBytes);
   }
 
   id(i: number): string {
@@ -208,9 +199,9 @@ export class ColumnBatch implements OwnedBatch {
   }
 
   subset(indexes: readonly number[]): OwnedBatch {
-    const part = new ColumnBatch(this.arena, this.pool);
+    const part = new ColumnBatch(this.pool);
     const c = this.cols;
-    for (const i of indexes) part.addStored(this.sourceOf(i), c.start[i]!, c.end[i]!, c.seq[i]!, this.chunkOf(i), c.at[i]!, c.length[i]!);
+    for (const i of indexes) part.add(this.sourceOf(i), c.start[i]!, c.end[i]!, c.seq[i]!, this.chunkOf(i), c.at[i]!, c.length[i]!);
     return part;
   }
 
@@ -224,8 +215,8 @@ export class ColumnBatch implements OwnedBatch {
     this.pool.give(cols);
   }
 
-  /** Adds a record whose document JSON is already in `chunk` (`length` bytes at `at`; the chunk counts it as live). */
-  addStored(source: SourceRef, start: number, end: number, seq: number, chunk: ArenaChunk, at: number, length: number): void {
+  /** Adds a record whose document JSON is in `chunk` (`length` bytes at `at`; the chunk counts it as live). */
+  add(source: SourceRef, start: number, end: number, seq: number, chunk: ArenaChunk, at: number, length: number): void {
     const i = this.count;
     if (i === this.cols.capacity) this.cols = this.cols.widened(Math.max(16, i * 2));
     const c = this.cols;

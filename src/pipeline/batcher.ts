@@ -1,5 +1,5 @@
 import type { SourceRef } from '../record.js';
-import { DocumentArena, type ArenaChunk } from './arena.js';
+import type { ArenaChunk } from './arena.js';
 import { ColumnBatch, ColumnPool, RECORD_OVERHEAD_BYTES, type OwnedBatch } from './batch.js';
 
 export interface BatchLimits {
@@ -11,10 +11,9 @@ export interface BatchLimits {
 /**
  * Collects records into batches: a batch closes when it reaches maxEvents or maxBytes, or flushIntervalMs after
  * its first record arrived (so a quiet file still ships within the interval). Records arrive as fields, not
- * objects: they become rows of a ColumnBatch, their JSON text copied into the arena (see batch.ts for why).
+ * objects: they become rows of a ColumnBatch, their JSON text left where it is, in its chunk (see batch.ts for why).
  */
 export class Batcher {
-  private readonly arena = new DocumentArena();
   private readonly columns: ColumnPool;
   private batch: ColumnBatch;
   private timer: NodeJS.Timeout | null = null;
@@ -32,26 +31,13 @@ export class Batcher {
     return this.batch.size;
   }
 
-  /** Adds a record of `source` covering bytes [start, end), with its document as JSON text of `jsonBytes` bytes. */
-  add(source: SourceRef, start: number, end: number, seq: number, json: string, jsonBytes: number): void {
-    this.makeRoom(jsonBytes);
-    this.batch.add(source, start, end, seq, json, jsonBytes);
-    this.added();
-  }
-
-  /** Adds a record whose document JSON is already in an arena chunk (from the parse worker). */
-  addStored(source: SourceRef, start: number, end: number, seq: number, chunk: ArenaChunk, at: number, length: number): void {
-    this.makeRoom(length);
-    this.batch.addStored(source, start, end, seq, chunk, at, length);
-    this.added();
-  }
-
-  /** A record that would push the batch over max_bytes starts the next batch (a lone oversized record still goes). */
-  private makeRoom(jsonBytes: number): void {
-    if (this.batch.size > 0 && this.batch.bytes + jsonBytes + RECORD_OVERHEAD_BYTES > this.limits.maxBytes) this.flush();
-  }
-
-  private added(): void {
+  /**
+   * Adds a record of `source` covering bytes [start, end), whose document JSON is `length` bytes at `at` in `chunk`.
+   * A record that would push the batch over max_bytes starts the next batch (a lone oversized record still goes).
+   */
+  add(source: SourceRef, start: number, end: number, seq: number, chunk: ArenaChunk, at: number, length: number): void {
+    if (this.batch.size > 0 && this.batch.bytes + length + RECORD_OVERHEAD_BYTES > this.limits.maxBytes) this.flush();
+    this.batch.add(source, start, end, seq, chunk, at, length);
     if (this.batch.size >= this.limits.maxEvents || this.batch.bytes >= this.limits.maxBytes) {
       this.flush();
     } else if (this.timer === null) {
@@ -74,6 +60,6 @@ export class Batcher {
   }
 
   private newBatch(): ColumnBatch {
-    return new ColumnBatch(this.arena, this.columns);
+    return new ColumnBatch(this.columns);
   }
 }

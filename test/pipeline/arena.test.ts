@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DocumentArena } from '../../src/pipeline/arena.js';
+import { TestArena } from '../support/arena.js';
 import type { SourceRef } from '../../src/record.js';
 import { columnBatch, type Row } from '../support/records.js';
 import { ColumnBatch, ColumnPool } from '../../src/pipeline/batch.js';
@@ -8,11 +8,15 @@ import { ColumnBatch, ColumnPool } from '../../src/pipeline/batch.js';
 const acked: number[] = [];
 const source: SourceRef = { path: '/logs/django.log', idPrefix: 'abc', ack: (seq) => acked.push(seq) };
 const doc = (i: number, pad = 0): string => JSON.stringify({ message: `record ${i} ${'x'.repeat(pad)} é☃` });
+const addRow = (batch: ColumnBatch, arena: TestArena, r: Row): void => {
+  const { chunk, at, length } = arena.store(r.json);
+  batch.add(r.source, r.start, r.end, r.seq, chunk, at, length);
+};
 const rows = (n: number, from = 0, pad = 50): Row[] =>
   Array.from({ length: n }, (_, k) => ({ source, start: (from + k) * 100, end: (from + k) * 100 + 100, seq: from + k, json: doc(from + k, pad) }));
 
 test('rows keep their text until acknowledged; a full chunk is reused only once all of its rows are', () => {
-  const arena = new DocumentArena(1024, 4);
+  const arena = new TestArena(1024, 4);
   // 40 rows of ~80 bytes need several 1 KiB chunks; nothing acknowledged yet, so nothing is spare.
   const batch = columnBatch(rows(40), arena);
   assert.equal(arena.spareChunks, 0);
@@ -34,7 +38,7 @@ test('rows keep their text until acknowledged; a full chunk is reused only once 
 });
 
 test('a subset keeps the rows still owed, and acknowledging through it frees them', () => {
-  const arena = new DocumentArena(1024, 4);
+  const arena = new TestArena(1024, 4);
   const batch = columnBatch(rows(10), arena);
   const retry = [2, 5, 9];
   for (let i = 0; i < 10; i++) if (!retry.includes(i)) batch.acknowledge(i);
@@ -46,7 +50,7 @@ test('a subset keeps the rows still owed, and acknowledging through it frees the
 });
 
 test('a text larger than a chunk gets a chunk of its own, and the others are not disturbed', () => {
-  const arena = new DocumentArena(1024, 4);
+  const arena = new TestArena(1024, 4);
   const batch = columnBatch([...rows(1, 0, 0), ...rows(1, 1, 5000), ...rows(1, 2, 0)], arena);
   assert.equal(batch.records[1]!.json, doc(1, 5000));
   batch.acknowledge(1);
@@ -56,7 +60,7 @@ test('a text larger than a chunk gets a chunk of its own, and the others are not
 });
 
 test('an acknowledged row refuses to be read or acknowledged again', () => {
-  const arena = new DocumentArena(1024, 4);
+  const arena = new TestArena(1024, 4);
   const batch = columnBatch(rows(2), arena);
   const [first, second] = batch.records;
   batch.acknowledge(0);
@@ -68,18 +72,18 @@ test('an acknowledged row refuses to be read or acknowledged again', () => {
 });
 
 test('a disposed batch gives its columns to the next batch and refuses to be read', () => {
-  const arena = new DocumentArena(1024, 4);
+  const arena = new TestArena(1024, 4);
   const pool = new ColumnPool(8);
-  const first = new ColumnBatch(arena, pool);
-  for (const r of rows(3)) first.add(r.source, r.start, r.end, r.seq, r.json, Buffer.byteLength(r.json));
+  const first = new ColumnBatch(pool);
+  for (const r of rows(3)) addRow(first, arena, r);
   const view = first.records[1]!;
   for (let i = 0; i < 3; i++) first.acknowledge(i);
   first.dispose();
   assert.equal(first.size, 0);
   assert.throws(() => view.json, /read after it was acknowledged/);
   // The next batch reuses the columns: its rows are its own, past the pool's size too (the columns widen).
-  const second = new ColumnBatch(arena, pool);
-  for (const r of rows(20, 50)) second.add(r.source, r.start, r.end, r.seq, r.json, Buffer.byteLength(r.json));
+  const second = new ColumnBatch(pool);
+  for (const r of rows(20, 50)) addRow(second, arena, r);
   assert.deepEqual(second.records.map((r) => [r.start, r.seq, r.json]), rows(20, 50).map((r) => [r.start, r.seq, r.json]));
   acked.splice(0);
 });

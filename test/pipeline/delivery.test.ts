@@ -10,7 +10,7 @@ import type { LogRecord, SourceRef } from '../../src/record.js';
 import type { Batch, SendResult, Sink } from '../../src/sink.js';
 import { tempDir } from '../support/agent.js';
 import { batchOf } from '../../src/pipeline/batch.js';
-import { DocumentArena } from '../../src/pipeline/arena.js';
+import { TestArena } from '../support/arena.js';
 import { columnBatch, type Row } from '../support/records.js';
 
 function records(n: number, acked: number[]): LogRecord[] {
@@ -84,7 +84,7 @@ test('batches of rows (as the batcher makes them): partial retries, dead letters
   ]);
   const d = new Delivery(sink, { concurrency: 1, maxPendingBatches: 2, retry: fastRetry }, new DeadLetters(dir), new Counters(), silentLogger, () => assert.fail('no fatal'));
   // A small arena: the rows of the two batches share and reuse chunks while they are acknowledged.
-  const arena = new DocumentArena(1024, 2);
+  const arena = new TestArena(1024, 2);
   d.submit(columnBatch(rows(0, 6), arena));
   d.submit(columnBatch(rows(6, 6), arena));
   await d.drain();
@@ -156,12 +156,16 @@ test('the batcher closes batches on max_events, max_bytes and the flush interval
     batches.push(batch.records.map((r) => [r.seq, r.start, (r.doc as unknown as { m: string }).m])),
   );
   const source: SourceRef = { path: '/x.log', idPrefix: 'p', ack() {} };
-  const json = (i: number, pad = 0): string => JSON.stringify({ m: 'x'.repeat(pad) + String(i).padStart(8, '0') });
-  for (let i = 0; i < 3; i++) b.add(source, i * 10, i * 10 + 10, i, json(i), 16); // 3 events
-  for (let i = 3; i < 5; i++) b.add(source, i * 10, i * 10 + 10, i, json(i), 16); // 160 bytes: waits
+  const arena = new TestArena();
+  const add = (i: number, pad = 0): void => {
+    const { chunk, at, length } = arena.store(JSON.stringify({ m: 'x'.repeat(pad) + String(i).padStart(8, '0') }));
+    b.add(source, i * 10, i * 10 + 10, i, chunk, at, length);
+  };
+  for (let i = 0; i < 3; i++) add(i); // 3 events of 16 bytes
+  for (let i = 3; i < 5; i++) add(i); // 160 bytes: waits
   const row = (i: number, pad = 0): [number, number, string] => [i, i * 10, 'x'.repeat(pad) + String(i).padStart(8, '0')];
   assert.deepEqual(batches, [[row(0), row(1), row(2)]]);
-  b.add(source, 50, 60, 5, json(5, 84), 100); // would be 324 > 250: the pending two go first
+  add(5, 84); // 100 bytes: would be 324 > 250: the pending two go first
   assert.deepEqual(batches, [[row(0), row(1), row(2)], [row(3), row(4)]]);
   await new Promise((r) => setTimeout(r, 40));
   assert.deepEqual(batches, [[row(0), row(1), row(2)], [row(3), row(4)], [row(5, 84)]]);

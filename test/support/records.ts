@@ -1,5 +1,5 @@
 import type { EcsDocument, LogRecord, SourceRef } from '../../src/record.js';
-import { DocumentArena } from '../../src/pipeline/arena.js';
+import { TestArena } from './arena.js';
 import { ColumnBatch, ColumnPool } from '../../src/pipeline/batch.js';
 
 export interface SampleRecordOptions {
@@ -48,8 +48,11 @@ export interface Row {
 }
 
 /** A batch as the batcher makes them from the tailer's records (rows, JSON text in arena chunks). */
-export function columnBatch(rows: readonly Row[], arena: DocumentArena = new DocumentArena()): ColumnBatch {
-  const batch = new ColumnBatch(arena, new ColumnPool(Math.max(1, rows.length)));
-  for (const r of rows) batch.add(r.source, r.start, r.end, r.seq, r.json, Buffer.byteLength(r.json));
+export function columnBatch(rows: readonly Row[], arena: TestArena = new TestArena()): ColumnBatch {
+  const batch = new ColumnBatch(new ColumnPool(Math.max(1, rows.length)));
+  for (const r of rows) {
+    const { chunk, at, length } = arena.store(r.json);
+    batch.add(r.source, r.start, r.end, r.seq, chunk, at, length);
+  }
   return batch;
 }
