@@ -45,7 +45,16 @@ export class ParseThread implements ChunkOwner {
   /** Every chunk the worker has written into, by id. */
   private readonly chunks = new Map<number, ArenaChunk>();
   private readonly idOf = new WeakMap<ArenaChunk, number>();
-  private readonly chunkOf = (id: number): ArenaChunk => this.chunks.get(id)!;
+  /** The chunk of a row. Rows come in runs of one chunk: the last one found is kept (ids are never given twice). */
+  private readonly chunkOf = (id: number): ArenaChunk => {
+    if (id !== this.lastChunkId) {
+      this.lastChunk = this.chunks.get(id)!;
+      this.lastChunkId = id;
+    }
+    return this.lastChunk!;
+  };
+  private lastChunkId = 0;
+  private lastChunk: ArenaChunk | null = null;
   private nextStream = 1;
   private nextRequest = 1;
   private failure: ParseThreadFailed | null = null;
@@ -140,7 +149,7 @@ export class ParseThread implements ChunkOwner {
     // sealed by a later reply must not look empty while an earlier reply's records in it are not yet registered.
     const rows = reply.rows;
     for (let o = ROW_CHUNK; o < reply.rowCount * ROW_FIELDS; o += ROW_FIELDS) {
-      if (rows[o] !== ADVANCE_ROW) this.chunks.get(rows[o]!)!.live++;
+      if (rows[o] !== ADVANCE_ROW) this.chunkOf(rows[o]!).live++;
     }
     for (const id of reply.sealed) this.chunks.get(id)!.seal();
     const buffer = rows.buffer as ArrayBuffer;
