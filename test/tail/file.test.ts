@@ -110,8 +110,11 @@ test('a file of many chunks: every record once, in order, with its offsets, whil
   assert.equal(file.committed, ends.at(-1));
   for (const c of chunks) assert.equal(c.live, 0);
   const again = await readAll('django', 'big2.log', lines);
-  assert.equal(again.emitted.length, lines.length);
-  assert.equal(again.emitted[39_999]!.doc.message, `line 39999 ${'x'.repeat(39_999 % 200)}`);
+  // Written over the released documents: every record of the second file reads back as its own line.
+  assert.deepEqual(
+    again.emitted.map((r) => [r.start, r.end, r.doc.message]),
+    lines.map((_, i) => [i === 0 ? 0 : ends[i - 1], ends[i], `line ${i} ${'x'.repeat(i % 200)}`]),
+  );
   const reused = new Set(again.emitted.map((r) => r.chunk));
   for (const c of reused) assert.ok(chunks.has(c), 'a chunk was made anew instead of reusing a released one');
   for (const r of again.emitted) r.chunk.release();
