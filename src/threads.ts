@@ -1,5 +1,5 @@
 /**
- * Starting the agent's worker threads (the agent itself, see supervise.ts; the parser, see tail/parse-thread.ts) from
+ * Starting the agent's worker threads (the agent itself, see supervise.ts; the parser, see parse-thread/thread.ts) from
  * a module next to the caller: its compiled JavaScript, or its TypeScript when running from source (tests, under tsx).
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';

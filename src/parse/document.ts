@@ -178,7 +178,7 @@ export class DocumentWriter {
 
 /**
  * Where a parser may write a document's bytes itself, and hand on the record it wrote (the parse thread's chunks:
- * see tail/parse-stream.ts). Parsers without one make JSON text (ParsedRecord).
+ * see parse-thread/stream.ts). Parsers without one make JSON text (ParsedRecord).
  */
 export interface DocumentPlacement {
   /** Room for `bytes` bytes: write them at `at` in `buffer`. */

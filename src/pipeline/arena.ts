@@ -4,7 +4,7 @@
  * Why: a record lives from parsing until its batch is acknowledged, tens of milliseconds, which is long enough for
  * V8 to move it to the old generation. Kept as JS strings, every document ever shipped was promoted and then
  * collected by full mark-compacts: most of the heap's growth (peak RSS) and a large part of the GC time. Written
- * into a chunk at once (by the parse thread: tail/parse-stream.ts), the string dies young (cheap) and what
+ * into a chunk at once (by the parse thread: parse-thread/stream.ts), the string dies young (cheap) and what
  * survives is a row of numbers pointing into a chunk.
  *
  * A chunk counts the records still in it; when it is sealed (full) and its last record is released (acknowledged by
@@ -15,7 +15,7 @@
 
 /**
  * Who takes a chunk back once it is sealed and every record in it is released: the parse thread whose worker filled
- * it (see tail/parse-thread.ts), which hands the buffer back to the worker to be filled again.
+ * it (see parse-thread/thread.ts), which hands the buffer back to the worker to be filled again.
  */
 export interface ChunkOwner {
   reclaim(chunk: ArenaChunk): void;

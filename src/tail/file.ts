@@ -17,8 +17,8 @@ import {
   ROW_SAFE,
   ROW_START,
   type StreamState,
-} from './parse-protocol.js';
-import type { ParsedChunk, ParseThread } from './parse-thread.js';
+} from '../parse-thread/protocol.js';
+import type { ParsedChunk, ParseThread } from '../parse-thread/thread.js';
 
 /** Where a tracked file stands with respect to its path. */
 export type FilePlacement =

@@ -8,7 +8,7 @@ import type { Checkpoint } from '../pipeline/registry.js';
 import type { ParserContext } from '../parse/types.js';
 import { Discovery, type MatchedFile } from './discovery.js';
 import { READ_CHUNK_BYTES, TrackedFile, TrackingFailed, type EmitLogRecord } from './file.js';
-import { ParseThread, ParseThreadFailed } from './parse-thread.js';
+import { ParseThread, ParseThreadFailed } from '../parse-thread/thread.js';
 import { findBeside, sameInode, startsLike, type FileIdentity } from './identity.js';
 
 export interface TailerOptions {

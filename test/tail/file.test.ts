@@ -4,7 +4,7 @@ import { open, writeFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrackedFile } from '../../src/tail/file.js';
-import { ParseThread, ParseThreadFailed } from '../../src/tail/parse-thread.js';
+import { ParseThread, ParseThreadFailed } from '../../src/parse-thread/thread.js';
 import { Counters } from '../../src/events.js';
 import type { InputConfig } from '../../src/config/types.js';
 import type { SourceRef } from '../../src/record.js';

@@ -1,5 +1,5 @@
 /**
- * The messages between the tailer and the parse worker (tail/parse-worker.ts). "The main thread" in these modules
+ * The messages between the tailer and the parse worker (parse-thread/worker.ts). "The main thread" in these modules
  * is the worker's parent: the agent's own thread (see src/supervise.ts).
  *
  * The main thread owns files, checkpoints and delivery; the worker owns each file's line splitter and parser, reads

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ParsedRecord } from '../../src/parse/document.js';
-import { ChunkStore, ReplyWriter, RowsPool } from '../../src/tail/parse-stream.js';
-import { OUTPUT_CHUNK_BYTES, ROW_AT, ROW_CHUNK, ROW_FIELDS, ROW_LENGTH, ROW_START, type ParsedReply } from '../../src/tail/parse-protocol.js';
+import { ChunkStore, ReplyWriter, RowsPool } from '../../src/parse-thread/stream.js';
+import { OUTPUT_CHUNK_BYTES, ROW_AT, ROW_CHUNK, ROW_FIELDS, ROW_LENGTH, ROW_START, type ParsedReply } from '../../src/parse-thread/protocol.js';
 
 /** The documents of a reply, read back from the chunks as the main thread reads them. */
 function documents(store: ChunkStore, reply: ParsedReply): { start: number; chunk: number; json: string }[] {

@@ -1,13 +1,13 @@
 /**
- * The parse worker's entry point: a message loop over the streams it holds (see parse-protocol.ts). Requests are
+ * The parse worker's entry point: a message loop over the streams it holds (see protocol.ts). Requests are
  * answered in the order they come; a failed read is answered with its error, and the stream is left as it was.
  */
 import { parentPort } from 'node:worker_threads';
-import { ChunkStore, ParseStream, ReadFailed, ReplyWriter, RowsPool } from './parse-stream.js';
-import type { ParsedReply, StreamState, ToWorker } from './parse-protocol.js';
+import { ChunkStore, ParseStream, ReadFailed, ReplyWriter, RowsPool } from './stream.js';
+import type { ParsedReply, StreamState, ToWorker } from './protocol.js';
 
 const port = parentPort;
-if (port === null) throw new Error('parse-worker.js runs as a worker thread');
+if (port === null) throw new Error('parse-thread/worker.js runs as a worker thread');
 
 /** Bytes read per request at most (the main thread asks for up to this much). One buffer: requests run in turn. */
 const readBuffer = Buffer.allocUnsafe(1 << 20);

@@ -10,7 +10,7 @@ import { ArenaChunk, type ChunkOwner } from '../pipeline/arena.js';
 import { startModuleWorker } from '../threads.js';
 import type { ParserType } from '../parse/index.js';
 import type { ParserContext } from '../parse/types.js';
-import { ADVANCE_ROW, OUTPUT_CHUNK_BYTES, ROW_CHUNK, ROW_FIELDS, type ParsedReply, type ToWorker } from './parse-protocol.js';
+import { ADVANCE_ROW, OUTPUT_CHUNK_BYTES, ROW_CHUNK, ROW_FIELDS, type ParsedReply, type ToWorker } from './protocol.js';
 
 /**
  * The worker died or hit a bug: parsing cannot go on. What it held is read again after a restart (checkpoints never
@@ -40,7 +40,7 @@ interface Waiting {
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 6 };
 
 export class ParseThread implements ChunkOwner {
-  private readonly worker = startModuleWorker(import.meta.url, 'parse-worker', { resourceLimits: WORKER_LIMITS });
+  private readonly worker = startModuleWorker(import.meta.url, 'worker', { resourceLimits: WORKER_LIMITS });
   private readonly waiting = new Map<number, Waiting>();
   /** Every chunk the worker has written into, by id. */
   private readonly chunks = new Map<number, ArenaChunk>();

@@ -6,7 +6,7 @@ import { readSync } from 'node:fs';
 import { REC_MULTILINE, REC_PARSE_ERROR, WrittenRecord, type DocumentPlacement, type ParsedRecord } from '../parse/document.js';
 import { createParser, type ParserType } from '../parse/index.js';
 import type { Line, ParserContext, RecordParser } from '../parse/types.js';
-import { LineSplitter } from './lines.js';
+import { LineSplitter } from '../tail/lines.js';
 import {
   ADVANCE_ROW,
   OUTPUT_CHUNK_BYTES,
@@ -20,7 +20,7 @@ import {
   type NewChunk,
   type ParsedReply,
   type StreamState,
-} from './parse-protocol.js';
+} from './protocol.js';
 
 /** The file could not be read: nothing changed, the read may be tried again. (Any other error is a bug.) */
 export class ReadFailed extends Error {}
