@@ -79,9 +79,9 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
       return fatal === null ? EXIT_OK : EXIT_DELIVERY_FAILED;
     }
     monitor?.sinkReady();
-    const ready = (): Promise<void> => delivery.waitForCapacity();
-    if (options.once) await tailer.runOnce(ready);
-    else if (!options.signal.aborted) await tailer.run(ready);
+    const pacing = { ready: () => delivery.waitForCapacity(), hasCapacity: () => delivery.hasCapacity() };
+    if (options.once) await tailer.runOnce(pacing);
+    else if (!options.signal.aborted) await tailer.run(pacing);
 
     batcher.flush();
     if (options.once && !options.signal.aborted && fatal === null) {

@@ -1,4 +1,14 @@
 /**
+ * Why bytes were lost; each loss is logged with its path and counted (logship_rotation_lost_bytes_total{reason}):
+ * - deleted_before_open: a rotated generation seen (or a file matched) but deleted before a descriptor could be had;
+ * - deleted_while_closed: a file closed (max_open_files, idle) and deleted before the rest of it was read;
+ * - truncated: truncated (copytruncate) below bytes it was seen to hold and not yet read;
+ * - gone_at_restart: a checkpointed file gone, or rewritten, when the agent started.
+ */
+export const LOSS_REASONS = ['deleted_before_open', 'deleted_while_closed', 'truncated', 'gone_at_restart'] as const;
+export type LossReason = (typeof LOSS_REASONS)[number];
+
+/**
  * What the pipeline reports about itself. Core calls these; a metrics module (or a test) implements them, so the
  * tailing and delivery code owns no metric names. Every method must be cheap: some run per chunk or per batch.
  */
@@ -10,8 +20,11 @@ export interface PipelineEvents {
   fileClosed(path: string): void;
   rotationSeen(path: string): void;
   truncationSeen(path: string): void;
-  /** Bytes that were in a file but could not be read before it disappeared. Honest accounting: normally 0. */
-  bytesLost(path: string, bytes: number): void;
+  /**
+   * Bytes that were in a file but could not be read before they were gone (`reason`: see tail/context.ts LossReason).
+   * Honest accounting: normally 0.
+   */
+  bytesLost(path: string, bytes: number, reason: LossReason): void;
   batchSent(sink: string, records: number, latencyMs: number): void;
   sendFailed(sink: string, reason: string): void;
   recordsRetried(sink: string, records: number): void;
@@ -53,7 +66,7 @@ export class Counters implements PipelineEvents {
   truncationSeen(): void {
     this.truncations++;
   }
-  bytesLost(_path: string, bytes: number): void {
+  bytesLost(_path: string, bytes: number, _reason: LossReason): void {
     this.lostBytes += bytes;
   }
   batchSent(): void {

@@ -73,6 +73,7 @@ describe('loadConfig: happy path', () => {
           timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
           startAt: 'beginning',
           includeOriginal: false,
+          symlinkRoots: null,
         },
       ],
       sink: { type: 'stdout' },
@@ -136,6 +137,7 @@ delivery:
         timezone: 'Europe/Paris',
         startAt: 'end',
         includeOriginal: true,
+        symlinkRoots: null,
       },
       {
         type: 'docker',
@@ -144,6 +146,7 @@ delivery:
         timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
         startAt: 'beginning',
         includeOriginal: false,
+        symlinkRoots: null,
       },
     ]);
     assert.deepEqual(config.sink, {

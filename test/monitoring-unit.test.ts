@@ -62,6 +62,7 @@ describe('health', () => {
   const T = 10_000;
   const NOW = 1_800_000_000_000;
   const file = (over: Partial<FileSample> = {}): FileSample => ({
+    status: 'active',
     key: '1:2:active',
     path: '/logs/django.log',
     input: 0,
@@ -198,6 +199,9 @@ describe('metrics', () => {
     events.recordsParsed('django', 45, 2, 3);
     events.rotationSeen('/l/a.log');
     events.truncationSeen('/l/a.log');
+    events.bytesLost('/l/a.log.1', 300, 'deleted_before_open');
+    events.bytesLost('/l/b.log', 20, 'truncated');
+    events.bytesLost('/l/b.log', 5, 'truncated');
     events.batchSent('elasticsearch', 40, 120);
     events.sendFailed('elasticsearch', 'connect ECONNREFUSED');
     events.recordsRetried('elasticsearch', 5);
@@ -220,7 +224,10 @@ describe('metrics', () => {
     assert.equal(value('logship_multiline_records_total{input="django"}'), 3);
     assert.equal(value('logship_rotations_total'), 1);
     assert.equal(value('logship_truncations_total'), 1);
-    assert.equal(value('logship_rotation_lost_bytes_total'), 0);
+    assert.equal(value('logship_rotation_lost_bytes_total{reason="deleted_before_open"}'), 300);
+    assert.equal(value('logship_rotation_lost_bytes_total{reason="truncated"}'), 25);
+    assert.equal(value('logship_rotation_lost_bytes_total{reason="deleted_while_closed"}'), 0, 'every reason has a series from the start');
+    assert.equal(value('logship_rotation_lost_bytes_total{reason="gone_at_restart"}'), 0);
     assert.equal(value('logship_sink_records_sent_total{sink="elasticsearch"}'), 45);
     assert.equal(value('logship_sink_batches_sent_total{sink="elasticsearch"}'), 2);
     assert.equal(value('logship_sink_batches_failed_total{sink="elasticsearch"}'), 1);

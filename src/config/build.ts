@@ -16,12 +16,14 @@ import {
   resolvePattern,
 } from './paths.js';
 import { parseListen, type ListenAddress } from '../monitoring/listen.js';
+import { patternBase } from '../tail/patterns.js';
 import { buildCloudWatchConfig } from '../../sinks/cloudwatch/config.js';
 import { buildCloudLoggingConfig } from '../../sinks/cloud-logging/config.js';
 
 /** `configFile` must be absolute. */
 export function buildConfig(file: ConfigFile, configFile: string): Config {
   const dir = dirname(configFile);
+  const patternBases = file.inputs.flatMap((input) => input.paths.map((p) => patternBase(resolvePattern(p, dir))));
   const inputs: InputConfig[] = file.inputs.map((input) => ({
     type: input.type,
     paths: input.paths.map((p) => resolvePattern(p, dir)),
@@ -29,6 +31,7 @@ export function buildConfig(file: ConfigFile, configFile: string): Config {
     timezone: input.timezone,
     startAt: input.start_at ?? file.start_at,
     includeOriginal: input.include_original,
+    symlinkRoots: input.follow_symlinks ? (input.symlink_roots?.map((p) => resolvePattern(p, dir)) ?? [...new Set(patternBases)]) : null,
   }));
   return {
     configFile,

@@ -52,6 +52,16 @@ const inputSchema = mapping(
     start_at: oneOf(START_AT).optional(),
     /** Default false: keep the raw text of each record in event.original. */
     include_original: boolean().default(false),
+    /**
+     * Default false: a symbolic link at a matched path (or a linked directory under `**`) is not followed. true: it is,
+     * when its target lies under one of symlink_roots (Kubernetes' /var/log/containers links).
+     */
+    follow_symlinks: boolean().default(false),
+    /**
+     * With follow_symlinks: directories a link may lead into. Default: the directories the config's input patterns
+     * start from (every input's), e.g. /var/log/pods for a /var/log/pods/** input.
+     */
+    symlink_roots: stringList('directories', { acceptSingle: true }).optional(),
   },
   'an input',
 );

@@ -16,6 +16,8 @@ export interface InputConfig {
   timezone: string;
   startAt: StartAt;
   includeOriginal: boolean;
+  /** Directories a symbolic link at a matched path may lead into; null: links are not followed. */
+  symlinkRoots: string[] | null;
 }
 
 import type { ElasticsearchSinkConfig } from '../../sinks/elasticsearch/config.js';

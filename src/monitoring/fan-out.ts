@@ -1,4 +1,4 @@
-import type { PipelineEvents } from '../events.js';
+import type { LossReason, PipelineEvents } from '../events.js';
 
 /** Every event to each of `targets`, in order: the run summary's Counters and the Prometheus metrics side by side. */
 export class FanOut implements PipelineEvents {
@@ -26,8 +26,8 @@ export class FanOut implements PipelineEvents {
   truncationSeen(path: string): void {
     for (const t of this.targets) t.truncationSeen(path);
   }
-  bytesLost(path: string, bytes: number): void {
-    for (const t of this.targets) t.bytesLost(path, bytes);
+  bytesLost(path: string, bytes: number, reason: LossReason): void {
+    for (const t of this.targets) t.bytesLost(path, bytes, reason);
   }
   batchSent(sink: string, records: number, latencyMs: number): void {
     for (const t of this.targets) t.batchSent(sink, records, latencyMs);

@@ -14,6 +14,8 @@ import type { HealthState, SinkEventState, CheckpointEventState } from './metric
 
 /** One followed file, with its size as stat() sees it now. */
 export interface FileSample {
+  /** At its path, renamed away, or deleted while open. */
+  readonly status: 'active' | 'rotated' | 'deleted';
   /** Stable while the same file instance is followed (device, inode, and the path it was found at). */
   readonly key: string;
   readonly path: string;

@@ -13,7 +13,7 @@
  * failing and why, when a record was last stored, whether the last checkpoint write failed.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { PipelineEvents } from '../events.js';
+import { LOSS_REASONS, type LossReason, type PipelineEvents } from '../events.js';
 
 /** Send latency buckets, in seconds: a local cluster answers in milliseconds, a cloud API under load in seconds. */
 const SEND_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -72,7 +72,8 @@ export class Metrics implements PipelineEvents {
   private readonly truncations = this.counter('logship_truncations_total', 'Truncations seen (copytruncate, or a file rewritten from its start).');
   private readonly lostBytes = this.counter(
     'logship_rotation_lost_bytes_total',
-    'Bytes that were in a file but could not be read before it was rotated away or truncated. Normally 0.',
+    'Bytes that were in a file but could not be read before they were gone (reason: deleted_before_open, deleted_while_closed, truncated, gone_at_restart). Normally 0.',
+    ['reason'],
   );
   private readonly recordsSent = this.counter('logship_sink_records_sent_total', 'Records the sink stored.', ['sink']);
   private readonly batchesSent = this.counter('logship_sink_batches_sent_total', 'Send requests that stored at least part of a batch.', ['sink']);
@@ -112,6 +113,16 @@ export class Metrics implements PipelineEvents {
   );
   readonly openFiles = this.gauge('logship_open_files', 'File descriptors held open on log files.');
   readonly filesTracked = this.gauge('logship_files_tracked', 'Files followed, including rotated ones still being read.');
+  readonly filesOpen = this.gauge(
+    'logship_files_open',
+    'Descriptors held open on log files, by state: active (at its path), rotated (renamed away), deleted (no name left: its disk space is kept until it is read and acknowledged).',
+    ['state'],
+  );
+  readonly filesOpenBytes = this.gauge(
+    'logship_files_open_bytes',
+    'Size of the files held open, by state (for deleted files: disk space kept alive until they are read and acknowledged).',
+    ['state'],
+  );
   readonly queueBatches = this.gauge('logship_queue_batches', 'Batches queued or in flight to the sink.');
   readonly queueCapacity = this.gauge('logship_queue_capacity_batches', 'Batches queued or in flight at which reading pauses (delivery.max_pending_batches).');
   readonly unacknowledged = this.gauge('logship_records_unacknowledged', 'Records read and handed to delivery, not yet acknowledged.');
@@ -137,6 +148,7 @@ export class Metrics implements PipelineEvents {
     for (const type of options.inputTypes) this.input(type);
     this.sink(options.sinkName);
     this.checkpointAge.set(0);
+    for (const reason of LOSS_REASONS) this.lostBytes.labels(reason).inc(0);
     for (const s of HEALTH_STATES) this.health.labels(s).set(s === 'ok' ? 1 : 0);
   }
 
@@ -173,8 +185,8 @@ export class Metrics implements PipelineEvents {
     this.truncations.inc();
   }
 
-  bytesLost(_path: string, bytes: number): void {
-    this.lostBytes.inc(bytes);
+  bytesLost(_path: string, bytes: number, reason: LossReason): void {
+    this.lostBytes.labels(reason).inc(bytes);
   }
 
   batchSent(sink: string, records: number, latencyMs: number): void {

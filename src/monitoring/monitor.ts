@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { FileState } from '../tail/tailer.js';
+import { FILE_STATUSES } from '../tail/file-set.js';
 import { checkpointAgeSeconds, evaluateHealth, httpStatusOf, ReadProgress, type FileSample, type HealthReport } from './health.js';
 import { HEALTH_STATES, Metrics } from './metrics.js';
 import { startMonitoringServer, type MonitoringServer } from './server.js';
@@ -142,12 +143,25 @@ export class Monitor {
       checkpoint: m.checkpoint,
     });
 
-    // A file rotated away and still draining may share its path with its successor: their bytes add up.
+    // A file rotated away and still draining may share its path with its successor: their bytes add up. Files with
+    // nothing behind get no series: a host with thousands of idle files would otherwise have thousands of zeros.
     m.fileBytesBehind.reset();
     for (const f of files) {
-      m.fileBytesBehind.labels(f.path, this.config.inputs[f.input]?.type ?? 'unknown').inc(Math.max(0, f.size - f.committed));
+      const behind = f.size - f.committed;
+      if (behind > 0) m.fileBytesBehind.labels(f.path, this.config.inputs[f.input]?.type ?? 'unknown').inc(behind);
     }
     m.openFiles.set(files.filter((f) => f.open).length);
+    m.filesOpen.reset();
+    m.filesOpenBytes.reset();
+    for (const status of FILE_STATUSES) {
+      m.filesOpen.labels(status).set(0);
+      m.filesOpenBytes.labels(status).set(0);
+    }
+    for (const f of files) {
+      if (!f.open) continue;
+      m.filesOpen.labels(f.status).inc();
+      m.filesOpenBytes.labels(f.status).inc(f.size);
+    }
     m.filesTracked.set(files.length);
     m.queueBatches.set(pending);
     m.queueCapacity.set(this.config.delivery.maxPendingBatches);
@@ -180,6 +194,7 @@ export async function sampleFiles(states: readonly FileState[], inputs: readonly
         const s = await stat(f.path).catch(() => null);
         const size = s && s.dev === f.dev && s.ino === f.ino ? s.size : f.size;
         out[i + j] = {
+          status: f.status,
           key: `${f.dev}:${f.ino}:${f.placement}`,
           path: f.path,
           input: inputs.indexOf(f.input),

@@ -12,19 +12,28 @@
 import type { ParserType } from '../parse/index.js';
 import type { ParserContext } from '../parse/types.js';
 
-/** Numbers per row of ParsedReply.rows: start, end, resume offset, chunk id, byte offset in the chunk, length. */
-export const ROW_FIELDS = 6;
+/**
+ * Numbers per row of ParsedReply.rows: start, end, resume offset, chunk id, byte offset in the chunk, length, and the
+ * link of a record that began in the file's predecessor (0 for the others; see tail/carried.ts).
+ */
+export const ROW_FIELDS = 7;
 export const ROW_START = 0;
 export const ROW_END = 1;
 export const ROW_SAFE = 2;
 export const ROW_CHUNK = 3;
 export const ROW_AT = 4;
 export const ROW_LENGTH = 5;
+export const ROW_LINK = 6;
 /**
  * ROW_CHUNK of a row that is no record: "bytes up to ROW_SAFE are finished without a record to come" (all held text
  * was emitted), applied in its place among the records, as AckTracker.advance.
  */
 export const ADVANCE_ROW = -1;
+/**
+ * ROW_CHUNK of a row that is no record either: the first pieces of a record, bytes [ROW_START, ROW_END), went to the
+ * successor's stream with link ROW_AT (a handover); this file's checkpoint waits for that record.
+ */
+export const CARRY_ROW = -2;
 /** Size of the chunks documents are written into (a larger document gets one of its own size, used once). */
 export const OUTPUT_CHUNK_BYTES = 1 << 20;
 
@@ -66,6 +75,18 @@ export interface FlushStream {
   readonly now: number;
 }
 
+/**
+ * A rotated generation read to its end: what its parser holds that the next generation continues (a line's first
+ * pieces, per output stream) goes to stream `to`, linked by `token` + the output stream's index.
+ */
+export interface HandoverStream {
+  readonly op: 'handover';
+  readonly stream: number;
+  readonly to: number;
+  readonly token: number;
+  readonly request: number;
+}
+
 export interface CloseStream {
   readonly op: 'close';
   readonly stream: number;
@@ -78,7 +99,7 @@ export interface GiveBack {
   readonly chunk?: number;
 }
 
-export type ToWorker = OpenStream | ReadStream | FlushStream | CloseStream | GiveBack;
+export type ToWorker = OpenStream | ReadStream | FlushStream | HandoverStream | CloseStream | GiveBack;
 
 /** What the main thread must know of a stream without asking: for `settled`, timeouts and the read position. */
 export interface StreamState {
@@ -98,7 +119,7 @@ export interface ParsedReply {
   readonly fatal?: boolean;
   readonly bytesRead: number;
   readonly lines: number;
-  /** Records among the rows (the others are ADVANCE_ROW), of which parse errors and multi-line records. */
+  /** Records among the rows (the others are ADVANCE_ROW or CARRY_ROW), of which parse errors and multi-line records. */
   readonly records: number;
   readonly parseErrors: number;
   readonly multiline: number;

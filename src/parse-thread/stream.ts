@@ -9,12 +9,14 @@ import type { Line, ParserContext, RecordParser } from '../parse/types.js';
 import { LineSplitter } from '../tail/lines.js';
 import {
   ADVANCE_ROW,
+  CARRY_ROW,
   OUTPUT_CHUNK_BYTES,
   ROW_AT,
   ROW_CHUNK,
   ROW_END,
   ROW_FIELDS,
   ROW_LENGTH,
+  ROW_LINK,
   ROW_SAFE,
   ROW_START,
   type NewChunk,
@@ -121,7 +123,7 @@ export class ReplyWriter {
 
   record(r: ParsedRecord | WrittenRecord, safe: number): void {
     if (r instanceof WrittenRecord) {
-      this.row(r.start, r.end, safe, r.chunk, r.at, r.length);
+      this.row(r.start, r.end, safe, r.chunk, r.at, r.length, 0);
       this.counted(r.flags);
       return;
     }
@@ -145,7 +147,7 @@ export class ReplyWriter {
       bytes = store.buffer(id).write(r.json, 0, 'utf8');
     }
     store.used = at + bytes;
-    this.row(r.start, r.end, safe, store.current, at, bytes);
+    this.row(r.start, r.end, safe, store.current, at, bytes, r.link);
     this.counted(r.flags);
   }
 
@@ -157,7 +159,15 @@ export class ReplyWriter {
 
   /** Bytes up to `safe` are finished with no record to come. */
   advance(safe: number): void {
-    this.row(0, 0, safe, ADVANCE_ROW, 0, 0);
+    this.row(0, 0, safe, ADVANCE_ROW, 0, 0, 0);
+  }
+
+  /**
+   * Bytes [start, end) went to the successor's stream as the first pieces of a record linked by `token`; `previous`
+   * is the link they came into this file with (0 when they began here).
+   */
+  carry(start: number, end: number, safe: number, token: number, previous: number): void {
+    this.row(start, end, safe, CARRY_ROW, token, 0, previous);
   }
 
   /** The reply, and what must be transferred with it; the writer is empty again. */
@@ -184,7 +194,7 @@ export class ReplyWriter {
     return { reply, transfer: [rows.buffer as ArrayBuffer] };
   }
 
-  private row(start: number, end: number, safe: number, chunk: number, at: number, length: number): void {
+  private row(start: number, end: number, safe: number, chunk: number, at: number, length: number, link: number): void {
     let rows = this.rows ?? (this.rows = this.rowsPool.take());
     const o = this.rowCount * ROW_FIELDS;
     if (o + ROW_FIELDS > rows.length) {
@@ -198,6 +208,7 @@ export class ReplyWriter {
     rows[o + ROW_CHUNK] = chunk;
     rows[o + ROW_AT] = at;
     rows[o + ROW_LENGTH] = length;
+    rows[o + ROW_LINK] = link;
     this.rowCount++;
   }
 }
@@ -208,7 +219,8 @@ export class ReplyWriter {
  */
 export class ParseStream {
   private readonly splitter: LineSplitter;
-  private readonly parser: RecordParser;
+  /** Readable by the stream of a successor generation, for a handover. */
+  readonly parser: RecordParser;
   /** Records the parser emitted and not yet written out. */
   private emitted: (ParsedRecord | WrittenRecord)[] = [];
   private lines = 0;
@@ -251,6 +263,21 @@ export class ParseStream {
       this.release();
     }
     return { bytesRead, lines: this.lines };
+  }
+
+  /**
+   * This file is a rotated generation read to its end: what its parser holds that the next generation continues goes
+   * to `successor`'s parser (linked by `token` + the output stream's index); its own rows say so (CARRY_ROW), and
+   * everything it read is finished.
+   */
+  handover(successor: ParseStream, token: number): void {
+    const consumed = this.splitter.consumed;
+    for (const carry of this.parser.exportCarried?.() ?? []) {
+      const link = token + carry.index;
+      successor.parser.importCarried?.(carry, link, successor.splitter.position);
+      this.out.carry(carry.localStart, consumed, consumed, link, carry.link);
+    }
+    this.release();
   }
 
   flush(partialLine: boolean, force: boolean, now: number): void {

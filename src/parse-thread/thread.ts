@@ -10,7 +10,7 @@ import { ArenaChunk, type ChunkOwner } from '../pipeline/arena.js';
 import { startModuleWorker } from '../threads.js';
 import type { ParserType } from '../parse/index.js';
 import type { ParserContext } from '../parse/types.js';
-import { ADVANCE_ROW, OUTPUT_CHUNK_BYTES, ROW_CHUNK, ROW_FIELDS, type ParsedReply, type ToWorker } from './protocol.js';
+import { OUTPUT_CHUNK_BYTES, ROW_CHUNK, ROW_FIELDS, type ParsedReply, type ToWorker } from './protocol.js';
 
 /**
  * The worker died or hit a bug: parsing cannot go on. What it held is read again after a restart (checkpoints never
@@ -88,6 +88,12 @@ export class ParseThread implements ChunkOwner {
     return this.ask(request, { op: 'flush', stream, request, partialLine, force, now });
   }
 
+  /** `stream` hands what it holds to `to` (a rotated generation to its successor; see tail/carried.ts). */
+  handover(stream: number, to: number, token: number): Promise<ParsedChunk> {
+    const request = this.nextRequest++;
+    return this.ask(request, { op: 'handover', stream, to, token, request });
+  }
+
   /** Forget a stream: what it held is dropped (the caller has flushed what it wanted). */
   close(stream: number): void {
     this.post({ op: 'close', stream });
@@ -149,7 +155,7 @@ export class ParseThread implements ChunkOwner {
     // sealed by a later reply must not look empty while an earlier reply's records in it are not yet registered.
     const rows = reply.rows;
     for (let o = ROW_CHUNK; o < reply.rowCount * ROW_FIELDS; o += ROW_FIELDS) {
-      if (rows[o] !== ADVANCE_ROW) this.chunkOf(rows[o]!).live++;
+      if (rows[o]! > 0) this.chunkOf(rows[o]!).live++; // not an ADVANCE_ROW or CARRY_ROW
     }
     for (const id of reply.sealed) this.chunks.get(id)!.seal();
     const buffer = rows.buffer as ArrayBuffer;

@@ -30,14 +30,20 @@ port.on('message', (m: ToWorker) => {
       if (m.chunk) chunks.giveBack(m.chunk);
       return;
     case 'read':
-    case 'flush': {
+    case 'flush':
+    case 'handover': {
       const stream = streams.get(m.stream);
       try {
         if (stream === undefined) throw new Error(`parse stream ${m.stream} is not open`);
         let bytesRead = 0;
         let lines = 0;
         if (m.op === 'read') ({ bytesRead, lines } = stream.read(m.fd, readBuffer, m.bytes, m.now));
-        else stream.flush(m.partialLine, m.force, m.now);
+        else if (m.op === 'flush') stream.flush(m.partialLine, m.force, m.now);
+        else {
+          const successor = streams.get(m.to);
+          if (successor === undefined) throw new Error(`parse stream ${m.to} is not open`);
+          stream.handover(successor, m.token);
+        }
         const { reply, transfer } = out.finish(m.request, bytesRead, lines, stream.state);
         port.postMessage(reply, transfer);
       } catch (err) {

@@ -17,7 +17,17 @@ import { plainEntryAt } from './docker-bytes.js';
 import { digitCount, writeDigits } from './digits.js';
 import { isoFromDocker } from './time.js';
 import { JSON_STRING, ScannedObject } from './json-members.js';
-import type { EmitRecord, Line, ParserContext, RecordParser } from './types.js';
+import type { CarriedPieces, EmitRecord, Line, ParserContext, RecordParser } from './types.js';
+
+/**
+ * A record of a Django stream parser that began in the previous generation of the file: the parser knows it by
+ * `idStart` (the offset it was given), the file's checkpoint by `localStart`, delivery by `link`.
+ */
+interface CarriedLine {
+  readonly idStart: number;
+  readonly localStart: number;
+  readonly link: number;
+}
 
 /** ".../<id>/<id>-json.log" and its rotations ("-json.log.1"); the id is 64 lowercase hex digits. */
 const CONTAINER_LOG_RE = /(?:^|\/)([0-9a-f]{64})-json\.log(?:\.\d+)?$/;
@@ -31,7 +41,14 @@ export function containerIdFromPath(path: string): string | null {
 /** The pieces of one stream's line that Docker split, waiting for the piece that ends in "\n". */
 class Pieces {
   active = false;
+  /** Where the pieces begin in this file. */
   start = 0;
+  /**
+   * Where the line begins for its record (log.offset, id): `start`, unless its first pieces were carried over from
+   * the previous generation of the file (then `link` is their link; see tail/carried.ts).
+   */
+  idStart = 0;
+  link = 0;
   end = 0;
   text = '';
   /** UTF-8 bytes of `text`. */
@@ -46,6 +63,8 @@ class Pieces {
   begin(start: number, time: string | null): void {
     this.active = true;
     this.start = start;
+    this.idStart = start;
+    this.link = 0;
     this.text = '';
     this.bytes = 0;
     this.capped = false;
@@ -70,6 +89,35 @@ class Pieces {
     }
     this.text += piece;
     this.bytes += bytes;
+  }
+
+  /** Hands the pieces over to the next generation of the file; empties the holder. */
+  export(index: number): CarriedPieces {
+    this.active = false;
+    const carried = {
+      index,
+      localStart: this.start,
+      idStart: this.idStart,
+      link: this.link,
+      text: this.text,
+      bytes: this.bytes,
+      capped: this.capped,
+      flags: this.flags,
+      time: this.time,
+    };
+    this.text = '';
+    return carried;
+  }
+
+  /** Goes on with pieces the previous generation began; this file's part starts at `localStart`. */
+  import(carried: CarriedPieces, link: number, localStart: number): void {
+    this.begin(localStart, carried.time);
+    this.idStart = carried.idStart;
+    this.link = link;
+    this.text = carried.text;
+    this.bytes = carried.bytes;
+    this.capped = carried.capped;
+    this.flags = carried.flags;
   }
 
   /** The joined text, without a trailing "\r"; empties the holder. */
@@ -113,6 +161,9 @@ class DockerRecordParser implements RecordParser {
   /** The entry being pushed, read in place (reused). */
   private readonly scanned = new ScannedObject();
 
+  /** Per stream (0 stdout, 1 stderr): a carried line given to its Django parser and not yet emitted by it. */
+  private readonly carriedLines: [CarriedLine | null, CarriedLine | null] = [null, null];
+
   /** Document parts for lines written from their bytes (pushBytes), per stream. */
   private readonly outTemplate: PlainTemplate;
   private readonly errTemplate: PlainTemplate;
@@ -127,8 +178,8 @@ class DockerRecordParser implements RecordParser {
     const container = containerId === null ? '' : `,"container":{"id":${JSON.stringify(containerId)}}`;
     const outDecoration = `,"stream":"stdout"${container}`;
     const errDecoration = `,"stream":"stderr"${container}`;
-    this.stdout = createDjangoParser(ctx, emit, 'stream', outDecoration);
-    this.stderr = createDjangoParser(ctx, emit, 'stream', errDecoration);
+    this.stdout = createDjangoParser(ctx, (r) => this.emitFrom(0, r), 'stream', outDecoration);
+    this.stderr = createDjangoParser(ctx, (r) => this.emitFrom(1, r), 'stream', errDecoration);
     this.brokenWriter = new DocumentWriter(ctx.path, ctx.hostName, container);
     // The same writer the stream's Django parser uses, so the bytes are the text it would make.
     this.outTemplate = new DocumentWriter(ctx.path, ctx.hostName, outDecoration).plainTemplate();
@@ -196,7 +247,7 @@ class DockerRecordParser implements RecordParser {
     const text = log.slice(0, -1);
     if (pieces.active) {
       pieces.add(text, line.end, flags, nowMs, max);
-      parser.pushText(pieces.take(), pieces.start, pieces.end, pieces.flags, nowMs, pieces.time);
+      this.pushPieces(isErr ? 1 : 0, pieces, parser, pieces.flags, nowMs);
       return;
     }
     // The common case: a whole line in one entry.
@@ -248,8 +299,8 @@ class DockerRecordParser implements RecordParser {
   }
 
   flush(nowMs: number, force: boolean): void {
-    this.flushPieces(this.outPieces, this.stdout, nowMs, force);
-    this.flushPieces(this.errPieces, this.stderr, nowMs, force);
+    this.flushPieces(0, this.outPieces, this.stdout, nowMs, force);
+    this.flushPieces(1, this.errPieces, this.stderr, nowMs, force);
     this.stdout.flush(nowMs, force);
     this.stderr.flush(nowMs, force);
   }
@@ -258,21 +309,57 @@ class DockerRecordParser implements RecordParser {
     let min: number | null = null;
     if (this.outPieces.active) min = this.outPieces.start;
     if (this.errPieces.active && (min === null || this.errPieces.start < min)) min = this.errPieces.start;
-    const a = this.stdout.heldFrom();
+    const a = this.localHeld(0, this.stdout.heldFrom());
     if (a !== null && (min === null || a < min)) min = a;
-    const b = this.stderr.heldFrom();
+    const b = this.localHeld(1, this.stderr.heldFrom());
     if (b !== null && (min === null || b < min)) min = b;
     return min;
+  }
+
+  /** A Django parser's held offset in this file: a carried record is held from where this file's part begins. */
+  private localHeld(index: number, held: number | null): number | null {
+    const carried = this.carriedLines[index as 0 | 1];
+    return carried !== null && held === carried.idStart ? carried.localStart : held;
   }
 
   /**
    * A line whose last piece did not come in time is given to the parser as it is, tagged. It is pushed with the
    * time its last piece arrived, so the Django parser's own timeout (already passed) lets it out in the same flush.
    */
-  private flushPieces(pieces: Pieces, parser: DjangoParser, nowMs: number, force: boolean): void {
+  private flushPieces(index: number, pieces: Pieces, parser: DjangoParser, nowMs: number, force: boolean): void {
     if (!pieces.active || (!force && nowMs - pieces.lastMs < this.ctx.multilineTimeoutMs)) return;
-    const lastMs = pieces.lastMs;
-    parser.pushText(pieces.take(), pieces.start, pieces.end, pieces.flags | LINE_PARTIAL, lastMs, pieces.time);
+    this.pushPieces(index, pieces, parser, pieces.flags | LINE_PARTIAL, pieces.lastMs);
+  }
+
+  /** The joined pieces go to the stream's Django parser, as one line that began where the first piece did. */
+  private pushPieces(index: number, pieces: Pieces, parser: DjangoParser, flags: number, nowMs: number): void {
+    if (pieces.link !== 0) this.carriedLines[index as 0 | 1] = { idStart: pieces.idStart, localStart: pieces.start, link: pieces.link };
+    const { idStart, end, time } = pieces;
+    parser.pushText(pieces.take(), idStart, end, flags, nowMs, time);
+  }
+
+  /**
+   * A record of stream `index`'s Django parser. One that began in the previous generation goes on with this file's
+   * offset (for the checkpoint) and its link (for its id and the previous file's checkpoint).
+   */
+  private emitFrom(index: number, r: ParsedRecord): void {
+    const carried = this.carriedLines[index as 0 | 1];
+    if (carried !== null && r.start === carried.idStart) {
+      this.carriedLines[index as 0 | 1] = null;
+      r = new ParsedRecord(carried.localStart, r.end, r.json, r.flags, carried.link);
+    }
+    this.emit(r);
+  }
+
+  exportCarried(): CarriedPieces[] {
+    const out: CarriedPieces[] = [];
+    if (this.outPieces.active) out.push(this.outPieces.export(0));
+    if (this.errPieces.active) out.push(this.errPieces.export(1));
+    return out;
+  }
+
+  importCarried(carried: CarriedPieces, link: number, localStart: number): void {
+    (carried.index === 1 ? this.errPieces : this.outPieces).import(carried, link, localStart);
   }
 
   /** An entry that is not Docker JSON (cut, corrupt): a record of its own, the raw line as message. */

@@ -206,6 +206,8 @@ export class ParsedRecord {
     readonly end: number,
     readonly json: string,
     readonly flags: number,
+    /** Non-zero for a record that began in the previous generation of the file (see tail/carried.ts). */
+    readonly link: number = 0,
   ) {}
 
   /** The document as an object (tests, and anything that wants fields rather than text). */

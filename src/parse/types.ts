@@ -52,6 +52,37 @@ export interface RecordParser {
    * documents (DocumentPlacement) have this.
    */
   pushBytes?(buf: Buffer, from: number, to: number, start: number, end: number): boolean;
+  /**
+   * The first pieces of lines that the file's end cut (a container runtime rotated the log between a long line's
+   * pieces), one per output stream, given up for the next generation to continue (see tail/carried.ts). Only parsers
+   * of formats that split lines into pieces have this.
+   */
+  exportCarried?(): CarriedPieces[];
+  /**
+   * Continue `carried` (exported by the previous generation's parser) with this file's next pieces of that stream.
+   * `link` marks the record it becomes; `localStart` is where this file's part of it begins.
+   */
+  importCarried?(carried: CarriedPieces, link: number, localStart: number): void;
+}
+
+/** A line's first pieces, handed from a rotated generation's parser to its successor's. */
+export interface CarriedPieces {
+  /** The parser's output stream they belong to (0 stdout, 1 stderr). */
+  readonly index: number;
+  /** Where they begin in the file that exports them. */
+  readonly localStart: number;
+  /** Where the record begins in the file it began in (log.offset, and its id): earlier generations included. */
+  readonly idStart: number;
+  /** The link they came with, when they were themselves carried into this file (a line across three files); else 0. */
+  readonly link: number;
+  readonly text: string;
+  /** UTF-8 bytes of `text`. */
+  readonly bytes: number;
+  readonly capped: boolean;
+  /** LINE_* bits of the pieces so far. */
+  readonly flags: number;
+  /** The runtime's time of the first piece. */
+  readonly time: string | null;
 }
 
 export type EmitRecord = (record: ParsedRecord) => void;

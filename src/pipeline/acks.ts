@@ -6,15 +6,25 @@
  * every record emitted before it are acknowledged. That offset is not simply the record's end: a parser may still
  * hold earlier bytes (a Docker stdout piece waiting for its rest while a stderr line completes), so the caller
  * passes the parser's low-water mark at emission time.
+ *
+ * It also knows the byte range of each record, so it can say which records beyond the checkpoint are already
+ * stored (ackedAhead): a restart that resumes at the checkpoint skips those instead of sending them again.
  */
+import type { ByteRange } from './ranges.js';
+
+/** Records a new tracker has room for: most files have few outstanding, and a host may follow thousands of files. */
+const INITIAL_CAPACITY = 16;
+
 export class AckTracker {
   /**
-   * A ring of the records not yet popped, oldest at `head`: resume offsets, and whether each is acknowledged. Typed
-   * arrays, doubled when full and never sliced: tens of thousands of records can be outstanding, and arrays that
-   * size, re-made as they were popped, were garbage in V8's large-object space.
+   * A ring of the records not yet popped, oldest at `head`: resume offsets, byte ranges, and whether each is
+   * acknowledged. Typed arrays, doubled when full and never sliced: tens of thousands of records can be outstanding,
+   * and arrays that size, re-made as they were popped, were garbage in V8's large-object space.
    */
-  private safeOffsets = new Float64Array(1024);
-  private acked = new Uint8Array(1024);
+  private safeOffsets = new Float64Array(INITIAL_CAPACITY);
+  private starts = new Float64Array(INITIAL_CAPACITY);
+  private ends = new Float64Array(INITIAL_CAPACITY);
+  private acked = new Uint8Array(INITIAL_CAPACITY);
   private head = 0;
   private size = 0;
   /** Seq of the record at `head`. */
@@ -35,11 +45,16 @@ export class AckTracker {
     return this.size;
   }
 
-  /** Register the next emitted record; returns its seq. */
-  register(safeOffset: number): number {
+  /**
+   * Register the next emitted record, covering bytes [start, end) (-1 when it stands for no bytes of its own);
+   * returns its seq.
+   */
+  register(safeOffset: number, start = -1, end = -1): number {
     if (this.size === this.safeOffsets.length) this.grow();
     const at = (this.head + this.size) & (this.safeOffsets.length - 1);
     this.safeOffsets[at] = safeOffset;
+    this.starts[at] = start;
+    this.ends[at] = end;
     this.acked[at] = 0;
     this.size++;
     return this.headSeq + this.size - 1;
@@ -72,17 +87,46 @@ export class AckTracker {
     }
   }
 
+  /**
+   * The byte ranges of records acknowledged while an earlier one is not (they are beyond the checkpoint), in file
+   * order, adjacent ones merged; at most `max` of them (the first ones: a range left out is only sent again).
+   */
+  ackedAhead(max: number): ByteRange[] {
+    const found: ByteRange[] = [];
+    const mask = this.safeOffsets.length - 1;
+    for (let k = 0; k < this.size; k++) {
+      const i = (this.head + k) & mask;
+      if (this.acked[i] === 1 && this.starts[i]! >= 0 && this.ends[i]! > this.starts[i]!) found.push([this.starts[i]!, this.ends[i]!]);
+    }
+    if (found.length === 0) return found;
+    found.sort((a, b) => a[0] - b[0]);
+    const merged: ByteRange[] = [];
+    for (const r of found) {
+      const last = merged[merged.length - 1];
+      if (last !== undefined && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+      else if (merged.length < max) merged.push([r[0], r[1]]);
+      else break;
+    }
+    return merged;
+  }
+
   /** Doubles the ring (its length stays a power of two), oldest record first. */
   private grow(): void {
     const length = this.safeOffsets.length;
     const offsets = new Float64Array(length * 2);
+    const starts = new Float64Array(length * 2);
+    const ends = new Float64Array(length * 2);
     const acked = new Uint8Array(length * 2);
     for (let k = 0; k < this.size; k++) {
       const from = (this.head + k) & (length - 1);
       offsets[k] = this.safeOffsets[from]!;
+      starts[k] = this.starts[from]!;
+      ends[k] = this.ends[from]!;
       acked[k] = this.acked[from]!;
     }
     this.safeOffsets = offsets;
+    this.starts = starts;
+    this.ends = ends;
     this.acked = acked;
     this.head = 0;
   }

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
+import type { ByteRange } from './ranges.js';
 
 /**
  * The registry: one durable checkpoint per file, saying how far its records are stored. It is written whole,
@@ -27,6 +28,11 @@ export interface Checkpoint {
   readonly mtimeMs: number;
   /** ISO time of the last acknowledgement that moved the offset. */
   readonly ackedAt: string;
+  /**
+   * Byte ranges beyond `offset` whose records are acknowledged too (a record held back keeps the offset before it
+   * while later ones are stored): a restart does not send them again. Absent when there are none.
+   */
+  readonly acked?: readonly ByteRange[];
 }
 
 interface RegistryFile {

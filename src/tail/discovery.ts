@@ -1,9 +1,13 @@
-import { statSync, type Stats } from 'node:fs';
+import { lstatSync, statSync, type Stats } from 'node:fs';
 import { basename } from 'node:path';
 import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
 import { watch, type FSWatcher } from 'chokidar';
 import type { InputConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
+import { compilePattern, dirnameOf, type CompiledPattern } from './patterns.js';
+import { isUnder } from './open.js';
+import { realpathSync } from 'node:fs';
 
 /** A file a pattern matched, with the input it belongs to and what stat() said of it. */
 export interface MatchedFile {
@@ -12,13 +16,12 @@ export interface MatchedFile {
   readonly stat: Stats;
 }
 
-interface CompiledPattern {
-  /** Static directory prefix: where globbing starts and what is watched. */
-  readonly base: string;
-  /** The glob below base, or null for a plain path. */
-  readonly glob: string | null;
-  /** How deep below base a match can be (undefined: any depth, for `**`). */
-  readonly depth: number | undefined;
+/** What one scan found. */
+export interface ScanResult {
+  /** Every regular file matched, by path; each file (device + inode) once, under the first path that reached it. */
+  readonly files: Map<string, MatchedFile>;
+  /** Patterns (as configured) that match no file now. */
+  readonly empty: readonly string[];
 }
 
 interface CompiledInput {
@@ -29,14 +32,25 @@ interface CompiledInput {
   readonly matches: (path: string) => boolean;
 }
 
+/** Paths said once (a skipped link, a FIFO) are remembered up to this many, so a hostile directory cannot grow it. */
+const SAID_ONCE_LIMIT = 10_000;
+
 /**
  * Resolves the inputs' path patterns to files. Globs are resolved at every scan (files appear all the time:
  * rotation, new containers); the watcher only makes a scan or read happen sooner, it is never trusted alone.
+ *
+ * Symbolic links are not followed unless the input says so (follow_symlinks): the scan looks with lstat(), globs
+ * do not descend into linked directories, and a link at a matched path is skipped, with a warning once. A file
+ * reached by several paths (links, hard links, overlapping patterns) is followed once.
  */
 export class Discovery {
   private readonly inputs: CompiledInput[];
+  private readonly saidOnce = new Set<string>();
 
-  constructor(inputs: readonly InputConfig[]) {
+  constructor(
+    inputs: readonly InputConfig[],
+    private readonly logger: Logger | null = null,
+  ) {
     this.inputs = inputs.map((input) => {
       const isExcluded = input.exclude.length > 0 ? picomatch(input.exclude, { dot: true }) : null;
       return {
@@ -57,60 +71,107 @@ export class Discovery {
   }
 
   /** Every regular file the patterns match now, each once (the first input that matches it wins). */
-  async scan(): Promise<Map<string, MatchedFile>> {
-    const found = new Map<string, MatchedFile>();
+  async scan(): Promise<ScanResult> {
+    const files = new Map<string, MatchedFile>();
+    const inodes = new Set<string>();
+    const empty: string[] = [];
     for (const { input, patterns, excluded } of this.inputs) {
+      const follow = input.symlinkRoots !== null;
       for (const pattern of patterns) {
         const paths =
           pattern.glob === null
             ? [pattern.base]
-            : await glob(pattern.glob, { cwd: pattern.base, absolute: true, onlyFiles: true, dot: true }).catch(
+            : await glob(pattern.glob, { cwd: pattern.base, absolute: true, onlyFiles: true, dot: true, followSymbolicLinks: follow }).catch(
                 () => [] as string[],
               );
+        let matched = 0;
         for (const path of paths) {
-          if (found.has(path) || excluded(path)) continue;
-          const stat = statOrNull(path);
-          if (stat?.isFile()) found.set(path, { path, input, stat });
+          if (excluded(path)) continue;
+          const stat = this.regularFile(path, input);
+          if (stat === null) continue;
+          matched++;
+          const inode = `${stat.dev}:${stat.ino}`;
+          if (files.has(path) || inodes.has(inode)) continue;
+          inodes.add(inode);
+          files.set(path, { path, input, stat });
         }
+        if (matched === 0) empty.push(pattern.pattern);
       }
     }
-    return found;
+    return { files, empty };
   }
 
-  /** Watch the patterns' base directories; `onEvent` is called (without arguments) on any change there. */
-  watch(usePolling: boolean, onEvent: () => void): FSWatcher {
+  /** The path's stat if it is a regular file the input may read; null otherwise (a skipped link or special file is said once). */
+  private regularFile(path: string, input: InputConfig): Stats | null {
+    const l = lstatOrNull(path);
+    if (l === null) return null;
+    if (l.isFile()) return l;
+    if (!l.isSymbolicLink()) {
+      if (!l.isDirectory()) this.sayOnce(path, 'a matched path is not a regular file: not read', { path });
+      return null;
+    }
+    if (input.symlinkRoots === null) {
+      this.sayOnce(path, 'a matched path is a symbolic link: not followed (follow_symlinks is off)', { path });
+      return null;
+    }
+    const s = statOrNull(path);
+    if (s === null || !s.isFile()) return null;
+    const real = realpathOrNull(path);
+    if (real === null || !input.symlinkRoots.some((root) => isUnder(real, root))) {
+      this.sayOnce(path, 'a symbolic link leads outside symlink_roots: not followed', { path, target: real, symlink_roots: input.symlinkRoots });
+      return null;
+    }
+    return s;
+  }
+
+  private sayOnce(path: string, msg: string, fields: Record<string, unknown>): void {
+    if (this.saidOnce.has(path) || this.saidOnce.size >= SAID_ONCE_LIMIT) return;
+    this.saidOnce.add(path);
+    this.logger?.warn(msg, fields);
+  }
+
+  /**
+   * Watch the patterns' base directories. `onChange` is called on a file's change (more to read), `onEntry` on a
+   * file or directory appearing or going (something to scan).
+   */
+  watch(usePolling: boolean, onChange: () => void, onEntry: () => void): FSWatcher {
     const targets = new Set<string>();
     let depth: number | undefined = 0;
-    for (const { patterns } of this.inputs) {
+    let follow = false;
+    for (const { input, patterns } of this.inputs) {
+      follow ||= input.symlinkRoots !== null;
       for (const p of patterns) {
         // A plain path is watched through its directory: the file itself is replaced at every rotation.
         targets.add(p.glob === null ? dirnameOf(p.base) : p.base);
         depth = depth === undefined || p.depth === undefined ? undefined : Math.max(depth, p.depth);
       }
     }
-    const watcher = watch([...targets], { ignoreInitial: true, usePolling, interval: 250, depth });
-    watcher.on('all', () => onEvent());
+    const watcher = watch([...targets], { ignoreInitial: true, usePolling, interval: 250, depth, followSymlinks: follow });
+    watcher.on('all', (event) => (event === 'change' ? onChange() : onEntry()));
     watcher.on('error', () => undefined); // the periodic scan still works; nothing to do here
     return watcher;
   }
 }
 
-function compilePattern(pattern: string): CompiledPattern {
-  const scanned = picomatch.scan(pattern);
-  if (!scanned.isGlob) return { base: pattern, glob: null, depth: 0 };
-  const glob = scanned.glob;
-  const depth = glob.includes('**') ? undefined : glob.split('/').length - 1;
-  return { base: scanned.base === '' ? '/' : scanned.base, glob, depth };
-}
-
-function dirnameOf(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
 }
 
 export function statOrNull(path: string): Stats | null {
   try {
     return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function realpathOrNull(path: string): string | null {
+  try {
+    return realpathSync(path);
   } catch {
     return null;
   }

@@ -5,20 +5,24 @@ import type { ParserContext } from '../parse/types.js';
 import type { SourceRef } from '../record.js';
 import { AckTracker } from '../pipeline/acks.js';
 import type { ArenaChunk } from '../pipeline/arena.js';
+import { AckedRanges, MAX_ACKED_RANGES, mergeRanges, type ByteRange } from '../pipeline/ranges.js';
 import type { Checkpoint } from '../pipeline/registry.js';
 import { idPrefixOf, stillMatches, takeFingerprint, type FileIdentity } from './identity.js';
 import {
   ADVANCE_ROW,
+  CARRY_ROW,
   ROW_AT,
   ROW_CHUNK,
   ROW_END,
   ROW_FIELDS,
   ROW_LENGTH,
+  ROW_LINK,
   ROW_SAFE,
   ROW_START,
   type StreamState,
 } from '../parse-thread/protocol.js';
 import type { ParsedChunk, ParseThread } from '../parse-thread/thread.js';
+import type { CarriedRecords } from './carried.js';
 
 /** Where a tracked file stands with respect to its path. */
 export type FilePlacement =
@@ -34,7 +38,7 @@ export class TrackingFailed extends Error {}
 export const READ_CHUNK_BYTES = 1 << 20;
 /** Read requests kept in flight: one parsed by the worker while this thread handles the records of the other. */
 const READS_IN_FLIGHT = 2;
-const GO_ON = (): Promise<boolean> => Promise.resolve(true);
+const GO_ON = (): boolean => true;
 
 export interface TrackedFileDeps {
   readonly input: InputConfig;
@@ -44,6 +48,8 @@ export interface TrackedFileDeps {
   readonly emit: EmitLogRecord;
   /** Where the file's lines are split and parsed. */
   readonly parse: ParseThread;
+  /** Records that began in a rotated generation and end in its successor (Docker pieces split by a rotation). */
+  readonly carried?: CarriedRecords;
 }
 
 /**
@@ -60,19 +66,28 @@ export type EmitLogRecord = (
   length: number,
 ) => void;
 
+/** What a read found: bytes read, or that the file is now shorter than what was already read. */
+export type ReadOutcome = number | 'truncated';
+
 /**
  * One file instance being followed: its descriptor, identity, read position, acknowledgement tracker, and its stream
  * in the parse worker (line splitter and parser). It is a SourceRef: records point back to it, and acknowledging
  * them moves its checkpoint.
+ *
+ * Everything that uses the descriptor or the worker stream (reads, timeouts, flushes, identity checks, closing) runs
+ * in the file's own lane, one at a time: the discovery loop and the reading loop both act on files, and a close
+ * must never run under a read, nor a flush between two reads of one request.
  */
 export class TrackedFile implements SourceRef {
   /** Where the file is now (a rotated file is followed to its new name when one is known). */
   path: string;
   /** The matched path it was found at: its rotated generations are named after it. */
   originPath: string;
-  /** The file's mtime at the last read. */
+  /** The file's mtime at the last read or look. */
   mtimeMs = 0;
   placement: FilePlacement = 'active';
+  /** The last fstat found no name left for it (deleted while open): its bytes are only reachable through us. */
+  deleted = false;
   identity: FileIdentity | null;
   idPrefix = '';
   /** Size at the last read or stat. */
@@ -80,10 +95,36 @@ export class TrackedFile implements SourceRef {
   /** When the file last grew (or was opened), ms since epoch. */
   lastGrowthAt: number;
   /** Last time any record of this file was acknowledged and moved the checkpoint. */
-  ackedAt: string | null = null;
-  private lastCheckpointed = -1;
+  ackedAt: string | null;
+  /** Reads since its descriptor was last opened: with more files than descriptors, the most served give way first. */
+  readTurns = 0;
+  /** A Docker/CRI generation whose held pieces went to its successor (see carried.ts). */
+  handedOver = false;
+  /** Started at its end (start_at: end): fingerprinted as soon as it is opened, so its checkpoint is recognised. */
+  startAtEnd = false;
+  /** Why the last attempt to open it failed (for /health and the log), or null. */
+  openError: string | null = null;
+  /** When a failure to open it was last logged (one warning, then a reminder at a slow pace). */
+  openWarnedAt = 0;
+  /** A moved file whose held records were shipped (finish) and that is let go once they are acknowledged. */
+  letGo = false;
+  /** An open of it is under way (the scan and the reader both admit files): not opened twice. */
+  opening = false;
+  /** Since when a closed file that left its path cannot be found beside it (0: it can). */
+  missingSince = 0;
+  /** When its first bytes were last compared with its fingerprint (a rewrite in place is looked for when it changed). */
+  lastIdentityCheckAt = 0;
+  /** Any byte read by this instance (a resumed file that was not is still only its checkpoint). */
+  everRead = false;
+  /** The size its checkpoint recorded, when it was resumed from one (else 0). */
+  readonly resumedSize: number;
+  private lastCheckpointed: number;
   private fh: FileHandle | null = null;
+  /** It had a descriptor once (a moved file that had one is never opened again by name). */
+  everOpened = false;
   private readonly acks: AckTracker;
+  /** Records beyond the checkpoint that were acknowledged before a restart: not sent again (see pipeline/ranges.ts). */
+  private skip: AckedRanges | null;
   /**
    * The file's stream in the parse worker, opened at the first request (a file never read holds nothing there), and
    * its state as of the last reply (requests run one at a time).
@@ -92,8 +133,8 @@ export class TrackedFile implements SourceRef {
   private state: StreamState;
   /** For the stream: log.file.path is the path the file was found at. */
   private readonly parserContext: ParserContext;
-  /** The request in flight, if any: the descriptor is not closed under it. */
-  private inFlight: Promise<unknown> | null = null;
+  /** The tail of the file's lane: the last operation queued. */
+  private lane: Promise<unknown> = Promise.resolve();
 
   constructor(
     path: string,
@@ -104,6 +145,7 @@ export class TrackedFile implements SourceRef {
     private readonly deps: TrackedFileDeps,
     now: number,
     originPath: string = path,
+    resumed: Checkpoint | null = null,
   ) {
     this.path = path;
     this.originPath = originPath;
@@ -111,6 +153,11 @@ export class TrackedFile implements SourceRef {
     if (identity) this.idPrefix = idPrefixOf(identity);
     this.lastGrowthAt = now;
     this.acks = new AckTracker(startOffset);
+    // A resumed file keeps its last acknowledgement time until something new is acknowledged.
+    this.ackedAt = resumed?.ackedAt ?? null;
+    this.lastCheckpointed = resumed ? startOffset : -1;
+    this.skip = resumed?.acked && resumed.acked.length > 0 ? new AckedRanges(resumed.acked) : null;
+    this.resumedSize = resumed?.size ?? 0;
     this.parserContext = { ...deps.parserContext, path };
     this.state = { position: startOffset, partialLine: false, heldFrom: -1 };
   }
@@ -144,22 +191,50 @@ export class TrackedFile implements SourceRef {
 
   /** Nothing read and unshipped: no held record, no unfinished line, no unacknowledged record. */
   get settled(): boolean {
-    return this.state.heldFrom === -1 && !this.state.partialLine && this.acks.outstanding === 0;
+    return this.parseIdle && this.acks.outstanding === 0;
+  }
+
+  /** The parser holds nothing of this file: no held record, no unfinished line. */
+  get parseIdle(): boolean {
+    return this.state.heldFrom === -1 && !this.state.partialLine;
+  }
+
+  /** Has every byte seen (at the last fstat or stat) been read? */
+  get readToEnd(): boolean {
+    return this.state.position >= this.size;
+  }
+
+  /**
+   * Does it need a descriptor: never opened yet, or (at its path) seen by a stat to hold bytes not read? A moved file
+   * once opened never gets one again: whatever is at its last name now may be another file on a reused inode.
+   */
+  get wantsDescriptor(): boolean {
+    if (this.isOpen || this.opening || this.letGo) return false;
+    if (!this.everOpened) return true;
+    return this.placement === 'active' && (this.size !== this.state.position || this.mtimeMs > this.lastGrowthAt);
   }
 
   attach(fh: FileHandle): void {
     this.fh = fh;
+    this.everOpened = true;
+    this.readTurns = 0;
   }
 
-  async close(): Promise<void> {
-    const fh = this.fh;
-    this.fh = null;
-    // The worker reads through the descriptor's number: closed under a read, the number could name another file.
-    await this.inFlight?.catch(() => undefined);
-    if (fh) await fh.close().catch(() => undefined);
+  /** Close the descriptor, after whatever runs in the lane; true if it was open. */
+  close(): Promise<boolean> {
+    return this.inLane(async () => {
+      const fh = this.fh;
+      this.fh = null;
+      if (fh) await fh.close().catch(() => undefined);
+      return fh !== null;
+    });
   }
 
-  /** Let go of the stream in the parse worker (what it holds is dropped: finish() first to ship it). */
+  /**
+   * Let go of the stream in the parse worker (what it holds is dropped: finish() first to ship it). Also used for a
+   * closed file whose parser holds nothing, so that idle files cost the worker nothing; a later read opens the
+   * stream again where the file stands.
+   */
   dispose(): void {
     if (this.stream !== 0) this.deps.parse.close(this.stream);
     this.stream = 0;
@@ -169,50 +244,90 @@ export class TrackedFile implements SourceRef {
     this.acks.ack(seq);
   }
 
+  /** Sets what a stat() of the file (or its descriptor) found. */
+  observe(size: number, mtimeMs: number, now: number): void {
+    if (size > this.size) this.lastGrowthAt = now;
+    this.size = size;
+    this.mtimeMs = mtimeMs;
+  }
+
   /** The durable form of this file's progress, or null while there is nothing worth remembering. */
   checkpoint(): Checkpoint | null {
     if (this.identity === null) return null;
+    const committed = this.acks.committed;
     // The time is taken here, once per checkpoint write, not per acknowledged record.
-    if (this.acks.committed !== this.lastCheckpointed) {
-      this.lastCheckpointed = this.acks.committed;
+    if (committed !== this.lastCheckpointed) {
+      this.lastCheckpointed = committed;
       this.ackedAt = new Date().toISOString();
     }
-    return {
+    const checkpoint: Checkpoint = {
       path: this.originPath,
       dev: this.dev,
       ino: this.ino,
       fingerprint: this.identity.fingerprint,
       fingerprintBytes: this.identity.fingerprintBytes,
-      offset: this.acks.committed,
+      offset: committed,
       size: this.size,
       mtimeMs: this.mtimeMs,
       ackedAt: this.ackedAt ?? new Date().toISOString(),
     };
+    const acked = this.ackedAhead();
+    return acked.length > 0 ? { ...checkpoint, acked } : checkpoint;
+  }
+
+  /** Ranges beyond the checkpoint already acknowledged: from before a restart, and since. */
+  private ackedAhead(): ByteRange[] {
+    const committed = this.acks.committed;
+    const own = this.acks.outstanding > 0 ? this.acks.ackedAhead(MAX_ACKED_RANGES) : [];
+    if (this.skip === null) return own;
+    this.skip.dropBefore(committed);
+    if (this.skip.empty) {
+      this.skip = null;
+      return own;
+    }
+    return mergeRanges(this.skip.remaining(committed), own, MAX_ACKED_RANGES);
+  }
+
+  /**
+   * Is every byte of the file read, as its descriptor says now? (`readToEnd` is as of the last look, which may be
+   * older than the last write: a file is let go or handed over only on this answer.)
+   */
+  readToEndNow(now: number): Promise<boolean> {
+    return this.inLane(async () => {
+      if (this.fh !== null) {
+        const { size, mtimeMs, nlink } = await this.fh.stat();
+        this.observe(size, mtimeMs, now);
+        this.deleted = nlink === 0;
+      }
+      return this.readToEnd;
+    });
   }
 
   /** Does the open file still start with the bytes it was identified by? (false after a copytruncate + rewrite) */
-  async identityHolds(): Promise<boolean> {
-    if (this.fh === null || this.identity === null) return true;
-    return stillMatches(this.fh, this.identity);
+  identityHolds(): Promise<boolean> {
+    return this.inLane(async () => {
+      if (this.fh === null || this.identity === null) return true;
+      return stillMatches(this.fh, this.identity);
+    });
   }
 
   /**
    * Read and parse what the file has beyond readOffset, up to `budget` bytes, asking `proceed` before each chunk
-   * (delivery's backpressure; false: stop). Returns the bytes read, or 'truncated' when the file is now shorter than
-   * what was already read.
+   * (delivery's capacity; false: stop here, the reading loop waits for capacity outside the lane). Returns the bytes
+   * read, or 'truncated' when the file is now shorter than what was already read.
    */
-  read(budget: number, now: number, proceed: () => Promise<boolean> = GO_ON): Promise<number | 'truncated'> {
-    return this.inTurn(this.readChunks(budget, now, proceed));
+  read(budget: number, now: number, proceed: () => boolean = GO_ON): Promise<ReadOutcome> {
+    return this.inLane(() => this.readChunks(budget, now, proceed));
   }
 
-  private async readChunks(budget: number, now: number, proceed: () => Promise<boolean>): Promise<number | 'truncated'> {
+  private async readChunks(budget: number, now: number, proceed: () => boolean): Promise<ReadOutcome> {
     const fh = this.fh;
     if (fh === null) return 0;
-    const { size, mtimeMs } = await fh.stat();
+    const { size, mtimeMs, nlink } = await fh.stat();
     if (size < this.state.position) return 'truncated';
-    this.mtimeMs = mtimeMs;
-    if (size > this.size) this.lastGrowthAt = now;
-    this.size = size;
+    this.observe(size, mtimeMs, now);
+    this.deleted = nlink === 0;
+    this.readTurns++;
     const limit = Math.min(size, this.state.position + budget);
     let requested = this.state.position;
     let total = 0;
@@ -222,7 +337,7 @@ export class TrackedFile implements SourceRef {
     // thread. The worker reads each from where the previous one ended, whatever their sizes turn out to be.
     const queue: Promise<ParsedChunk>[] = [];
     for (;;) {
-      while (more && queue.length < READS_IN_FLIGHT && requested < limit && this.fh === fh && (await proceed())) {
+      while (more && queue.length < READS_IN_FLIGHT && requested < limit && proceed()) {
         const want = Math.min(READ_CHUNK_BYTES, limit - requested);
         queue.push(this.deps.parse.read(this.streamId(), fh.fd, want, now));
         requested += want;
@@ -239,9 +354,10 @@ export class TrackedFile implements SourceRef {
         continue;
       }
       if (parsed.bytesRead === 0) more = false;
+      else this.everRead = true;
       if (parsed.bytesRead > 0 && this.identity === null) {
         try {
-          await this.identifyParsed();
+          await this.identifyParsed(fh);
         } catch (err) {
           for (const left of queue) left.catch(() => undefined); // the agent stops: nobody waits for these
           throw err;
@@ -259,14 +375,16 @@ export class TrackedFile implements SourceRef {
    * Time-driven work: ship an unfinished last line the writer has abandoned, and records the parser held for
    * continuation lines that did not come.
    */
-  async tick(now: number, partialLineTimeoutMs: number): Promise<void> {
+  tick(now: number, partialLineTimeoutMs: number): Promise<void> {
     const partialDue = this.state.partialLine && now - this.lastGrowthAt >= partialLineTimeoutMs;
-    if (!partialDue && this.state.heldFrom === -1) return;
-    // Timeouts are for a writer that stopped mid-record, not for a reader that fell behind (a slow sink holds
-    // reading back): if the file has bytes not read yet, the rest of the line or record may be among them.
-    if (!(await this.atEnd())) return;
-    if (partialDue && this.identity === null) await this.identify(true);
-    this.accept(await this.inTurn(this.deps.parse.flush(this.streamId(), partialDue, false, now)));
+    if (!partialDue && this.state.heldFrom === -1) return Promise.resolve();
+    return this.inLane(async () => {
+      // Timeouts are for a writer that stopped mid-record, not for a reader that fell behind (a slow sink holds
+      // reading back): if the file has bytes not read yet, the rest of the line or record may be among them.
+      if (!(await this.atEnd())) return;
+      if (partialDue && this.identity === null) await this.identify(true);
+      this.accept(await this.deps.parse.flush(this.streamId(), partialDue, false, now));
+    });
   }
 
   /** Has every byte of the file been read? (A closed file counts as read: it is closed only when it was.) */
@@ -277,16 +395,39 @@ export class TrackedFile implements SourceRef {
   }
 
   /** Ship everything held: used when a moved file is let go and by `run --once` at the end of its input. */
-  async finish(now: number, includePartialLine: boolean): Promise<void> {
-    if (this.stream === 0) return; // never read: nothing held
-    const partialLine = includePartialLine && this.state.partialLine;
-    if (partialLine && this.identity === null) await this.identify(true);
-    this.accept(await this.inTurn(this.deps.parse.flush(this.streamId(), partialLine, true, now)));
+  finish(now: number, includePartialLine: boolean): Promise<void> {
+    return this.inLane(async () => {
+      if (this.stream === 0) return; // never read: nothing held
+      const partialLine = includePartialLine && this.state.partialLine;
+      if (partialLine && this.identity === null) await this.identify(true);
+      this.accept(await this.deps.parse.flush(this.streamId(), partialLine, true, now));
+    });
+  }
+
+  /**
+   * A rotated Docker/CRI generation read to its end hands what its parser holds (a line's first pieces) to its
+   * successor, which goes on joining them; the record keeps this file's id and holds this file's checkpoint (see
+   * carried.ts). Runs in both files' lanes.
+   */
+  handOver(successor: TrackedFile, token: number): Promise<void> {
+    return this.inLane(() =>
+      successor.inLane(async () => {
+        if (this.deps.carried === undefined || this.stream === 0) {
+          this.handedOver = true; // never read, or nothing that can be carried: nothing to hand over
+          return;
+        }
+        const reply = await this.deps.parse.handover(this.stream, successor.streamId(), token);
+        this.accept(reply);
+        this.handedOver = true;
+      }),
+    );
   }
 
   /** Fingerprint now, whatever the first line looks like (a file started at its end must be recognisable later). */
-  async ensureIdentity(): Promise<void> {
-    if (this.identity === null) await this.identify(true);
+  ensureIdentity(): Promise<void> {
+    return this.inLane(async () => {
+      if (this.identity === null) await this.identify(true);
+    });
   }
 
   /**
@@ -295,17 +436,20 @@ export class TrackedFile implements SourceRef {
    * the records on without it would give them ids that change: a failure here stops the agent, which resumes from
    * its checkpoints.
    */
-  private async identifyParsed(): Promise<void> {
+  private async identifyParsed(fh: FileHandle): Promise<void> {
     try {
-      await this.identify(false);
+      await this.identifyWith(fh, false);
     } catch (err) {
       throw new TrackingFailed(`cannot fingerprint ${this.path} after reading it: ${(err as Error).message}`);
     }
   }
 
   private async identify(unfinishedIsFinal: boolean): Promise<void> {
-    if (this.fh === null) return;
-    const identity = await takeFingerprint(this.fh, this.dev, this.ino, unfinishedIsFinal);
+    if (this.fh !== null) await this.identifyWith(this.fh, unfinishedIsFinal);
+  }
+
+  private async identifyWith(fh: FileHandle, unfinishedIsFinal: boolean): Promise<void> {
+    const identity = await takeFingerprint(fh, this.dev, this.ino, unfinishedIsFinal);
     if (identity) {
       this.identity = identity;
       this.idPrefix = idPrefixOf(identity);
@@ -320,14 +464,11 @@ export class TrackedFile implements SourceRef {
     return this.stream;
   }
 
-  /** Remembers work that uses the descriptor as in flight until it settles (close() waits for it). */
-  private inTurn<T>(work: Promise<T>): Promise<T> {
-    this.inFlight = work;
-    const clear = (): void => {
-      if (this.inFlight === work) this.inFlight = null;
-    };
-    work.then(clear, clear);
-    return work;
+  /** Runs `work` after everything queued in this file's lane; a failure does not block the lane. */
+  private inLane<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.lane.then(work, work);
+    this.lane = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -337,14 +478,37 @@ export class TrackedFile implements SourceRef {
   private accept(parsed: ParsedChunk): void {
     this.state = parsed.state;
     const rows = parsed.rows;
+    const skip = this.skip;
     for (let o = 0; o < parsed.rowCount * ROW_FIELDS; o += ROW_FIELDS) {
       const chunkId = rows[o + ROW_CHUNK]!;
       if (chunkId === ADVANCE_ROW) {
         this.acks.advance(rows[o + ROW_SAFE]!);
         continue;
       }
-      const seq = this.acks.register(rows[o + ROW_SAFE]!);
-      this.deps.emit(this, rows[o + ROW_START]!, rows[o + ROW_END]!, seq, parsed.chunk(chunkId), rows[o + ROW_AT]!, rows[o + ROW_LENGTH]!);
+      const start = rows[o + ROW_START]!;
+      const end = rows[o + ROW_END]!;
+      if (chunkId === CARRY_ROW) {
+        // The first pieces of a record that goes on in the successor: it holds this file's checkpoint until stored.
+        const seq = this.acks.register(rows[o + ROW_SAFE]!, start, end);
+        this.deps.carried!.begin(rows[o + ROW_AT]!, this, seq, start, rows[o + ROW_LINK]!);
+        continue;
+      }
+      const seq = this.acks.register(rows[o + ROW_SAFE]!, start, end);
+      const chunk = parsed.chunk(chunkId);
+      if (skip !== null && skip.covers(start, end)) {
+        // Stored before the restart (acknowledged beyond the checkpoint): not sent again.
+        chunk.release();
+        this.acks.ack(seq);
+        continue;
+      }
+      const link = rows[o + ROW_LINK]!;
+      if (link === 0) {
+        this.deps.emit(this, start, end, seq, chunk, rows[o + ROW_AT]!, rows[o + ROW_LENGTH]!);
+      } else {
+        // Begun in the previous generation: its id is that file's and offset there (see carried.ts).
+        const source = this.deps.carried!.end(link, this);
+        this.deps.emit(source, source.start < 0 ? start : source.start, end, seq, chunk, rows[o + ROW_AT]!, rows[o + ROW_LENGTH]!);
+      }
     }
     parsed.done();
     if (parsed.records > 0) {

@@ -1,30 +1,25 @@
-import { open, readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import type { FSWatcher } from 'chokidar';
-import type { InputConfig, StartAt } from '../config/types.js';
+import type { InputConfig } from '../config/types.js';
 import type { PipelineEvents } from '../events.js';
 import type { Logger } from '../log.js';
 import type { Checkpoint } from '../pipeline/registry.js';
 import type { ParserContext } from '../parse/types.js';
-import { Discovery, type MatchedFile } from './discovery.js';
-import { READ_CHUNK_BYTES, TrackedFile, TrackingFailed, type EmitLogRecord } from './file.js';
 import { ParseThread, ParseThreadFailed } from '../parse-thread/thread.js';
-import { findBeside, sameInode, startsLike, type FileIdentity } from './identity.js';
+import { CarriedRecords } from './carried.js';
+import type { FileStart, Loss, LossReason, TailContext, TailerOptions } from './context.js';
+import { Discovery } from './discovery.js';
+import { FileSet, statusOf, type FileStatus } from './file-set.js';
+import { TrackedFile, TrackingFailed, type EmitLogRecord } from './file.js';
+import { Keeper } from './keeper.js';
+import { Reader, type Pacing } from './reader.js';
+import { KnownCheckpoints } from './resume.js';
+import { Upkeep } from './upkeep.js';
 
-export interface TailerOptions {
-  readonly inputs: readonly InputConfig[];
-  readonly hostName: string;
-  readonly maxLineBytes: number;
-  readonly maxOpenFiles: number;
-  readonly partialLineTimeoutMs: number;
-  readonly multilineTimeoutMs: number;
-  readonly scanIntervalMs: number;
-  readonly closeInactiveMs: number;
-  readonly rotateWaitMs: number;
-  readonly usePolling: boolean;
-}
+export type { TailerOptions, Loss, LossReason } from './context.js';
+export type { Pacing } from './reader.js';
 
-/** One tracked file as monitoring sees it (a snapshot; sizes are as of the last read). */
+/** One tracked file as monitoring sees it (a snapshot; sizes are as of the last read or look). */
 export interface FileState {
   readonly path: string;
   readonly originPath: string;
@@ -38,48 +33,46 @@ export interface FileState {
   readonly outstanding: number;
   readonly open: boolean;
   readonly placement: 'active' | 'moved';
+  /** At its path, renamed away, or deleted while open. */
+  readonly status: FileStatus;
+  /** Why it cannot be opened, or null. */
+  readonly openError: string | null;
   readonly ackedAt: string | null;
 }
 
-/** Bytes one file may read per pass before the others get a turn. */
-const READ_BUDGET_PER_PASS = 4 * READ_CHUNK_BYTES;
-/** How many released files are remembered (a few rotations' worth for every file of a large host). */
-const RELEASED_MEMORY = 10_000;
-/** Rotated generations that are compressed are not log text: skip them. */
-const COMPRESSED = /\.(gz|bz2|xz|zst|zip|lz4)$/;
-/** Idle sleep between passes when nothing was read and the watcher said nothing. */
-const IDLE_POLL_MS = 250;
+/** How often timeouts, idle closes and releases are looked at. */
+const UPKEEP_INTERVAL_MS = 250;
+/** A scan asked for by the watcher waits this long, so that a burst of entries makes one scan. */
+const SCAN_SOON_MS = 50;
+/** Losses the registry keeps for `logship status`, newest last. */
+const LOSSES_KEPT = 100;
 
 /**
  * Follows every file the inputs match, through rotation, truncation and deletion, and feeds their records to
- * `emit`. It never lets go of a file with unread bytes: a renamed or deleted file is read through its open
- * descriptor to its end, and released only after rotate_wait without growth.
+ * `emit`. Three parts, each on its own schedule: the keeper sees and holds files (scan_interval, and sooner when
+ * the watcher sees an entry come or go), the reader reads them as fast as delivery takes records, and the upkeep
+ * handles timeouts and lets go of drained files. Backpressure pauses the reader only.
  *
  * Files are known by identity (device + inode + first-line fingerprint), not by path: the file at `django.log`
  * after a rotation is another file, read from its start.
  */
 export class Tailer {
-  /** The live file at each matched path. */
-  private readonly byPath = new Map<string, TrackedFile>();
-  /** Renamed away, deleted, or superseded by a truncation: read to the end, then kept until acknowledged. */
-  private readonly draining = new Set<TrackedFile>();
-  /** Checkpoints from the registry not yet matched to a file. */
-  private known: Checkpoint[];
-  private readonly discovery: Discovery;
+  private readonly fileSet: FileSet;
+  private readonly carried = new CarriedRecords();
   /** Splits and parses every file's lines, on a thread of its own. */
   private readonly parse = new ParseThread();
+  private readonly discovery: Discovery;
+  private readonly known: KnownCheckpoints;
+  private readonly keeper: Keeper;
+  private readonly upkeep: Upkeep;
+  private readonly ctx: TailContext;
+  private readonly lossLog: Loss[] = [];
+  private reader: Reader | null = null;
   private watcher: FSWatcher | null = null;
-  private wakeUp: (() => void) | null = null;
-  private woken = false;
   private stopping = false;
-  private lastScanAt = 0;
-  private readonly released = new Map<string, FileIdentity | null>();
-  /**
-   * Per matched path, the mtime (at first sight) of the newest file we started following there. Any rotated
-   * generation written after it is one we must have read, or must read now. Seeded from the checkpoints.
-   */
-  private readonly pathMtime = new Map<string, number>();
-  private openCount = 0;
+  private failure: unknown = null;
+  /** Wakes the sleeping loops (stop, or a scan asked for). */
+  private readonly wakers = new Map<'scan' | 'upkeep', () => void>();
 
   constructor(
     private readonly options: TailerOptions,
@@ -88,27 +81,41 @@ export class Tailer {
     private readonly events: PipelineEvents,
     private readonly logger: Logger,
   ) {
-    this.known = [...checkpoints];
-    for (const c of checkpoints) {
-      this.pathMtime.set(c.path, Math.max(this.pathMtime.get(c.path) ?? 0, c.mtimeMs ?? 0));
-    }
-    this.discovery = new Discovery(options.inputs);
+    this.fileSet = new FileSet(options.maxOpenFiles, events);
+    this.discovery = new Discovery(options.inputs, logger);
+    this.known = new KnownCheckpoints(checkpoints);
+    this.ctx = {
+      options,
+      events,
+      logger,
+      files: this.fileSet,
+      carried: this.carried,
+      newFile: (path, input, dev, ino, start, now, originPath) => this.newFile(path, input, dev, ino, start, now, originPath),
+      lost: (path, bytes, reason, fields) => this.lost(path, bytes, reason, fields),
+    };
+    this.keeper = new Keeper(this.ctx, this.discovery, this.known);
+    this.upkeep = new Upkeep(this.ctx, this.keeper);
   }
 
   /** Every file's durable progress, plus registry entries not yet matched (kept, not forgotten). */
   checkpoints(): Checkpoint[] {
-    const out: Checkpoint[] = [...this.known];
-    for (const f of this.allFiles()) {
+    const out: Checkpoint[] = this.known.all();
+    for (const f of this.fileSet.all()) {
       const c = f.checkpoint();
       if (c) out.push(c);
     }
     return out;
   }
 
+  /** The losses counted since the start, newest last (at most LOSSES_KEPT). */
+  losses(): readonly Loss[] {
+    return this.lossLog;
+  }
+
   /** A read-only view of every tracked file, for monitoring and `status`. Cheap: no I/O. */
   files(): FileState[] {
     const out: FileState[] = [];
-    for (const f of this.allFiles()) {
+    for (const f of this.fileSet.all()) {
       out.push({
         path: f.path,
         originPath: f.originPath,
@@ -121,316 +128,144 @@ export class Tailer {
         outstanding: f.outstanding,
         open: f.isOpen,
         placement: f.placement,
+        status: statusOf(f),
+        openError: f.openError,
         ackedAt: f.ackedAt,
       });
     }
     return out;
   }
 
+  /** Patterns that match no file at the last scan. */
+  emptyPatterns(): readonly string[] {
+    return this.keeper.emptyPatterns;
+  }
+
+  /** When the last scan finished (0: none yet). A scan stuck for long means the agent is stuck. */
+  lastScanAt(): number {
+    return this.keeper.lastScanAt;
+  }
+
   /** Records handed to delivery and not yet acknowledged, across all files. */
   outstanding(): number {
     let n = 0;
-    for (const f of this.allFiles()) n += f.outstanding;
+    for (const f of this.fileSet.all()) n += f.outstanding;
     return n;
   }
 
-  /** Follow the files until stop(). `ready` resolves when delivery can take more (backpressure). */
-  async run(ready: () => Promise<void>): Promise<void> {
-    await this.scan(Date.now(), true);
-    this.watcher = this.discovery.watch(this.options.usePolling, () => this.wake());
-    while (!this.stopping) {
-      const now = Date.now();
-      if (now - this.lastScanAt >= this.options.scanIntervalMs) await this.scan(now, false);
-      const progressed = await this.readPass(ready);
-      await this.maintain(Date.now());
-      if (!progressed && !this.stopping) await this.idle();
+  /** Follow the files until stop(). */
+  async run(pacing: Pacing): Promise<void> {
+    await this.keeper.scan(Date.now(), true);
+    const reader = (this.reader = new Reader(this.ctx, this.keeper, this.upkeep, pacing));
+    this.watcher = this.discovery.watch(
+      this.options.usePolling,
+      () => reader.wake(),
+      () => this.wakers.get('scan')?.(),
+    );
+    try {
+      await Promise.all([
+        this.every('scan', this.options.scanIntervalMs, () => this.keeper.scan(Date.now(), false)),
+        this.every('upkeep', UPKEEP_INTERVAL_MS, () => this.upkeep.run(Date.now())),
+        reader.run().catch((err: unknown) => this.fail(err)),
+      ]);
+    } finally {
+      await this.watcher.close();
+      this.watcher = null;
     }
-    await this.watcher.close();
-    this.watcher = null;
+    if (this.failure !== null) throw this.failure;
   }
 
   /**
    * Read every matched file to its current end and ship all of it (for `run --once`). An unfinished last line is
    * shipped only if the file has not changed for partial_line_timeout (a writer mid-line would otherwise be cut).
    */
-  async runOnce(ready: () => Promise<void>): Promise<void> {
-    await this.scan(Date.now(), true);
-    while (!this.stopping && (await this.readPass(ready))) {
-      /* until no file has more */
+  async runOnce(pacing: Pacing): Promise<void> {
+    await this.keeper.scan(Date.now(), true);
+    const reader = (this.reader = new Reader(this.ctx, this.keeper, this.upkeep, pacing));
+    for (;;) {
+      await pacing.ready();
+      if (this.stopping) return; // a signal: what is held stays for the next run, like in follow mode
+      if (await reader.pass()) continue;
+      // Files still wait for a descriptor, held by files read to their end whose parser holds something (an
+      // unfinished last line): ship what those hold now, as at the end of the run, so that they can give way.
+      if (!this.keeper.hasWaiting() || !(await this.finishReadFiles())) break;
     }
-    if (this.stopping) return; // a signal: what is held stays for the next run, like in follow mode
+    if (this.stopping) return;
+    for (const g of [...this.fileSet.moved]) await this.upkeep.handOverIfReady(g, Date.now());
     const now = Date.now();
-    for (const f of this.allFiles()) {
-      const quiet = now - (await stat(f.path).then((s) => s.mtimeMs).catch(() => 0)) >= this.options.partialLineTimeoutMs;
-      await f.finish(now, quiet || f.placement === 'moved');
-    }
+    for (const f of [...this.fileSet.all()]) await f.finish(now, f.placement === 'moved' || (await this.quiet(f, now)));
   }
 
   stop(): void {
     this.stopping = true;
-    this.wake();
+    this.reader?.stop();
+    for (const wake of this.wakers.values()) wake();
   }
 
   /** Close every descriptor and stop the parse thread (after stop()). */
   async close(): Promise<void> {
-    for (const f of this.allFiles()) await this.closeFile(f);
+    for (const f of [...this.fileSet.all()]) await this.fileSet.close(f);
     await this.parse.terminate();
   }
 
-  private *allFiles(): Iterable<TrackedFile> {
-    yield* this.byPath.values();
-    yield* this.draining;
-  }
-
-  private wake(): void {
-    this.woken = true;
-    const wake = this.wakeUp;
-    this.wakeUp = null;
-    wake?.();
-  }
-
-  private idle(): Promise<void> {
-    if (this.woken) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, IDLE_POLL_MS);
-      const self = this;
-      function done(): void {
-        clearTimeout(timer);
-        self.wakeUp = null;
-        self.woken = false;
-        resolve();
+  /** Runs `work` every `ms` until stop(); a fatal error stops the tailer, any other is logged and the loop goes on. */
+  private async every(name: 'scan' | 'upkeep', ms: number, work: () => Promise<void>): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await work();
+      } catch (err) {
+        if (err instanceof ParseThreadFailed || err instanceof TrackingFailed) {
+          this.fail(err);
+          return;
+        }
+        this.logger.error(`${name} failed`, { error: err });
       }
-      this.wakeUp = done;
-    });
-  }
-
-  /** One pass over the open files; true if any bytes were read. */
-  private async readPass(ready: () => Promise<void>): Promise<boolean> {
-    let progressed = false;
-    const proceed = async (): Promise<boolean> => {
-      if (this.stopping) return false;
-      await ready();
-      return !this.stopping;
-    };
-    for (const f of [...this.allFiles()]) {
-      if (!f.isOpen || this.stopping) continue;
-      const n = await f.read(READ_BUDGET_PER_PASS, Date.now(), proceed).catch((err: unknown) => {
-        if (err instanceof ParseThreadFailed) throw err;
-        this.logger.error('read failed', { path: f.path, error: err });
-        return 0;
+      if (this.stopping) return;
+      await new Promise<void>((resolve) => {
+        let timer: NodeJS.Timeout;
+        const done = (): void => {
+          clearTimeout(timer);
+          this.wakers.delete(name);
+          resolve();
+        };
+        timer = setTimeout(done, ms);
+        // A wake-up for a scan waits a moment, so that a burst of entries coming and going makes one scan.
+        this.wakers.set(name, () => {
+          clearTimeout(timer);
+          timer = setTimeout(done, this.stopping ? 0 : Math.min(ms, SCAN_SOON_MS));
+        });
       });
-      if (n === 'truncated') {
-        await this.restartTruncated(f, 'file shrank below the read offset');
-        progressed = true;
-      } else if (n > 0) {
-        progressed = true;
-      }
-    }
-    return progressed;
-  }
-
-  /** Time-driven work: timeouts, idle closes, letting go of drained files. */
-  private async maintain(now: number): Promise<void> {
-    for (const f of this.allFiles()) await f.tick(now, this.options.partialLineTimeoutMs);
-    for (const f of this.byPath.values()) {
-      if (f.isOpen && f.settled && f.readOffset >= f.size && now - f.lastGrowthAt >= this.options.closeInactiveMs) {
-        await this.closeFile(f); // reopened by scan() when it changes
-      }
-    }
-    for (const f of [...this.draining]) {
-      if (f.isOpen && f.readOffset >= f.size && now - f.lastGrowthAt >= this.options.rotateWaitMs) {
-        await f.finish(now, true);
-        await this.closeFile(f);
-        this.remember(f);
-        this.logger.debug('released a rotated or deleted file read to its end', { path: f.path, offset: f.readOffset });
-      }
-      if (!f.isOpen && f.outstanding === 0) {
-        this.draining.delete(f);
-        f.dispose();
-      }
     }
   }
 
-  /**
-   * Files read to their end and let go, by device:inode → fingerprint, so a rotated generation is not adopted
-   * twice. The fingerprint matters: deleting old generations frees inodes that the kernel hands to the next new
-   * file at once. Bounded.
-   */
-  private remember(f: TrackedFile): void {
-    this.released.set(f.key, f.identity);
-    if (this.released.size > RELEASED_MEMORY) this.released.delete(this.released.keys().next().value!);
+  private fail(err: unknown): void {
+    this.failure ??= err;
+    this.stop();
   }
 
-  private async wasReleased(path: string, s: { dev: number; ino: number; size: number }): Promise<boolean> {
-    const key = `${s.dev}:${s.ino}`;
-    if (!this.released.has(key)) return false;
-    const identity = this.released.get(key);
-    // A file let go before it had a line has no fingerprint: it is the same file only if it is still empty.
-    if (!identity) return s.size === 0;
-    return startsLike(path, { ...identity, path });
-  }
-
-  private async closeFile(f: TrackedFile): Promise<void> {
-    if (!f.isOpen) return;
-    await f.close();
-    this.openCount--;
-    this.events.fileClosed(f.path);
-  }
-
-  /**
-   * Open a descriptor within max_open_files, closing the least recently active idle file if needed. 'replaced': the
-   * path holds another file than `f` by now (rotated between the stat and the open).
-   */
-  private async openFile(f: TrackedFile): Promise<'ok' | 'replaced' | 'unavailable'> {
-    if (this.openCount >= this.options.maxOpenFiles) {
-      let victim: TrackedFile | null = null;
-      for (const g of this.byPath.values()) {
-        if (g.isOpen && g.settled && g.readOffset >= g.size && (!victim || g.lastGrowthAt < victim.lastGrowthAt)) victim = g;
-      }
-      if (!victim) return 'unavailable'; // every open file has unread data; this one waits for a slot
-      await this.closeFile(victim);
-    }
-    try {
-      const fh = await open(f.path, 'r');
-      const s = await fh.stat();
-      if (!sameInode(s, f)) {
-        await fh.close(); // the next scan sees the new file; the caller looks for this one beside the path
-        return 'replaced';
-      }
-      f.attach(fh);
-      this.openCount++;
-      this.events.fileOpened(f.path);
-      return 'ok';
-    } catch (err) {
-      this.logger.warn('cannot open file', { path: f.path, error: err });
-      return 'unavailable';
-    }
-  }
-
-  /**
-   * Reconcile what the patterns match with what is tracked: new files, rotated files, files gone, and files
-   * closed while idle that have changed since.
-   */
-  private async scan(now: number, initial: boolean): Promise<void> {
-    this.lastScanAt = now;
-    const matched = await this.discovery.scan();
-    const previouslyTracked = new Set(this.byPath.keys());
-
-    // A path whose file is gone or replaced: that file was rotated or deleted. Read it to its end via its descriptor.
-    for (const [path, f] of this.byPath) {
-      const m = matched.get(path);
-      if (m && sameInode(m.stat, f)) continue;
-      this.byPath.delete(path);
-      f.placement = 'moved';
-      this.draining.add(f);
-      this.events.rotationSeen(path);
-      if (!f.isOpen) await this.reopenMoved(f, now);
-    }
-
-    for (const [path, m] of matched) {
-      const current = this.byPath.get(path);
-      if (current) {
-        await this.checkActive(current, m, now);
-        continue;
-      }
-      // Renamed into another matched path (e.g. `django.log.1` matched by `django.log*`): the same file, still live.
-      const moved = [...this.draining].find((f) => f.placement === 'moved' && f.isOpen && sameInode(m.stat, f));
-      if (moved) {
-        this.draining.delete(moved);
-        moved.path = path;
-        moved.originPath = path;
-        moved.placement = 'active';
-        this.byPath.set(path, moved);
-        continue;
-      }
-      // A new file at a path we followed before: the writer may have rotated more than once since we last looked.
-      const since = this.pathMtime.get(path);
-      if (since !== undefined) await this.adoptGenerations(path, since, matched, now);
-      this.pathMtime.set(path, m.stat.mtimeMs);
-      await this.track(m, now, initial, previouslyTracked.has(path) || this.known.some((c) => c.path === path), matched);
-    }
-
-    if (initial) await this.findRotatedWhileStopped(now, matched);
-  }
-
-  /** A live file: reopen it if it was closed while idle and has changed since, and catch copytruncate. */
-  private async checkActive(f: TrackedFile, m: MatchedFile, now: number): Promise<void> {
-    if (!f.isOpen) {
-      if (m.stat.size === f.readOffset && m.stat.mtimeMs <= f.lastGrowthAt) return;
-      if ((await this.openFile(f)) !== 'ok') return;
-    }
-    if (m.stat.size < f.readOffset || !(await f.identityHolds())) {
-      await this.restartTruncated(f, m.stat.size < f.readOffset ? 'file shrank below the read offset' : 'file start was rewritten');
-    }
-    void now;
-  }
-
-  /**
-   * copytruncate or truncation: the bytes after the truncation point are new content of the same inode. The old
-   * instance ships what it holds and waits for its acknowledgements; a new instance reads from offset 0.
-   */
-  private async restartTruncated(f: TrackedFile, reason: string): Promise<void> {
+  /** Ship what files read to their end hold, so they can give their descriptor to a waiting file; true if any did. */
+  private async finishReadFiles(): Promise<boolean> {
     const now = Date.now();
-    this.events.truncationSeen(f.path);
-    // Bytes the file was seen to hold beyond what was read are gone with the truncation (copytruncate's race).
-    const lost = Math.max(0, f.size - f.readOffset);
-    if (lost > 0) this.events.bytesLost(f.path, lost);
-    this.logger.info('file truncated, reading again from its start', { path: f.path, reason, read_offset: f.readOffset, lost_bytes: lost });
-    await f.finish(now, true);
-    await this.closeFile(f);
-    f.placement = 'moved';
-    if (this.byPath.get(f.path) === f) this.byPath.delete(f.path);
-    this.draining.add(f);
-    const s = await stat(f.path).catch(() => null);
-    if (!s || !sameInode(s, f)) return; // gone meanwhile: the next scan decides
-    const fresh = this.newFile(f.path, f.input, s.dev, s.ino, null, 0, now);
-    if ((await this.openFile(fresh)) === 'ok') this.byPath.set(f.path, fresh);
+    let any = false;
+    for (const f of [...this.fileSet.active.values()]) {
+      if (!f.isOpen || !f.readToEnd || f.parseIdle) continue;
+      await f.finish(now, await this.quiet(f, now));
+      any ||= f.parseIdle;
+    }
+    return any;
   }
 
-  /** Start following a file found at `path`: resume from its checkpoint, or start per start_at. */
-  private async track(
-    m: MatchedFile,
-    now: number,
-    initial: boolean,
-    successorOfTracked: boolean,
-    matched: Map<string, MatchedFile>,
-  ): Promise<void> {
-    const { path, input, stat: s } = m;
-    const entry = this.takeKnown(s.dev, s.ino);
-    let startOffset = 0;
-    let identity = null;
-    if (entry) {
-      identity = {
-        dev: entry.dev,
-        ino: entry.ino,
-        fingerprint: entry.fingerprint,
-        fingerprintBytes: entry.fingerprintBytes,
-      };
-      startOffset = entry.offset;
-    } else if (initial && !successorOfTracked && startAtOf(input) === 'end') {
-      startOffset = s.size;
-    }
-    const f = this.newFile(path, input, s.dev, s.ino, identity, startOffset, now);
-    const opened = await this.openFile(f);
-    if (opened !== 'ok') {
-      if (entry) this.known.push(entry); // try again at the next scan
-      // Rotated away between the scan's stat and the open: it is beside the path now, with its successors.
-      if (opened === 'replaced') await this.adoptGenerations(path, this.pathMtime.get(path) ?? s.mtimeMs, matched, now);
-      return;
-    }
-    if (entry && (!(await f.identityHolds()) || s.size < entry.offset)) {
-      // Same inode, other content (reused inode, or truncated while we were stopped): a new file.
-      this.logger.info('checkpoint does not match the file any more, reading it from its start', { path });
-      await this.closeFile(f);
-      const fresh = this.newFile(path, input, s.dev, s.ino, null, 0, now);
-      if ((await this.openFile(fresh)) === 'ok') this.byPath.set(path, fresh);
-      return;
-    }
-    if (!entry && startOffset > 0) await f.ensureIdentity(); // so the checkpoint at its end is recognised later
-    this.byPath.set(path, f);
+  /** Has the file at `f`'s path not changed for partial_line_timeout? */
+  private async quiet(f: TrackedFile, now: number): Promise<boolean> {
+    const mtime = await stat(f.path).then((s) => s.mtimeMs).catch(() => 0);
+    return now - mtime >= this.options.partialLineTimeoutMs;
+  }
+
+  private lost(path: string, bytes: number, reason: LossReason, fields: Record<string, unknown> = {}): void {
+    this.events.bytesLost(path, bytes, reason);
+    this.logger.warn('bytes lost: a file could not be read to its end', { path, lost_bytes: bytes, reason, ...fields });
+    this.lossLog.push({ path, bytes, reason, at: new Date().toISOString() });
+    if (this.lossLog.length > LOSSES_KEPT) this.lossLog.shift();
   }
 
   private newFile(
@@ -438,8 +273,7 @@ export class Tailer {
     input: InputConfig,
     dev: number,
     ino: number,
-    identity: ConstructorParameters<typeof TrackedFile>[3],
-    startOffset: number,
+    start: FileStart,
     now: number,
     originPath: string = path,
   ): TrackedFile {
@@ -450,125 +284,15 @@ export class Tailer {
       multilineTimeoutMs: this.options.multilineTimeoutMs,
       maxRecordBytes: this.options.maxLineBytes,
     };
-    return new TrackedFile(path, dev, ino, identity, startOffset, {
+    const deps = {
       input,
       parserContext,
       maxLineBytes: this.options.maxLineBytes,
       events: this.events,
       emit: this.emit,
       parse: this.parse,
-    }, now, originPath);
+      carried: this.carried,
+    };
+    return new TrackedFile(path, dev, ino, start.identity, start.offset, deps, now, originPath, start.resumed);
   }
-
-  private takeKnown(dev: number, ino: number): Checkpoint | null {
-    const i = this.known.findIndex((c) => c.dev === dev && c.ino === ino);
-    if (i === -1) return null;
-    const [entry] = this.known.splice(i, 1);
-    return entry ?? null;
-  }
-
-  /**
-   * Checkpoints whose file is no longer at its path: the file was rotated while the agent was stopped. Look for
-   * it (same inode and fingerprint) beside its old path and read the rest of it, so a restart loses nothing.
-   */
-  private async findRotatedWhileStopped(now: number, matched: Map<string, MatchedFile>): Promise<void> {
-    const left = this.known;
-    this.known = [];
-    for (const entry of left) {
-      const input = this.discovery.inputOf(entry.path);
-      if (!input) {
-        // The config no longer covers this path: an operator's choice, not a loss. Forget it.
-        this.logger.info('forgetting the checkpoint of a path no input matches any more', { path: entry.path });
-        continue;
-      }
-      const found = (await findBeside(entry))?.path;
-      if (found) {
-        const f = this.newFile(found, input, entry.dev, entry.ino, entry, entry.offset, now, entry.path);
-        f.placement = 'moved';
-        if ((await this.openFile(f)) === 'ok') {
-          this.draining.add(f);
-          this.logger.info('reading the rest of a file rotated while the agent was stopped', { path: found, offset: entry.offset });
-        } else {
-          this.known.push(entry);
-          continue;
-        }
-      } else {
-        // At least what it held beyond the checkpoint when last read is lost; what it got after, unknown.
-        const lost = Math.max(0, (entry.size ?? 0) - entry.offset);
-        if (lost > 0) this.events.bytesLost(entry.path, lost);
-        this.logger.warn('a checkpointed file is gone; it was removed while the agent was stopped', {
-          path: entry.path,
-          offset: entry.offset,
-          lost_bytes: lost,
-        });
-      }
-    }
-    // Generations rotated after them while we were stopped, never seen at the matched path. Only now, with every
-    // checkpointed file open, so that none of those is taken for a new generation and read twice.
-    for (const entry of left) await this.adoptGenerations(entry.path, entry.mtimeMs ?? 0, matched, now);
-  }
-
-  /**
-   * Rotated generations of `originPath` (`django.log.1`, `<id>-json.log.2`, `django.log-20261127`, not compressed)
-   * that received writes after `sinceMtimeMs` but were never seen at the matched path: a writer can rotate more
-   * than once between two scans (or while the agent is stopped). Read them from their start. One already shipped
-   * and read again costs nothing in Elasticsearch: its records keep their ids.
-   */
-  private async adoptGenerations(
-    originPath: string,
-    sinceMtimeMs: number,
-    matched: Map<string, MatchedFile>,
-    now: number,
-  ): Promise<void> {
-    const dir = dirname(originPath);
-    const base = basename(originPath);
-    const input = this.discovery.inputOf(originPath);
-    if (!input) return;
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
-      if (!isGenerationOf(name, base)) continue;
-      const path = join(dir, name);
-      if (matched.has(path)) continue; // the scan follows it anyway
-      const s = await stat(path).catch(() => null);
-      if (!s?.isFile() || s.mtimeMs < sinceMtimeMs) continue;
-      if (this.isTracked(s) || (await this.wasReleased(path, s))) continue;
-      const f = this.newFile(path, input, s.dev, s.ino, null, 0, now, originPath);
-      f.placement = 'moved';
-      if ((await this.openFile(f)) === 'ok') {
-        this.draining.add(f);
-        this.events.rotationSeen(originPath);
-        this.logger.info('reading a rotated generation never seen at its path', { path, origin: originPath });
-      }
-    }
-  }
-
-  private isTracked(s: { dev: number; ino: number }): boolean {
-    for (const f of this.allFiles()) if (f.isOpen && sameInode(s, f)) return true;
-    return this.known.some((c) => sameInode(s, c));
-  }
-
-  /** The descriptor of a closed file that was rotated away: find it again by inode beside its old path. */
-  private async reopenMoved(f: TrackedFile, now: number): Promise<void> {
-    const c = f.checkpoint() ?? (f.identity ? { ...f.identity, path: f.path, offset: f.readOffset } : null);
-    const found = c ? (await findBeside(c))?.path : undefined;
-    if (found) {
-      f.path = found;
-      if ((await this.openFile(f)) === 'ok') return;
-    }
-    if (f.settled) return; // it was read to its end before it was closed; nothing can be missing… unless it grew
-    const lost = Math.max(0, f.size - f.readOffset);
-    if (lost > 0) this.events.bytesLost(f.path, lost);
-    this.logger.warn('a rotated file could not be found again', { path: f.path, lost_bytes: lost });
-    void now;
-  }
-}
-
-/** `django.log.1`, `django.log.2`, `django.log-20261127` for base `django.log`; not compressed ones. */
-function isGenerationOf(name: string, base: string): boolean {
-  if (name.length <= base.length + 1 || !name.startsWith(base)) return false;
-  const sep = name[base.length];
-  return (sep === '.' || sep === '-') && !COMPRESSED.test(name);
-}
-
-function startAtOf(input: InputConfig): StartAt {
-  return input.startAt;
 }

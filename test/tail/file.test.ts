@@ -5,6 +5,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrackedFile } from '../../src/tail/file.js';
 import { ParseThread, ParseThreadFailed } from '../../src/parse-thread/thread.js';
+import { ROW_CHUNK, ROW_FIELDS } from '../../src/parse-thread/protocol.js';
 import { Counters } from '../../src/events.js';
 import type { InputConfig } from '../../src/config/types.js';
 import type { SourceRef } from '../../src/record.js';
@@ -24,7 +25,7 @@ interface Emitted {
 
 function trackedFile(type: InputConfig['type'], path: string, emitted: Emitted[], parse = thread): TrackedFile {
   const st = statSync(path);
-  const input: InputConfig = { type, paths: [path], exclude: [], timezone: 'UTC', startAt: 'beginning', includeOriginal: false };
+  const input: InputConfig = { type, paths: [path], exclude: [], timezone: 'UTC', startAt: 'beginning', includeOriginal: false, symlinkRoots: null };
   return new TrackedFile(path, st.dev, st.ino, null, 0, {
     input,
     parserContext: { hostName: 'h', timezone: 'UTC', includeOriginal: false, multilineTimeoutMs: 1000, maxRecordBytes: 1 << 20 },
@@ -169,11 +170,11 @@ test('records are counted in their chunk as each reply arrives, so a chunk a lat
     const earlier = await first;
     later.done();
     // The chunk the first reply's last records went into, left part-filled, then filled and sealed by the second.
-    const firstChunkId = earlier.rows[(earlier.rowCount - 1) * 6 + 3]!;
+    const firstChunkId = earlier.rows[(earlier.rowCount - 1) * ROW_FIELDS + ROW_CHUNK]!;
     const chunk = earlier.chunk(firstChunkId);
     assert.ok(later.sealed.includes(firstChunkId));
     let inChunk = 0;
-    for (let o = 3; o < earlier.rowCount * 6; o += 6) if (earlier.rows[o] === firstChunkId) inChunk++;
+    for (let o = ROW_CHUNK; o < earlier.rowCount * ROW_FIELDS; o += ROW_FIELDS) if (earlier.rows[o] === firstChunkId) inChunk++;
     assert.ok(chunk.sealed, 'sealed, and not given back: its records are live');
     assert.ok(chunk.live >= inChunk && inChunk > 0, `live ${chunk.live}, records of the first reply in it ${inChunk}`);
     earlier.done();

@@ -1,0 +1,108 @@
+/**
+ * Rotated generations: the files a writer renamed away from a matched path (`django.log.1`, `<id>-json.log.2`,
+ * `django.log-20261127`, kubelet's `0.log.20261205-100000`), and the order of a path's generations.
+ */
+import type { Stats } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { InputConfig } from '../config/types.js';
+
+/** Rotated generations that are compressed are not log text: skip them. */
+const COMPRESSED = /\.(gz|bz2|xz|zst|zip|lz4)$/;
+
+/** `django.log.1`, `django.log.2`, `django.log-20261127` for base `django.log`; not compressed ones. */
+export function isGenerationOf(name: string, base: string): boolean {
+  if (name.length <= base.length + 1 || !name.startsWith(base)) return false;
+  const sep = name[base.length];
+  return (sep === '.' || sep === '-') && !COMPRESSED.test(name);
+}
+
+/** A regular file beside `originPath` named as one of its rotated generations, with what lstat() said of it. */
+export interface Generation {
+  readonly path: string;
+  readonly stat: Stats;
+}
+
+/**
+ * The rotated generations of `originPath` that received writes at or after `sinceMtimeMs`. Links are not taken:
+ * a generation is a file the writer renamed, never a link.
+ */
+export async function generationsOf(originPath: string, sinceMtimeMs: number): Promise<Generation[]> {
+  const dir = dirname(originPath);
+  const base = basename(originPath);
+  const out: Generation[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!isGenerationOf(name, base)) continue;
+    const path = join(dir, name);
+    const s = await lstat(path).catch(() => null);
+    if (s?.isFile() && s.mtimeMs >= sinceMtimeMs) out.push({ path, stat: s });
+  }
+  return out;
+}
+
+/**
+ * Inputs whose records can span a rotation: container runtimes cut long lines into pieces and rotate between pieces
+ * (see carried.ts). Their generations are read oldest first, each one after the one before it is read to its end,
+ * so that the pieces can be handed on.
+ */
+export function spansRotation(input: InputConfig): boolean {
+  return input.type === 'docker' || (input.type as string) === 'cri';
+}
+
+/** What orders a path's rotated generations: older first (earlier last write; then the higher rotation number). */
+export interface GenerationOrder {
+  readonly path: string;
+  readonly mtimeMs: number;
+}
+
+export function olderFirst(a: GenerationOrder, b: GenerationOrder): number {
+  if (a.mtimeMs !== b.mtimeMs) return a.mtimeMs - b.mtimeMs;
+  return rotationNumber(b.path) - rotationNumber(a.path);
+}
+
+/** `.3` → 3; a date suffix or none → 0. */
+function rotationNumber(path: string): number {
+  const m = /\.(\d{1,4})$/.exec(path);
+  return m === null ? 0 : Number(m[1]);
+}
+
+/** The generations of a path as they are followed: rotated ones (moved), and the live one. */
+export interface GenerationFiles<F extends GenerationOrder> {
+  readonly moved: Iterable<F>;
+  readonly active: ReadonlyMap<string, F>;
+}
+
+interface ChainFile extends GenerationOrder {
+  readonly originPath: string;
+  readonly placement: 'active' | 'moved';
+  readonly handedOver: boolean;
+  readonly isOpen: boolean;
+  readonly openError: string | null;
+  readonly input: InputConfig;
+}
+
+/**
+ * Must `f` wait before it is read? For inputs whose records span a rotation, a generation is read only once every
+ * older generation of its path has handed over what it holds. One that cannot be opened does not hold the others up.
+ */
+export function waitsForOlder<F extends ChainFile>(f: F, files: GenerationFiles<F>): boolean {
+  if (!spansRotation(f.input)) return false;
+  for (const g of files.moved) {
+    if (g === f || g.handedOver || g.originPath !== f.originPath) continue;
+    if (!g.isOpen && g.openError !== null) continue;
+    if (f.placement === 'active' || olderFirst(g, f) < 0) return true;
+  }
+  return false;
+}
+
+/** The generation after rotated `g` of the same path: the oldest newer rotated one, else the live file; or null. */
+export function successorOf<F extends ChainFile>(g: F, files: GenerationFiles<F>): F | null {
+  let next: F | null = null;
+  for (const h of files.moved) {
+    if (h === g || h.originPath !== g.originPath || olderFirst(g, h) >= 0) continue;
+    if (next === null || olderFirst(h, next) < 0) next = h;
+  }
+  if (next !== null) return next;
+  const live = files.active.get(g.originPath);
+  return live !== undefined && live !== g ? live : null;
+}

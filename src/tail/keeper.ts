@@ -1,0 +1,405 @@
+/**
+ * Seeing and holding files: the scan that reconciles what the patterns match with what is followed — new files,
+ * rotations, deletions, truncations, generations rotated between two looks — and the descriptors that keep them.
+ *
+ * It runs on its own schedule (scan_interval, sooner when the watcher sees an entry come or go), whatever delivery's
+ * backpressure: a full queue pauses reading, never seeing and holding. A file is opened as soon as it is seen (within
+ * max_open_files) and keeps its descriptor until every byte is read and acknowledged, so a generation the writer
+ * renames, shifts and deletes while the sink is down stays readable (its disk space is kept until then).
+ */
+import type { InputConfig } from '../config/types.js';
+import type { Checkpoint } from '../pipeline/registry.js';
+import type { Discovery, MatchedFile } from './discovery.js';
+import type { FileStart, TailContext } from './context.js';
+import type { TrackedFile } from './file.js';
+import { generationsOf, olderFirst } from './generations.js';
+import { sameInode, startsLike, stillMatches, type FileIdentity } from './identity.js';
+import { openLogFile } from './open.js';
+import { KnownCheckpoints, locateBeside } from './resume.js';
+
+/** How many released files are remembered (a few rotations' worth for every file of a large host). */
+const RELEASED_MEMORY = 10_000;
+/** A file that cannot be opened is said once, then reminded of at this pace (it is tried again at every scan). */
+const OPEN_WARNING_EVERY_MS = 5 * 60_000;
+/** How long a closed file that left its path is looked for beside it before its unread bytes are counted lost. */
+const MISSING_GRACE_MS = 1_000;
+/** A pattern that matches nothing is said at start, then again at this pace while it stays so. */
+const EMPTY_PATTERN_EVERY_MS = 5 * 60_000;
+
+export class Keeper {
+  /** Files read to their end and let go, by device:inode → fingerprint: a rotated generation is not adopted twice. */
+  private readonly released = new Map<string, FileIdentity | null>();
+  /**
+   * Per matched path, the mtime (at first sight) of the newest file followed there. A rotated generation written
+   * after it is one that must have been read, or must be read now. Seeded from the checkpoints.
+   */
+  private readonly pathMtime = new Map<string, number>();
+  private readonly startedAt = Date.now();
+  /** Patterns that matched nothing, with when that was last said. */
+  private readonly emptySaid = new Map<string, number>();
+  /** Patterns that match nothing now (for /health). */
+  emptyPatterns: readonly string[] = [];
+  /** When the last scan finished (liveness: a scan stuck in the kernel stops this clock). */
+  lastScanAt = 0;
+
+  constructor(
+    private readonly ctx: TailContext,
+    private readonly discovery: Discovery,
+    private readonly known: KnownCheckpoints,
+  ) {
+    for (const c of known.all()) this.pathMtime.set(c.path, Math.max(this.pathMtime.get(c.path) ?? 0, c.mtimeMs ?? 0));
+  }
+
+  /**
+   * Reconcile what the patterns match with what is followed. `initial`: the first scan after a start, where
+   * checkpoints are matched to files and start_at applies.
+   */
+  async scan(now: number, initial: boolean): Promise<void> {
+    const { files: matched, empty } = await this.discovery.scan();
+    this.noteEmpty(empty, now);
+    const files = this.ctx.files;
+
+    // A path whose file is gone or replaced: that file was rotated or deleted. Read it to its end via its descriptor.
+    for (const [path, f] of [...files.active]) {
+      const m = matched.get(path);
+      if (m && sameInode(m.stat, f)) {
+        f.observe(m.stat.size, m.stat.mtimeMs, now);
+        continue;
+      }
+      await this.moveAway(f, path, now);
+    }
+
+    for (const [path, m] of matched) {
+      if (files.active.has(path)) continue;
+      const same = files.inode(m.stat.dev, m.stat.ino);
+      if (same !== undefined && same.placement === 'moved' && same.identity !== null) {
+        // Renamed into another matched path (e.g. `django.log.1` matched by `django.log*`): the same file, still live.
+        files.setActive(path, same);
+        same.originPath = path;
+        continue;
+      }
+      // A new file at a path seen before, or first seen while running: the writer may have rotated (more than once)
+      // since the last look, or before this first one (a quick first rotation). Those generations are read too.
+      const since = this.pathMtime.get(path) ?? (initial ? undefined : this.startedAt);
+      if (since !== undefined) await this.adoptGenerations(path, since, matched, now);
+      const knownPath = this.pathMtime.has(path);
+      this.pathMtime.set(path, m.stat.mtimeMs);
+      await this.openNow(this.track(m, now, initial && !knownPath), now);
+    }
+
+    await this.checkRewritten(matched, now);
+    await this.admitWaiting(now);
+    if (initial) await this.resumeRotatedWhileStopped(matched, now);
+    this.lastScanAt = Date.now();
+  }
+
+  /**
+   * Give descriptors to files that want one (new, grown while closed, rotated and not yet read), moved files first
+   * (their bytes may soon be gone), then the longest waiting. True if any was opened.
+   */
+  async admitWaiting(now: number): Promise<boolean> {
+    const files = this.ctx.files;
+    const waiting: TrackedFile[] = [];
+    for (const f of files.all()) if (f.wantsDescriptor) waiting.push(f);
+    if (waiting.length === 0) return false;
+    waiting.sort((a, b) => (a.placement === b.placement ? olderFirst(a, b) : a.placement === 'moved' ? -1 : 1));
+    const free = this.ctx.options.maxOpenFiles - files.openCount;
+    if (waiting.length > free) await files.makeRoom(waiting.length - free, waiting.some((f) => f.size > f.readOffset));
+    let opened = false;
+    for (const f of waiting) {
+      if (!f.wantsDescriptor) continue; // opened (or let go) meanwhile
+      if (!files.reserve()) break;
+      const result = await this.open(f, now);
+      if (result !== 'ok') files.unreserve();
+      opened ||= result === 'ok';
+    }
+    return opened;
+  }
+
+  /**
+   * Open a file as soon as it is seen, if a descriptor is free: a writer rotating several times a second renames a
+   * generation again (and deletes the oldest) within moments. Without a free one it waits for the next admission.
+   */
+  private async openNow(f: TrackedFile, now: number): Promise<void> {
+    if (!f.wantsDescriptor || !this.ctx.files.reserve()) return;
+    if ((await this.open(f, now)) !== 'ok') this.ctx.files.unreserve();
+  }
+
+  /** Anything waiting for a descriptor? */
+  hasWaiting(): boolean {
+    for (const f of this.ctx.files.all()) if (f.wantsDescriptor) return true;
+    return false;
+  }
+
+  /**
+   * Open `f` in a slot the caller reserved, and check it is still the file it was: same inode at its path, same first
+   * bytes, not shorter than what was read. What else is found there is dealt with here.
+   */
+  private async open(f: TrackedFile, now: number): Promise<'ok' | 'unavailable'> {
+    f.opening = true;
+    try {
+      return await this.openChecked(f, now);
+    } finally {
+      f.opening = false;
+    }
+  }
+
+  private async openChecked(f: TrackedFile, now: number): Promise<'ok' | 'unavailable'> {
+    const opened = await openLogFile(f.path, f.input.symlinkRoots);
+    if (opened.kind !== 'ok') {
+      if (opened.kind === 'failed' && opened.error.code === 'ENOENT') {
+        await this.moveAway(f, f.path, now);
+        return 'unavailable';
+      }
+      this.cannotOpen(f, opened.kind === 'refused' ? opened.reason : opened.error.message, now);
+      return 'unavailable';
+    }
+    const { fh, stat } = opened;
+    if (!sameInode(stat, f)) {
+      // The path holds another file by now: this one was rotated between the look and the open.
+      await fh.close();
+      await this.moveAway(f, f.path, now);
+      return 'unavailable';
+    }
+    const rewritten = stat.size < f.readOffset || (f.identity !== null && !(await stillMatches(fh, f.identity)));
+    if (rewritten) {
+      await fh.close();
+      await this.startOver(f, stat.size, now);
+      return 'unavailable';
+    }
+    if (f.openError !== null) this.ctx.logger.info('file can be opened again', { path: f.path });
+    f.openError = null;
+    f.attach(fh);
+    f.observe(stat.size, stat.mtimeMs, now);
+    this.ctx.files.opened(f);
+    this.ctx.logger.debug('file opened', { path: f.path, offset: f.readOffset, state: f.placement });
+    if (f.startAtEnd) await f.ensureIdentity();
+    return 'ok';
+  }
+
+  private cannotOpen(f: TrackedFile, reason: string, now: number): void {
+    const first = f.openError === null;
+    f.openError = reason;
+    // Remembered as if read up to what it holds: it is tried again when it changes (or at the next scan), not in a loop.
+    if (first || now - f.openWarnedAt >= OPEN_WARNING_EVERY_MS) {
+      f.openWarnedAt = now;
+      this.ctx.logger.warn('cannot open file', { path: f.path, error: reason, ...(first ? {} : { still: true }) });
+    }
+  }
+
+  /**
+   * `f`'s path no longer holds it. Open, it is read to its end through its descriptor. Closed (waiting for a
+   * descriptor, or closed while idle), it is looked for beside its path. One not found is looked for again at the next
+   * admissions (a writer shifting its generations renames them while they are looked for); still missing after
+   * MISSING_GRACE_MS, it is lost: counted and logged.
+   */
+  private async moveAway(f: TrackedFile, path: string, now: number): Promise<void> {
+    const wasActive = f.placement === 'active';
+    this.ctx.files.addMoved(f);
+    if (wasActive) {
+      this.ctx.events.rotationSeen(path);
+      this.ctx.logger.info('file rotated or deleted: reading it to its end', { path, offset: f.readOffset, open: f.isOpen });
+    }
+    if (f.isOpen) return;
+    const found = await locateBeside(f);
+    if (found !== null) {
+      f.path = found; // opened by the next admission
+      f.missingSince = 0;
+      return;
+    }
+    if (f.missingSince === 0) f.missingSince = now;
+    if (now - f.missingSince < MISSING_GRACE_MS) return;
+    this.ctx.files.remove(f);
+    f.handedOver = true;
+    const unread = Math.max(0, f.size - f.readOffset);
+    if (unread > 0) {
+      this.ctx.lost(path, unread, f.identity === null && f.readOffset === 0 ? 'deleted_before_open' : 'deleted_while_closed', {
+        offset: f.readOffset,
+      });
+    }
+    if (f.outstanding === 0) f.dispose();
+  }
+
+  /** Files that changed since the last look: truncated (copytruncate) or rewritten in place. */
+  private async checkRewritten(matched: Map<string, MatchedFile>, now: number): Promise<void> {
+    for (const [path, f] of [...this.ctx.files.active]) {
+      if (!f.isOpen) continue;
+      const m = matched.get(path);
+      if (m === undefined) continue;
+      if (m.stat.size < f.readOffset) await this.restartTruncated(f, 'file shrank below the read offset');
+      else if (m.stat.mtimeMs > f.lastIdentityCheckAt && !(await f.identityHolds())) await this.restartTruncated(f, 'file start was rewritten');
+      f.lastIdentityCheckAt = now;
+    }
+  }
+
+  /**
+   * copytruncate or truncation: the bytes after the truncation point are new content of the same inode. The old
+   * instance ships what it holds and waits for its acknowledgements; a new instance reads from offset 0.
+   */
+  async restartTruncated(f: TrackedFile, reason: string): Promise<void> {
+    const now = Date.now();
+    this.ctx.events.truncationSeen(f.path);
+    // Bytes the file was seen to hold beyond what was read are gone with the truncation (copytruncate's race).
+    const lost = Math.max(0, f.size - f.readOffset);
+    this.ctx.logger.info('file truncated, reading again from its start', { path: f.path, reason, read_offset: f.readOffset, lost_bytes: lost });
+    if (lost > 0) this.ctx.lost(f.path, lost, 'truncated', { read_offset: f.readOffset });
+    await f.finish(now, true);
+    await this.ctx.files.close(f);
+    const path = f.path;
+    this.ctx.files.addMoved(f);
+    f.handedOver = true;
+    f.size = f.readOffset; // read to its end: what is beyond belongs to the new instance
+    const fresh = this.ctx.newFile(path, f.input, f.dev, f.ino, { identity: null, offset: 0, resumed: null }, now);
+    this.ctx.files.setActive(path, fresh);
+  }
+
+  /** A file whose content is not what its identity or checkpoint says (rewritten while closed or stopped). */
+  private async startOver(f: TrackedFile, size: number, now: number): Promise<void> {
+    if (f.placement === 'moved') {
+      // A rotated file's inode with other content: the file itself is gone (deleted, its inode given to another).
+      this.ctx.files.remove(f);
+      f.handedOver = true;
+      const unread = Math.max(0, f.size - f.readOffset);
+      if (unread > 0) this.ctx.lost(f.path, unread, f.everOpened ? 'deleted_while_closed' : 'deleted_before_open', { offset: f.readOffset });
+      if (f.outstanding === 0) f.dispose();
+      return;
+    }
+    if (f.everRead) {
+      await this.restartTruncated(f, 'file was rewritten while it was closed');
+      return;
+    }
+    // Resumed from a checkpoint, never read since the start: the checkpointed file is not this one any more.
+    this.ctx.logger.info('checkpoint does not match the file any more, reading it from its start', { path: f.path, offset: f.readOffset });
+    // What it held beyond the checkpoint when last read is not in this file any more.
+    if (f.resumedSize > f.readOffset) this.ctx.lost(f.path, f.resumedSize - f.readOffset, 'gone_at_restart', { offset: f.readOffset });
+    this.ctx.files.remove(f);
+    f.dispose();
+    const fresh = this.ctx.newFile(f.path, f.input, f.dev, f.ino, { identity: null, offset: 0, resumed: null }, now, f.originPath);
+    fresh.observe(size, 0, now);
+    if (f.placement === 'active') this.ctx.files.setActive(f.path, fresh);
+    else this.ctx.files.addMoved(fresh);
+  }
+
+  /** Start following a file found at `path`: resume from its checkpoint, or start per start_at. */
+  private track(m: MatchedFile, now: number, firstStart: boolean): TrackedFile {
+    const { path, input, stat: s } = m;
+    const entry = this.known.take(s.dev, s.ino);
+    const f = this.ctx.newFile(path, input, s.dev, s.ino, startOf(entry, firstStart && input.startAt === 'end' ? s.size : 0), now);
+    f.startAtEnd = entry === null && firstStart && input.startAt === 'end';
+    f.observe(s.size, s.mtimeMs, now);
+    this.ctx.files.setActive(path, f);
+    this.ctx.logger.info('file found', { path, input: input.type, offset: f.readOffset, resumed: entry !== null });
+    return f;
+  }
+
+  /**
+   * Rotated generations of `originPath` (`django.log.1`, `<id>-json.log.2`, `django.log-20261127`, not compressed)
+   * that received writes after `sinceMtimeMs` but were never seen at the matched path: a writer can rotate more
+   * than once between two scans (or while the agent is stopped). Read them from their start. One already shipped
+   * and read again costs nothing in Elasticsearch: its records keep their ids.
+   */
+  private async adoptGenerations(originPath: string, sinceMtimeMs: number, matched: Map<string, MatchedFile>, now: number): Promise<void> {
+    const input = this.discovery.inputOf(originPath);
+    if (!input) return;
+    for (const { path, stat: s } of await generationsOf(originPath, sinceMtimeMs)) {
+      if (matched.has(path)) continue; // the scan follows it anyway
+      if ((await this.isTracked(path, s)) || (await this.wasReleased(path, s))) continue;
+      const f = this.ctx.newFile(path, input, s.dev, s.ino, { identity: null, offset: 0, resumed: null }, now, originPath);
+      f.observe(s.size, s.mtimeMs, now);
+      this.ctx.files.addMoved(f);
+      this.ctx.events.rotationSeen(originPath);
+      this.ctx.logger.info('reading a rotated generation never seen at its path', { path, origin: originPath });
+      await this.openNow(f, now);
+    }
+  }
+
+  /**
+   * Checkpoints whose file is no longer at its path: the file was rotated while the agent was stopped. Look for
+   * it (same inode and fingerprint) beside its old path and read the rest of it, so a restart loses nothing.
+   */
+  private async resumeRotatedWhileStopped(matched: Map<string, MatchedFile>, now: number): Promise<void> {
+    const left = this.known.takeAll();
+    for (const entry of left) {
+      const input = this.discovery.inputOf(entry.path);
+      if (!input) {
+        // The config no longer covers this path: an operator's choice, not a loss. Forget it.
+        this.ctx.logger.info('forgetting the checkpoint of a path no input matches any more', { path: entry.path });
+        continue;
+      }
+      const found = await locateBeside(entry);
+      if (found === null) {
+        // At least what it held beyond the checkpoint when last read is lost; what it got after, unknown.
+        const lost = Math.max(0, (entry.size ?? 0) - entry.offset);
+        this.ctx.lost(entry.path, lost, 'gone_at_restart', { offset: entry.offset, note: 'a checkpointed file was removed while the agent was stopped' });
+        continue;
+      }
+      const f = this.ctx.newFile(found, input, entry.dev, entry.ino, startOf(entry, 0), now, entry.path);
+      f.observe(entry.size, entry.mtimeMs, now);
+      this.ctx.files.addMoved(f);
+      await this.openNow(f, now);
+      this.ctx.logger.info('reading the rest of a file rotated while the agent was stopped', { path: found, offset: entry.offset });
+    }
+    // Generations rotated after them while we were stopped, never seen at the matched path. Only now, with every
+    // checkpointed file tracked, so that none of those is taken for a new generation and read twice.
+    for (const entry of left) await this.adoptGenerations(entry.path, entry.mtimeMs ?? 0, matched, now);
+    await this.admitWaiting(now);
+  }
+
+  /** A moved file read to its end and acknowledged is let go: remembered, so it is not adopted again. */
+  remember(f: TrackedFile): void {
+    this.released.set(f.key, f.identity);
+    if (this.released.size > RELEASED_MEMORY) this.released.delete(this.released.keys().next().value!);
+  }
+
+  private async wasReleased(path: string, s: { dev: number; ino: number; size: number }): Promise<boolean> {
+    const key = `${s.dev}:${s.ino}`;
+    if (!this.released.has(key)) return false;
+    const identity = this.released.get(key);
+    // A file let go before it had a line has no fingerprint: it is the same file only if it is still empty.
+    if (!identity) return s.size === 0;
+    return startsLike(path, { ...identity, path });
+  }
+
+  /**
+   * Is the file at `path` (a generation) one already followed? An open file's inode is its own (it cannot be reused
+   * while open); a closed one's may have been freed and reused, so its fingerprint decides. A closed file never opened
+   * (no fingerprint) with this inode is taken to be this one, renamed: it is followed here from now on.
+   */
+  private async isTracked(path: string, s: { dev: number; ino: number }): Promise<boolean> {
+    if (this.known.has(s.dev, s.ino)) return true;
+    const t = this.ctx.files.inode(s.dev, s.ino);
+    if (t === undefined) return false;
+    if (t.isOpen || t.opening) return true;
+    if (t.identity !== null) return startsLike(path, { ...t.identity, path });
+    if (t.placement === 'moved') {
+      t.path = path;
+      t.missingSince = 0;
+    }
+    return true;
+  }
+
+  private noteEmpty(empty: readonly string[], now: number): void {
+    this.emptyPatterns = empty;
+    for (const pattern of empty) {
+      const said = this.emptySaid.get(pattern);
+      if (said !== undefined && now - said < EMPTY_PATTERN_EVERY_MS) continue;
+      this.emptySaid.set(pattern, now);
+      this.ctx.logger.warn('a path pattern matches no file', { pattern, ...(said === undefined ? {} : { still: true }) });
+    }
+    for (const pattern of this.emptySaid.keys()) {
+      if (!empty.includes(pattern)) {
+        this.emptySaid.delete(pattern);
+        this.ctx.logger.info('a path pattern matches files again', { pattern });
+      }
+    }
+  }
+}
+
+/** How a file found with checkpoint `entry` (or none) starts. */
+function startOf(entry: Checkpoint | null, freshOffset: number): FileStart {
+  if (entry === null) return { identity: null, offset: freshOffset, resumed: null };
+  const { dev, ino, fingerprint, fingerprintBytes } = entry;
+  return { identity: { dev, ino, fingerprint, fingerprintBytes }, offset: entry.offset, resumed: entry };
+}
+
+export type { InputConfig };

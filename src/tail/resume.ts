@@ -1,0 +1,83 @@
+/**
+ * Resuming after a restart: the registry's checkpoints, matched to files by device and inode (and confirmed by the
+ * fingerprint when the file is opened), and finding a file beside its old path when a rotation renamed it.
+ */
+import { lstat, readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Checkpoint } from '../pipeline/registry.js';
+import { sameInode, startsLike, type FileIdentity } from './identity.js';
+
+/** Checkpoints from the registry not yet matched to a file, by device:inode. */
+export class KnownCheckpoints {
+  private readonly byInode = new Map<string, Checkpoint[]>();
+
+  constructor(checkpoints: readonly Checkpoint[]) {
+    for (const c of checkpoints) this.put(c);
+  }
+
+  /** The checkpoint of the file with this device and inode, taken out (a reused inode may have several). */
+  take(dev: number, ino: number): Checkpoint | null {
+    const key = `${dev}:${ino}`;
+    const list = this.byInode.get(key);
+    if (list === undefined) return null;
+    const entry = list.shift() ?? null;
+    if (list.length === 0) this.byInode.delete(key);
+    return entry;
+  }
+
+  has(dev: number, ino: number): boolean {
+    return this.byInode.has(`${dev}:${ino}`);
+  }
+
+  put(c: Checkpoint): void {
+    const key = `${c.dev}:${c.ino}`;
+    const list = this.byInode.get(key);
+    if (list === undefined) this.byInode.set(key, [c]);
+    else list.push(c);
+  }
+
+  /** Every checkpoint not yet matched: kept in the registry, not forgotten. */
+  all(): Checkpoint[] {
+    return [...this.byInode.values()].flat();
+  }
+
+  /** Every checkpoint not yet matched, taken out. */
+  takeAll(): Checkpoint[] {
+    const all = this.all();
+    this.byInode.clear();
+    return all;
+  }
+}
+
+/** What is known of a file that left its path: where it was, its inode, and its fingerprint when it has one. */
+export interface Whereabouts {
+  readonly path: string;
+  /** The matched path it was found at: a rotated file is never back there (a reused inode there is another file). */
+  readonly originPath?: string;
+  readonly dev: number;
+  readonly ino: number;
+  readonly identity?: FileIdentity | null;
+  readonly fingerprint?: string;
+  readonly fingerprintBytes?: number;
+}
+
+/**
+ * The file with `known`'s inode (and fingerprint, when known) beside its old path, under another name: where a
+ * rotation renamed it (`django.log` → `django.log.1`). Null when it is not there. Links are not taken.
+ */
+export async function locateBeside(known: Whereabouts): Promise<string | null> {
+  const identity =
+    known.identity ??
+    (known.fingerprint !== undefined && known.fingerprintBytes !== undefined
+      ? { dev: known.dev, ino: known.ino, fingerprint: known.fingerprint, fingerprintBytes: known.fingerprintBytes }
+      : null);
+  const dir = dirname(known.path);
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const path = join(dir, name);
+    if (path === known.path || path === known.originPath) continue;
+    const s = await lstat(path).catch(() => null);
+    if (!s?.isFile() || !sameInode(s, known)) continue;
+    if (identity === null || (await startsLike(path, { ...identity, path }))) return path;
+  }
+  return null;
+}
