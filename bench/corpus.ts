@@ -3,13 +3,38 @@
  * - django-json: python-json-logger lines (~380 B), as Django writes them in production;
  * - docker: Docker json-file lines (~300 B, an nginx access line inside) exactly as dockerd writes them;
  * - django-text: Django's verbose text format with a real-shaped Python traceback on every 20th record.
+ * A bench corpus is one of these files, or `mixed`: Django JSON and Docker files shipped in one run, as a host has them.
  * Every record carries "seq=N" so the receiver's count can be checked against what was written.
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type CorpusKind = 'django-json' | 'docker' | 'django-text';
-export const CORPUS_KINDS: CorpusKind[] = ['django-json', 'docker', 'django-text'];
+
+/** What one bench run ships: a corpus file of one kind, or (mixed) Django JSON and Docker files side by side. */
+export type CorpusName = CorpusKind | 'mixed';
+export const CORPORA: readonly CorpusName[] = ['django-json', 'docker', 'mixed', 'django-text'];
+export const CORPUS_FILES: Readonly<Record<CorpusName, readonly CorpusKind[]>> = {
+  'django-json': ['django-json'],
+  docker: ['docker'],
+  mixed: ['django-json', 'docker'],
+  'django-text': ['django-text'],
+};
+export const CORPUS_TITLES: Readonly<Record<CorpusName, string>> = {
+  'django-json': 'Django JSON',
+  docker: 'Docker',
+  mixed: 'mixed',
+  'django-text': 'Django text',
+};
+
+/** A corpus file as shippers are pointed at it. */
+export interface CorpusFile {
+  kind: CorpusKind;
+  path: string;
+}
+
+/** One record in TRACEBACK_EVERY carries a traceback (the first, seq=0, included). */
+export const TRACEBACK_EVERY = 20;
 
 const TRACEBACK = [
   'Traceback (most recent call last):',
@@ -57,8 +82,9 @@ function docker(i: number): string {
 }
 
 function djangoText(i: number): string {
-  const head = `${i % 20 === 0 ? 'ERROR' : 'INFO'} ${asctime(i)} views 4242 140245123456 GET /api/accreditations/${i}/ seq=${i}\n`;
-  return i % 20 === 0 ? head + TRACEBACK + '\n' : head;
+  const withTraceback = i % TRACEBACK_EVERY === 0;
+  const head = `${withTraceback ? 'ERROR' : 'INFO'} ${asctime(i)} views 4242 140245123456 GET /api/accreditations/${i}/ seq=${i}\n`;
+  return withTraceback ? head + TRACEBACK + '\n' : head;
 }
 
 const LINE: Record<CorpusKind, (i: number) => string> = { 'django-json': djangoJson, docker, 'django-text': djangoText };
@@ -81,6 +107,11 @@ export async function writeCorpus(kind: CorpusKind, path: string, records: numbe
   out.write(chunk);
   await new Promise<void>((res, rej) => out.end((err?: Error | null) => (err ? rej(err) : res())));
   return bytes;
+}
+
+/** How many of `records` records (seq 0 up) carry a traceback. */
+export function tracebackRecords(records: number): number {
+  return Math.ceil(records / TRACEBACK_EVERY);
 }
 
 export function recordLine(kind: CorpusKind, i: number): string {

@@ -80,17 +80,20 @@ function addId(body: Buffer, from: number, to: number): void {
 }
 
 /**
- * NDJSON pairs: an action line ({"create":…} from logship, {"index":…} from rsyslog's omelasticsearch) and a
- * source line. Count the pairs and collect the ids that action lines carry (rsyslog sends none: auto ids). On the
- * bytes: no decoding of the body.
+ * NDJSON pairs: an action line ({"create":…} from logship and Fluent Bit, {"index":…} from rsyslog's
+ * omelasticsearch) and a source line. Count the pairs and collect the ids that action lines carry (the peers send
+ * none: auto ids). On the bytes: no decoding of the body.
  */
 function countBody(body: Buffer): number {
   let n = 0;
   let at = 0;
+  // The next "_id":" at or after `at`, searched again only once passed: a body without ids (Fluent Bit's, ~5,000
+  // documents in 2 MB) would otherwise be scanned to its end once per document, and the receiver become the limit.
+  let idAt = body.indexOf(ID_KEY);
   while (at < body.length) {
     const actionEnd = body.indexOf(NEWLINE, at);
     if (actionEnd === -1) break;
-    const idAt = body.indexOf(ID_KEY, at);
+    if (idAt !== -1 && idAt < at) idAt = body.indexOf(ID_KEY, at);
     if (idAt !== -1 && idAt < actionEnd) {
       const from = idAt + ID_KEY.length;
       addId(body, from, body.indexOf(QUOTE, from));

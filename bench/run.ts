@@ -1,20 +1,28 @@
 /**
- * `npm run bench [-- --lines N --runs R --mode throughput|latency|backlog|all]`
+ * `npm run bench [-- --lines N --runs R --mode throughput|latency|backlog|all --corpus NAME --peers --fluent-bit PATH]`
  *
- * Throughput: per corpus, `logship run --once` from cold (no checkpoint) into a local `_bulk` receiver; prints
- * events/s, input MB/s, CPU seconds (user+sys, all threads) per GB of input, peak RSS, and the documents received,
- * which must equal the records written (a run that loses or duplicates is reported FAILED, not timed).
+ * Throughput: per corpus (django-json, docker, mixed = both in one run, django-text), `logship run --once` from cold
+ * (no checkpoint) into a local `_bulk` receiver; prints events/s, input MB/s, CPU seconds (user+sys, all threads)
+ * per GB of input, peak RSS, and checks the documents received against the records written (a run that loses or
+ * duplicates is reported FAILED, not timed). With --peers, rsyslog and Fluent Bit (when built: bench/fluent-bit.ts)
+ * ship the same corpus to the same receiver, and logship's ratios to each are printed.
  * Latency: lines written at a steady 2,000/s for 30 s while the agent follows; p50/p99 of write-to-acknowledged.
  * Backlog: the receiver stalls for 60 s while 500 MB waits; peak RSS must stay flat.
- * Everything runs on 127.0.0.1.
+ * Last, issue #15's targets, met or not. Everything runs on 127.0.0.1.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { CORPUS_KINDS, writeCorpus, type CorpusKind } from './corpus.js';
+import { CORPORA, CORPUS_FILES, writeCorpus, type CorpusFile, type CorpusKind, type CorpusName } from './corpus.js';
+import { DEFAULT_FLUENT_BIT, findFluentBit, fluentBitDocuments, fluentBitVersion, runFluentBit } from './fluent-bit.js';
+import type { PeerRun } from './peer-process.js';
+import { startReceiver } from './receiver-client.js';
+import { figures, HEADER, medians, ratios, row, type RunFigures } from './report.js';
+import { runRsyslog, RSYSLOGD } from './rsyslog.js';
+import { printTargets, type BenchResults, type CorpusMedians } from './targets.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist/cli.js');
@@ -26,43 +34,21 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '3' },
     mode: { type: 'string', default: 'throughput' },
     peers: { type: 'boolean', default: false },
+    'fluent-bit': { type: 'string' },
     corpus: { type: 'string' },
   },
 });
 
-interface Receiver {
-  readonly url: string;
-  stats(): Promise<{ docs: number; unique: number; bulkRequests: number; cpuSeconds: number; latencies: number[] }>;
-  stall(ms: number): Promise<void>;
-  close(): void;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/receiver.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((res) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      const m = /listening (\d+)/.exec(d.toString());
-      if (m) res(Number(m[1]));
-    });
-  });
-  const url = `http://127.0.0.1:${port}`;
-  return {
-    url,
-    stats: async () => (await (await fetch(`${url}/_bench/stats`)).json()) as Awaited<ReturnType<Receiver['stats']>>,
-    stall: async (ms) => void (await fetch(`${url}/_bench/stall?ms=${ms}`, { method: 'POST' })),
-    close: () => child.kill(),
-  };
-}
-
+/** Where a kind's file lives under a corpus's own folder (Docker's path names its container, as dockerd's does). */
 function corpusPath(dir: string, kind: CorpusKind): string {
   return kind === 'docker' ? join(dir, 'containers', CONTAINER, `${CONTAINER}-json.log`) : join(dir, 'logs', `${kind}.log`);
 }
 
-function configFor(dir: string, kind: CorpusKind, receiver: string): string {
-  const path = join(dir, `logship-${kind}.yml`);
+function configFor(dir: string, name: string, files: readonly CorpusFile[], receiver: string): string {
+  const path = join(dir, `logship-${name}.yml`);
   const config = {
-    data_dir: join(dir, `data-${kind}-${Date.now()}`),
-    inputs: [{ type: kind === 'docker' ? 'docker' : 'django', paths: [corpusPath(dir, kind)], timezone: 'UTC' }],
+    data_dir: join(dir, `data-${name}-${Date.now()}`),
+    inputs: files.map((f) => ({ type: f.kind === 'docker' ? 'docker' : 'django', paths: [f.path], timezone: 'UTC' })),
     sink: { type: 'elasticsearch', node: receiver, index: 'logs-bench-default' },
   };
   writeFileSync(path, stringify(config));
@@ -100,146 +86,104 @@ function runAgent(config: string, extra: string[] = []): { child: ChildProcess; 
   return { child, done };
 }
 
-interface PeerRun {
-  wallSeconds: number;
-  cpuSeconds: number;
-  rssMiB: number;
-  received: number;
-}
-
-/** /proc/<pid>: CPU seconds (utime + stime, all threads) and peak RSS (VmHWM) of a running process. */
-function procUsage(pid: number): { cpuSeconds: number; rssMiB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat(5))
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuSeconds: ticks / 100, rssMiB: Number(hwm?.[1] ?? 0) / 1024 };
-}
-
-/**
- * rsyslog (Debian's rsyslog + rsyslog-elasticsearch) on the same corpus and receiver: imfile → mmjsonparse →
- * omelasticsearch in bulk mode. Started in the foreground with its own config and work directory, never as the
- * system daemon. JSON corpora are parsed and shipped as JSON; the text corpus is joined on its header lines
- * (startmsg.regex) and shipped as {"message": …}.
- * Tuned for it, not against it: omelasticsearch 8.2302's cost per batch grows faster than the batch, so small
- * batches win (measured here on 1M JSON lines: 1000 → 10k events/s, 128 → 52k, 32 → 82k, 16 → 72k).
- */
-async function runRsyslog(dir: string, kind: CorpusKind, receiver: Receiver, lines: number): Promise<PeerRun | null> {
-  if (!existsSync('/usr/sbin/rsyslogd')) return null;
-  const work = mkdtempSync(join(dir, 'rsyslog-'));
-  const port = new URL(receiver.url).port;
-  const json = kind !== 'django-text';
-  const conf = join(work, 'rsyslog.conf');
-  writeFileSync(
-    conf,
-    `global(workDirectory="${work}" maxMessageSize="128k")
-module(load="imfile" mode="inotify")
-module(load="mmjsonparse")
-module(load="omelasticsearch")
-template(name="doc" type="string" string="%$!all-json%")
-template(name="text" type="list") { constant(value="{\\"message\\":\\"") property(name="msg" format="json") constant(value="\\"}") }
-input(type="imfile" file="${corpusPath(dir, kind)}" tag="bench" ruleset="ship" addMetadata="off"${json ? '' : ' startmsg.regex="^(INFO|ERROR|WARNING|DEBUG|CRITICAL) " readTimeout="1"'})
-ruleset(name="ship" queue.type="LinkedList" queue.size="100000" queue.dequeueBatchSize="32") {
-  ${json ? 'action(type="mmjsonparse" cookie="")' : ''}
-  action(type="omelasticsearch" server="127.0.0.1" serverport="${port}" searchIndex="logs-bench-default"
-         template="${json ? 'doc' : 'text'}" bulkmode="on" maxbytes="5m" action.resumeRetryCount="-1"
-         queue.type="LinkedList" queue.size="100000" queue.dequeueBatchSize="32")
-}
-`,
-  );
-  const before = (await receiver.stats()).docs;
-  const started = process.hrtime.bigint();
-  const child = spawn('/usr/sbin/rsyslogd', ['-n', '-f', conf, '-i', join(work, 'rsyslogd.pid')], { stdio: 'ignore' });
-  let usage = { cpuSeconds: NaN, rssMiB: NaN };
-  let received = 0;
-  const deadline = Date.now() + 180_000; // a peer that has not finished by then is reported FAILED
-  while (Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-    received = (await receiver.stats()).docs - before;
-    if (child.pid !== undefined && existsSync(`/proc/${child.pid}/stat`)) usage = procUsage(child.pid);
-    if (received >= lines || child.exitCode !== null) break;
+/** A peer's runs on one corpus: timed runs, FAILED ones reported with why. */
+async function peerRuns(
+  name: string,
+  corpus: CorpusName,
+  runs: number,
+  run: () => Promise<PeerRun>,
+  expected: number,
+  records: number,
+  bytes: number,
+): Promise<{ ok: boolean; timed: RunFigures[]; receiverCpu: number }> {
+  const timed: RunFigures[] = [];
+  let receiverCpu = 0;
+  for (let r = 0; r < runs; r++) {
+    const result = await run();
+    receiverCpu = Math.max(receiverCpu, result.receiverCpuSeconds);
+    if (result.failure !== null) {
+      const why = result.failure.split('\n').slice(0, 12).join('\n    ');
+      console.log(`  ${name} ${corpus} run ${r + 1} FAILED: received ${result.received} documents for ${expected} expected — ${why}`);
+      continue;
+    }
+    timed.push(figures(records, bytes, result.wallSeconds, result.cpuSeconds, result.rssMiB));
   }
-  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-  return { wallSeconds, cpuSeconds: usage.cpuSeconds, rssMiB: usage.rssMiB, received };
+  return { ok: timed.length === runs, timed, receiverCpu };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const fmt = (x: number, digits = 1): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const range = (xs: number[], digits = 1): string => `${fmt(Math.min(...xs), digits)}–${fmt(Math.max(...xs), digits)}`;
-
-async function throughput(dir: string, lines: number, runs: number): Promise<boolean> {
+async function throughput(dir: string, lines: number, runs: number, results: BenchResults): Promise<void> {
   const receiver = await startReceiver();
-  let allOk = true;
-  const kinds = args.corpus ? [args.corpus as CorpusKind] : CORPUS_KINDS;
-  console.log(`\nThroughput: ${lines.toLocaleString('en-US')} records per corpus, ${runs} runs each, logship run --once from cold → _bulk on 127.0.0.1`);
-  console.log('corpus       | events/s (median, min–max)  | MB/s          | CPU s/GB      | peak RSS MiB | receiver CPU s | docs ok');
-  for (const kind of kinds) {
-    const path = corpusPath(dir, kind);
-    const bytes = await writeCorpus(kind, path, lines);
-    const rows: { eps: number; mbps: number; cpuPerGb: number; rss: number; recvCpu: number }[] = [];
-    let ok = true;
+  const corpora = args.corpus ? [args.corpus as CorpusName] : CORPORA;
+  let fluentBit: string | null = null;
+  if (args.peers) {
+    fluentBit = findFluentBit(args['fluent-bit'], ROOT);
+    if (fluentBit === null) {
+      results.fluentBitMissing = `no Fluent Bit binary (${DEFAULT_FLUENT_BIT} or --fluent-bit PATH: README "Performance")`;
+    } else console.log(`Fluent Bit: ${fluentBit} (${fluentBitVersion(fluentBit)})`);
+  } else results.fluentBitMissing = 'peers not run (--peers)';
+  console.log(
+    `\nThroughput: ${lines.toLocaleString('en-US')} records per corpus file, ${runs} runs each, from cold → _bulk on 127.0.0.1` +
+      `\n(events/s counts the corpus's records; mixed ships a Django JSON and a Docker file at once)`,
+  );
+  console.log(HEADER);
+  for (const corpus of corpora) {
+    const root = join(dir, corpus);
+    const files: CorpusFile[] = CORPUS_FILES[corpus].map((kind) => ({ kind, path: corpusPath(root, kind) }));
+    let bytes = 0;
+    for (const f of files) bytes += await writeCorpus(f.kind, f.path, lines);
+    const records = lines * files.length;
+    const medianByShipper: CorpusMedians = {};
+    results.corpora.set(corpus, medianByShipper);
+
+    const timed: RunFigures[] = [];
+    let recvCpu = 0;
     for (let r = 0; r < runs; r++) {
       const before = await receiver.stats();
-      const config = configFor(dir, kind, receiver.url);
-      const run = await runAgent(config, ['--once']).done;
+      const run = await runAgent(configFor(dir, corpus, files, receiver.url), ['--once']).done;
       const after = await receiver.stats();
       const received = after.docs - before.docs;
       const unique = after.unique - before.unique;
       // Ids repeat across runs of the same corpus (same file identity + offset): count uniques on the first run only.
-      const runOk = run.code === 0 && received === lines && (r > 0 || unique === lines);
-      if (!runOk) {
-        ok = false;
-        console.log(`  ${kind} run ${r + 1} FAILED: exit ${run.code}, received ${received} documents (${unique} unique) for ${lines} records`);
+      if (run.code !== 0 || received !== records || (r === 0 && unique !== records)) {
+        results.countsOk = false;
+        console.log(`  logship ${corpus} run ${r + 1} FAILED: exit ${run.code}, received ${received} documents (${unique} unique) for ${records} records`);
         continue;
       }
-      rows.push({
-        eps: lines / run.wallSeconds,
-        mbps: bytes / 1e6 / run.wallSeconds,
-        cpuPerGb: run.cpuSeconds / (bytes / 1e9),
-        rss: run.rssMiB,
-        recvCpu: after.cpuSeconds - before.cpuSeconds,
-      });
+      recvCpu = Math.max(recvCpu, after.cpuSeconds - before.cpuSeconds);
+      timed.push(figures(records, bytes, run.wallSeconds, run.cpuSeconds, run.rssMiB));
     }
-    allOk &&= ok;
-    if (rows.length === 0) continue;
-    const col = (f: (x: (typeof rows)[0]) => number, d = 1): string => `${fmt(median(rows.map(f)), d)} (${range(rows.map(f), d)})`;
-    console.log(
-      `${kind.padEnd(12)} | ${col((x) => x.eps, 0).padEnd(27)} | ${col((x) => x.mbps).padEnd(13)} | ${col((x) => x.cpuPerGb).padEnd(13)} | ${fmt(median(rows.map((x) => x.rss)), 0).padEnd(12)} | ${fmt(median(rows.map((x) => x.recvCpu)), 2).padEnd(14)} | ${ok ? 'yes' : 'NO'} (${(bytes / 1e6).toFixed(0)} MB input)`,
-    );
+    if (timed.length === runs) medianByShipper.logship = medians(timed);
+    const input = `${(bytes / 1e6).toFixed(0)} MB input, ${records.toLocaleString('en-US')} records`;
+    if (timed.length > 0) console.log(row(`${corpus} logship`, timed, `${input}; receiver CPU ≤ ${recvCpu.toFixed(2)} s`));
     if (!args.peers) continue;
-    const peer: typeof rows = [];
-    for (let r = 0; r < runs; r++) {
-      const run = await runRsyslog(dir, kind, receiver, lines);
-      if (run === null) {
-        console.log('  rsyslog: /usr/sbin/rsyslogd not installed (apt-get install rsyslog rsyslog-elasticsearch)');
-        break;
-      }
-      if (run.received !== lines) {
-        console.log(`  rsyslog ${kind} run ${r + 1} FAILED: received ${run.received} documents for ${lines} records`);
-        continue;
-      }
-      peer.push({ eps: lines / run.wallSeconds, mbps: bytes / 1e6 / run.wallSeconds, cpuPerGb: run.cpuSeconds / (bytes / 1e9), rss: run.rssMiB, recvCpu: 0 });
+
+    const peers: { label: string; key: 'fluentBit' | 'rsyslog'; expected: number; run: () => Promise<PeerRun> }[] = [];
+    if (fluentBit !== null) {
+      const binary = fluentBit;
+      const expected = fluentBitDocuments(files, lines);
+      peers.push({ label: 'Fluent Bit', key: 'fluentBit', expected, run: () => runFluentBit(binary, dir, files, receiver, expected) });
     }
-    if (peer.length === 0) continue;
-    const pcol = (f: (x: (typeof rows)[0]) => number, d = 1): string => `${fmt(median(peer.map(f)), d)} (${range(peer.map(f), d)})`;
-    console.log(
-      `${'  rsyslog'.padEnd(12)} | ${pcol((x) => x.eps, 0).padEnd(27)} | ${pcol((x) => x.mbps).padEnd(13)} | ${pcol((x) => x.cpuPerGb).padEnd(13)} | ${fmt(median(peer.map((x) => x.rss)), 0).padEnd(12)} |`,
-    );
-    const ratio = (f: (x: (typeof rows)[0]) => number): string => (median(rows.map(f)) / median(peer.map(f))).toFixed(2);
-    console.log(`${'  ratio'.padEnd(12)} | logship/rsyslog events/s ×${ratio((x) => x.eps)}, CPU/GB ×${ratio((x) => x.cpuPerGb)}, RSS ×${ratio((x) => x.rss)}`);
+    if (existsSync(RSYSLOGD)) {
+      peers.push({ label: 'rsyslog', key: 'rsyslog', expected: records, run: () => runRsyslog(dir, files, receiver, records) });
+    } else console.log(`  rsyslog: ${RSYSLOGD} not installed (apt-get install rsyslog rsyslog-elasticsearch)`);
+    for (const peer of peers) {
+      const { ok, timed, receiverCpu } = await peerRuns(peer.label, corpus, runs, peer.run, peer.expected, records, bytes);
+      results.countsOk &&= ok;
+      if (timed.length === 0) continue;
+      if (ok) medianByShipper[peer.key] = medians(timed);
+      const documents = peer.expected === records ? '' : `${peer.expected.toLocaleString('en-US')} documents (bench/fluent-bit.ts); `;
+      console.log(row(`${corpus} ${peer.label}`, timed, `${documents}receiver CPU ≤ ${receiverCpu.toFixed(2)} s`));
+    }
+    for (const peer of peers) {
+      const theirs = medianByShipper[peer.key];
+      if (medianByShipper.logship && theirs) console.log(`  logship / ${peer.label}: ${ratios(medianByShipper.logship, theirs)}`);
+    }
   }
   receiver.close();
-  return allOk;
 }
 
 /** Lines written at a steady 2,000/s for 30 s while the agent follows the file (default flush_interval_ms). */
-async function latency(dir: string): Promise<boolean> {
+async function latency(dir: string, results: BenchResults): Promise<void> {
   const receiver = await startReceiver();
   const file = join(dir, 'logs', 'latency.log');
   mkdirSync(dirname(file), { recursive: true });
@@ -283,18 +227,18 @@ async function latency(dir: string): Promise<boolean> {
   const ok = stats.docs === written;
   console.log(`\nLatency: ${written.toLocaleString('en-US')} lines at ${rate}/s for ${seconds} s, flush_interval_ms 1000 (default)`);
   console.log(`write-to-acknowledged p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${sorted.at(-1)} ms; documents ${stats.docs} of ${written}${ok ? '' : ' — FAILED'}`);
-  return ok;
+  results.countsOk &&= ok;
+  if (ok) results.latencyP99Ms = pct(99);
 }
 
 /** The receiver stalls for 60 s while ~500 MB waits: peak RSS must stay flat (reading pauses on backpressure). */
-async function backlog(dir: string): Promise<boolean> {
+async function backlog(dir: string, results: BenchResults): Promise<void> {
   const receiver = await startReceiver();
   const records = Math.round(500e6 / 343);
-  const path = corpusPath(dir, 'django-json');
-  rmSync(path, { force: true });
-  const bytes = await writeCorpus('django-json', path, records);
+  const file: CorpusFile = { kind: 'django-json', path: corpusPath(join(dir, 'backlog'), 'django-json') };
+  const bytes = await writeCorpus(file.kind, file.path, records);
   await receiver.stall(60_000);
-  const run = await runAgent(configFor(dir, 'django-json', receiver.url), ['--once']).done;
+  const run = await runAgent(configFor(dir, 'backlog', [file], receiver.url), ['--once']).done;
   const { docs, unique } = await receiver.stats();
   receiver.close();
   // A request stalled past request_timeout (30 s) is sent again, and the stalled one is answered too when the stall
@@ -305,23 +249,38 @@ async function backlog(dir: string): Promise<boolean> {
     `peak RSS ${run.rssMiB} MiB, wall ${run.wallSeconds.toFixed(1)} s, unique documents ${unique} of ${records}` +
       ` (${docs - unique} re-sent after request timeouts)${ok ? '' : ' — FAILED'}`,
   );
-  return ok;
+  results.countsOk &&= ok;
+  if (ok) results.backlogRssMiB = run.rssMiB;
+}
+
+/** A wrong option is a one-line error before anything runs. */
+function checkArgs(): void {
+  const fail = (why: string): never => {
+    console.error(`bench: ${why}`);
+    process.exit(2);
+  };
+  if (args.corpus !== undefined && !CORPORA.includes(args.corpus as CorpusName)) fail(`--corpus must be one of ${CORPORA.join(', ')}`);
+  if (!['throughput', 'latency', 'backlog', 'all'].includes(args.mode)) fail('--mode must be throughput, latency, backlog or all');
+  if (args['fluent-bit'] !== undefined && !args.peers) fail('--fluent-bit PATH runs with --peers');
+  if (!(Number(args.lines) > 0) || !(Number(args.runs) > 0)) fail('--lines and --runs must be positive numbers');
 }
 
 async function main(): Promise<void> {
+  checkArgs();
   const dir = mkdtempSync(join(tmpdir(), 'logship-bench-'));
   const lines = Number(args.lines);
   const runs = Number(args.runs);
   console.log(`logship benchmark — ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`);
-  let ok = true;
+  const results: BenchResults = { corpora: new Map(), fluentBitMissing: null, countsOk: true };
   try {
-    if (args.mode === 'throughput' || args.mode === 'all') ok = (await throughput(dir, lines, runs)) && ok;
-    if (args.mode === 'latency' || args.mode === 'all') ok = (await latency(dir)) && ok;
-    if (args.mode === 'backlog' || args.mode === 'all') ok = (await backlog(dir)) && ok;
+    if (args.mode === 'throughput' || args.mode === 'all') await throughput(dir, lines, runs, results);
+    if (args.mode === 'latency' || args.mode === 'all') await latency(dir, results);
+    if (args.mode === 'backlog' || args.mode === 'all') await backlog(dir, results);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  process.exitCode = ok ? 0 : 1;
+  printTargets(results);
+  process.exitCode = results.countsOk ? 0 : 1;
 }
 
 await main();
