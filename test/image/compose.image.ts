@@ -29,7 +29,13 @@ interface Setup {
  * this test can use and a low unhealthy threshold (`edit` changes it further), and the service's run options
  * with the given host side of each mount.
  */
-async function setUp(dir: string, service: ComposeService, mounts: Map<string, MountSource>, edit: (c: Record<string, any>) => void = () => {}): Promise<Setup> {
+async function setUp(
+  dir: string,
+  service: ComposeService,
+  mounts: Map<string, MountSource>,
+  edit: (c: Record<string, any>) => void = () => {},
+  env: Record<string, string> = {},
+): Promise<Setup> {
   const es = await startEsServer({ auth: { basic: { username: ES_USER, password: ES_PASSWORD } } });
   const shipped = service.hostFileFor('/etc/logship/logship.yml');
   assert.ok(shipped, 'compose mounts a config file at /etc/logship/logship.yml');
@@ -45,7 +51,7 @@ async function setUp(dir: string, service: ComposeService, mounts: Map<string, M
   mounts.set('/secrets', { path: join(dir, 'secrets') });
   const healthUrl = `http://127.0.0.1:${port}/health`;
   // LOGSHIP_HEALTH_URL: the README's rule, change it with monitoring.listen.
-  const deployment = composeDeployment(service, mounts, { ES_URL: es.url, LOGSHIP_HEALTH_URL: healthUrl });
+  const deployment = composeDeployment(service, mounts, { ES_URL: es.url, LOGSHIP_HEALTH_URL: healthUrl, ...env });
   return { es, index: config['sink']['index'], healthUrl, deployment };
 }
 
@@ -150,9 +156,11 @@ describe("the image as its own user: compose's logship service without user and 
       ['/var/lib/logship', { volume }],
     ]);
     await removeAll([name], [volume]);
-    s = await setUp(dir, { ...service, raw }, mounts, (c) => {
+    const noDocker = (c: Record<string, any>): void => {
       c['inputs'] = (c['inputs'] as { type: string }[]).filter((i) => i.type !== 'docker');
-    });
+    };
+    // A Django TIME_ZONE other than UTC: the zone comes from the Node binary's own ICU data, not the base image.
+    s = await setUp(dir, { ...service, raw }, mounts, noDocker, { DJANGO_TIME_ZONE: 'Europe/Berlin' });
   });
 
   after(async () => {
@@ -165,6 +173,9 @@ describe("the image as its own user: compose's logship service without user and 
     const id = await podman(['exec', name, 'id', '-u']);
     assert.equal(id.stdout.trim(), '1000');
     await arrived(s.es, s.index, files, name);
+    // django_writer.py's asctime is this host's local time (UTC here); read as Berlin time it carries Berlin's offset.
+    const times = stored(s.es, s.index).map((d) => String(d['@timestamp']));
+    assert.ok(times.every((ts) => /\+0[12]:00$/.test(ts)), `@timestamp in Europe/Berlin: ${times[0]}`);
     const { exitCode } = await stop(name, s.deployment);
     assert.equal(exitCode, 0, await containerLog(name));
     const data = await volumePath(volume);
