@@ -14,7 +14,7 @@ import { tempDir, waitFor } from '../support/agent.js';
 import { startEsServer, type EsServerHandle } from '../support/es-server.js';
 import { composeDeployment, composeService, type ComposeService, type Deployment, type MountSource } from './deploy.js';
 import { arrived, assertCheckpointed, describeStart, ES_PASSWORD, ES_USER, freePort, report, RUN, start, stop, stored, UNHEALTHY_AFTER_MS } from './harness.js';
-import { containerLog, healthcheck, podman, removeAll, volumePath } from './podman.js';
+import { containerLog, healthcheck, inspect, podman, removeAll, volumePath } from './podman.js';
 import { appendDjango, appendDocker, CONTAINER_ID, counts, djangoLogs, dockerLogs, sends, type SampleFile } from './samples.js';
 
 interface Setup {
@@ -96,6 +96,7 @@ describe('the image, run as docker-compose.yml runs the logship service', () => 
   test("the image's HEALTHCHECK reports healthy, unhealthy while the sink is down, healthy again", async (t) => {
     const healthy = await healthcheck(names[0]!);
     assert.deepEqual(healthy, { healthy: true, output: '200 ok' });
+    assert.equal(await inspect(names[0]!, '{{.State.Health.Status}}'), 'healthy');
     // The compose file's own healthcheck command, run in the container.
     const exec = await podman(['exec', names[0]!, ...composeService().healthcheckTest!.slice(1)]);
     assert.equal(exec.code, 0, exec.stdout);
