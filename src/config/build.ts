@@ -16,6 +16,7 @@ import {
   resolvePattern,
 } from './paths.js';
 import { parseListen, type ListenAddress } from '../monitoring/listen.js';
+import { DEFAULT_DOCUMENT_LABELS } from '../containers/metadata.js';
 import { buildCloudWatchConfig } from '../../sinks/cloudwatch/config.js';
 import { buildCloudLoggingConfig } from '../../sinks/cloud-logging/config.js';
 
@@ -29,6 +30,13 @@ export function buildConfig(file: ConfigFile, configFile: string): Config {
     timezone: input.timezone,
     startAt: input.start_at ?? file.start_at,
     includeOriginal: input.include_original,
+    ...(input.containers !== undefined && {
+      containers: {
+        include: input.containers.include,
+        exclude: input.containers.exclude,
+        labels: input.containers.labels ?? [...DEFAULT_DOCUMENT_LABELS],
+      },
+    }),
   }));
   return {
     configFile,

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { Checkpoint } from '../pipeline/registry.js';
 import type { ParserContext } from '../parse/types.js';
 import { Discovery, type MatchedFile } from './discovery.js';
+import { ContainerCatalog } from '../containers/catalog.js';
 import { READ_CHUNK_BYTES, TrackedFile, TrackingFailed, type EmitLogRecord } from './file.js';
 import { ParseThread, ParseThreadFailed } from '../parse-thread/thread.js';
 import { findBeside, sameInode, startsLike, type FileIdentity } from './identity.js';
@@ -66,6 +67,8 @@ export class Tailer {
   /** Checkpoints from the registry not yet matched to a file. */
   private known: Checkpoint[];
   private readonly discovery: Discovery;
+  /** Which containers' files to follow, and what their documents say of the container. */
+  private readonly containers: ContainerCatalog;
   /** Splits and parses every file's lines, on a thread of its own. */
   private readonly parse = new ParseThread();
   private watcher: FSWatcher | null = null;
@@ -92,7 +95,8 @@ export class Tailer {
     for (const c of checkpoints) {
       this.pathMtime.set(c.path, Math.max(this.pathMtime.get(c.path) ?? 0, c.mtimeMs ?? 0));
     }
-    this.discovery = new Discovery(options.inputs);
+    this.containers = new ContainerCatalog(options.inputs, logger);
+    this.discovery = new Discovery(options.inputs, (input, path) => this.containers.selects(input, path));
   }
 
   /** Every file's durable progress, plus registry entries not yet matched (kept, not forgotten). */
@@ -449,6 +453,7 @@ export class Tailer {
       includeOriginal: input.includeOriginal,
       multilineTimeoutMs: this.options.multilineTimeoutMs,
       maxRecordBytes: this.options.maxLineBytes,
+      container: this.containers.infoFor(input, path),
     };
     return new TrackedFile(path, dev, ino, identity, startOffset, {
       input,
