@@ -1,0 +1,137 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ContainerCatalog } from '../../src/containers/catalog.js';
+import type { InputConfig } from '../../src/config/types.js';
+import { silentLogger } from '../../src/log.js';
+import { Discovery } from '../../src/tail/discovery.js';
+import { tempDir } from '../support/agent.js';
+import { COMPOSE_CONTAINER_ID, composeLabels, configFor, placeContainer } from '../support/docker-containers.js';
+import { placePodContainer } from '../support/kubelet.js';
+
+function input(type: InputConfig['type'], paths: string[], containers?: Partial<NonNullable<InputConfig['containers']>>): InputConfig {
+  return {
+    type,
+    paths,
+    exclude: [],
+    timezone: 'UTC',
+    startAt: 'beginning',
+    includeOriginal: false,
+    ...(containers && { containers: { include: [], exclude: [], labels: ['com.docker.compose.project', 'com.docker.compose.service'], ...containers } }),
+  };
+}
+
+const LOGSHIP = { id: 'a1'.repeat(32), name: 'docker-logship-1', image: 'logship:local', labels: composeLabels('docker', 'logship') };
+const ELASTIC = {
+  id: 'e5'.repeat(32),
+  name: 'docker-elasticsearch-1',
+  image: 'docker.elastic.co/elasticsearch/elasticsearch:8.19.0',
+  labels: { ...composeLabels('docker', 'elasticsearch'), 'org.label-schema.vendor': 'Elastic' },
+};
+
+test('docker: excluded containers\' files are never matched by the scan; the others are, with their metadata', async () => {
+  const root = tempDir('logship-catalog-');
+  try {
+    const backend = placeContainer(root);
+    const logship = placeContainer(root, LOGSHIP);
+    const elastic = placeContainer(root, ELASTIC);
+    const docker = input('docker', [join(root, '*', '*-json.log')], {
+      exclude: [{ label: 'com.docker.compose.service=logship' }, { image: 'docker.elastic.co/*' }],
+    });
+    const catalog = new ContainerCatalog([docker], silentLogger);
+    const asked: string[] = [];
+    const discovery = new Discovery([docker], (i, path) => {
+      asked.push(path);
+      return catalog.selects(i, path);
+    });
+    const matched = await discovery.scan();
+    assert.deepEqual([...matched.keys()], [backend.log]);
+    assert.deepEqual(asked.sort(), [backend.log, logship.log, elastic.log].sort(), 'asked about every candidate');
+    // A checkpoint of an excluded container belongs to no input any more: forgotten, not read on.
+    assert.equal(discovery.inputOf(logship.log), undefined);
+    assert.equal(discovery.inputOf(backend.log), docker);
+
+    assert.deepEqual(catalog.infoFor(docker, backend.log), {
+      id: COMPOSE_CONTAINER_ID,
+      name: 'accreditrack-backend-1',
+      image: { name: 'registry.example.com:5000/accreditrack/backend', tag: '1.4.2' },
+      labels: { 'com.docker.compose.project': 'accreditrack', 'com.docker.compose.service': 'backend' },
+      service: 'backend',
+    });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('docker: metadata that appears later decides then; a shipped container stays shipped', () => {
+  const root = tempDir('logship-catalog-');
+  try {
+    const { dir, log } = placeContainer(root, LOGSHIP);
+    rmSync(join(dir, 'config.v2.json'));
+    const include = input('docker', [join(root, '*', '*-json.log')], { include: [{ label: 'com.docker.compose.service=backend' }] });
+    const exclude = input('docker', [join(root, '*', '*-json.log')], { exclude: [{ name: '*logship*' }] });
+    const catalog = new ContainerCatalog([include, exclude], silentLogger);
+    // Unknown: matches no entry. Not shipped where an include is needed, shipped where only excludes apply.
+    assert.equal(catalog.selects(include, log), false);
+    assert.equal(catalog.selects(exclude, log), true);
+    assert.equal(catalog.infoFor(exclude, log), undefined, 'no metadata: the parser writes the id from the path');
+    // config.v2.json appears (written atomically), saying it is logship: the exclude input had already shipped it.
+    writeFileSync(join(dir, 'config.v2.json.tmp'), configFor(LOGSHIP));
+    renameSync(join(dir, 'config.v2.json.tmp'), join(dir, 'config.v2.json'));
+    assert.equal(catalog.selects(exclude, log), true, 'sticky: a shipped container is not dropped half-way');
+    assert.equal(catalog.selects(include, log), false);
+    // Relabelled to backend (a new config.v2.json): the include input, which never shipped it, takes it now.
+    writeFileSync(join(dir, 'config.v2.json.tmp'), configFor({ ...LOGSHIP, labels: composeLabels('docker', 'backend') }));
+    renameSync(join(dir, 'config.v2.json.tmp'), join(dir, 'config.v2.json'));
+    assert.equal(catalog.selects(include, log), true);
+    // Inputs without a filter ask nothing.
+    const all = input('docker', [join(root, '*', '*-json.log')]);
+    assert.equal(new ContainerCatalog([all], silentLogger).selects(all, join(root, 'nope', 'x-json.log')), true);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('docker: documents carry the labels the input chooses', () => {
+  const root = tempDir('logship-catalog-');
+  try {
+    const { log } = placeContainer(root, ELASTIC);
+    const all = input('docker', [join(root, '*', '*-json.log')], { labels: ['org.*', 'com.docker.compose.service'] });
+    const none = input('docker', [join(root, '*', '*-json.log')], { labels: [] });
+    const catalog = new ContainerCatalog([all, none], silentLogger);
+    assert.deepEqual(catalog.infoFor(all, log)?.labels, { 'org.label-schema.vendor': 'Elastic', 'com.docker.compose.service': 'elasticsearch' });
+    const bare = catalog.infoFor(none, log)!;
+    assert.equal(bare.labels, undefined);
+    assert.equal(bare.service, 'elasticsearch', 'service.name does not depend on the labels chosen');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('cri: archives are never read; include/exclude by namespace, pod and container; facts from the path', async () => {
+  const root = tempDir('logship-catalog-');
+  try {
+    const uid = '0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b';
+    const web = placePodContainer(root, { namespace: 'shop', pod: 'web-1', uid, container: 'django', id: 'c0'.repeat(32) });
+    const proxy = placePodContainer(root, { namespace: 'shop', pod: 'web-1', uid, container: 'istio-proxy', id: 'c1'.repeat(32) });
+    const dns = placePodContainer(root, { namespace: 'kube-system', pod: 'coredns-1', uid: 'aa-bb', container: 'coredns', id: 'c2'.repeat(32) });
+    for (const f of [web, proxy, dns, `${web}.20261205-100000`, `${web}.20261205-090000.gz`, `${web}.20261205-090000.tmp`]) writeFileSync(f, '');
+    const cri = input('cri', [join(root, 'pods', '*', '*', '*.log*')], { exclude: [{ namespace: 'kube-*' }, { container: 'istio-proxy' }] });
+    const catalog = new ContainerCatalog([cri], silentLogger);
+    const matched = await new Discovery([cri], (i, p) => catalog.selects(i, p)).scan();
+    assert.deepEqual([...matched.keys()].sort(), [web, `${web}.20261205-100000`].sort());
+    assert.deepEqual(catalog.infoFor(cri, web), {
+      id: 'c0'.repeat(32),
+      name: 'django',
+      kubernetes: { namespace: 'shop', podName: 'web-1', podUid: uid, containerName: 'django' },
+    });
+    // Without a filter, archives are still left out.
+    const plain = input('cri', [join(root, 'pods', '*', '*', '*.log*')]);
+    const everything = await new Discovery([plain], (i, p) => new ContainerCatalog([plain], silentLogger).selects(i, p)).scan();
+    assert.equal(everything.size, 4);
+    assert.ok([...everything.keys()].every((p) => !p.endsWith('.gz') && !p.endsWith('.tmp')));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
