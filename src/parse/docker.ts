@@ -9,6 +9,11 @@
  * traceback lines (each its own Docker entry) to the record they belong to.
  *
  * Docker's `time` is the record's @timestamp: it is UTC and unambiguous, unlike a zone-less asctime.
+ *
+ * Documents carry the container: its id from the path, and what the agent read from its config.v2.json when the file
+ * was opened (name, image, chosen labels, compose service: ParserContext.container), made into JSON text once per
+ * parser. Entries written with `--log-opt labels=…/env=…/tag=…` carry an `attrs` object (after `stream`); those go
+ * to container.labels too.
  */
 
 import { createDjangoParser, LINE_PARTIAL, LINE_TRUNCATED, lineFlags, truncateUtf8, type DjangoParser } from './django.js';
