@@ -63,7 +63,7 @@ test('the compose example ships the backend\'s files, not its console, and never
   const code = await new Promise<number | null>((res) => child.on('exit', res));
   assert.equal(code, 0, stderr);
 
-  const docs = [...(es.docs.get(INDEX)?.values() ?? [])];
+  const docs = [...(es.docs.get(INDEX)?.values() ?? [])] as Record<string, any>[];
   const messages = docs.map((d) => String(d['message'])).sort();
   assert.deepEqual(messages, ['from the file', 'worker console 0', 'worker console 1', 'worker console 2']);
   const worker = docs.find((d) => String(d['message']).startsWith('worker'))!;

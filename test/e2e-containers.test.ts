@@ -94,7 +94,7 @@ test('Kubernetes: pods\' logs with their metadata, through kubelet\'s rotation a
   agent.signal('SIGTERM');
   assert.equal(await agent.exited(), 0);
 
-  const docs = [...(s.es.docs.get(INDEX)?.values() ?? [])];
+  const docs = [...(s.es.docs.get(INDEX)?.values() ?? [])] as Record<string, any>[];
   const messages = docs.map((d) => String(d['message']));
   assert.equal(checkExactlyOnce(seqsOf(messages), 300), null);
   assert.ok(messages.every((m) => m.startsWith('app seq=') || m.startsWith('long seq=') || m === 'app seq=102'), 'nothing from proxy, dns or the archives');

@@ -52,6 +52,7 @@ export class ContainerCatalog {
     if (c === undefined) return true;
     if (input.type === 'cri') {
       if (isKubeletArchive(path)) return false; // gzip bytes, not log text
+      if (this.links.isDockerLog(path)) return false; // a Docker node's /var/log/pods: the docker input's files
       return c.filter === null || containerSelected(kubernetesFacts(path), c.filter);
     }
     if (c.filter === null) return true;
@@ -123,7 +124,18 @@ function kubernetesFacts(path: string): ContainerFacts | null {
   return k === null ? null : { namespace: k.namespace, pod: k.podName, container: k.containerName };
 }
 
-/** A Docker container's document facts: the chosen labels only, service.name from the compose service. */
+/** The labels kubelet puts on the containers it runs (pkg/kubelet/types/labels.go); Docker nodes keep them. */
+const K8S_NAMESPACE = 'io.kubernetes.pod.namespace';
+const K8S_POD = 'io.kubernetes.pod.name';
+const K8S_POD_UID = 'io.kubernetes.pod.uid';
+const K8S_CONTAINER = 'io.kubernetes.container.name';
+
+/**
+ * A Docker container's document facts: the chosen labels only, service.name from the compose service. A container
+ * kubelet runs on a Docker node (cri-dockerd) carries its pod's facts as labels: they become kubernetes.*, and its
+ * Kubernetes container name is container.name (Docker's own name for it, `k8s_<container>_<pod>_…`, says no more),
+ * so its documents read as they do from a containerd node.
+ */
 export function dockerInfo(d: DockerContainer, documentLabel: (key: string) => boolean): ContainerInfo {
   const labels: Record<string, string> = {};
   let any = false;
@@ -134,11 +146,19 @@ export function dockerInfo(d: DockerContainer, documentLabel: (key: string) => b
   }
   const image = d.image === undefined ? null : parseImageReference(d.image);
   const service = d.labels[COMPOSE_SERVICE];
+  const namespace = d.labels[K8S_NAMESPACE];
+  const podName = d.labels[K8S_POD];
+  const containerName = d.labels[K8S_CONTAINER];
+  const podUid = d.labels[K8S_POD_UID];
+  const kubernetes =
+    namespace && podName && containerName ? { namespace, podName, ...(podUid && { podUid }), containerName } : undefined;
+  const name = kubernetes?.containerName ?? d.name;
   return {
     id: d.id,
-    ...(d.name !== undefined && { name: d.name }),
+    ...(name !== undefined && { name }),
     ...(image !== null && { image }),
     ...(any && { labels }),
     ...(service !== undefined && service !== '' && { service }),
+    ...(kubernetes !== undefined && { kubernetes }),
   };
 }

@@ -48,6 +48,9 @@ export function parseKubernetesPath(path: string): KubernetesPath | null {
   return null;
 }
 
+/** Docker's json-file log name, as a symlink target. */
+const DOCKER_JSON_LOG = /(?:^|\/)[0-9a-f]{64}-json\.log$/;
+
 /** Symlink targets already resolved to a container id: `<pod dir>/<container>/<n>.log` → id. Bounded. */
 const MAX_CACHED_IDS = 4096;
 
@@ -57,6 +60,27 @@ const MAX_CACHED_IDS = 4096;
  */
 export class ContainerIdLinks {
   private readonly ids = new Map<string, string>();
+  /** Paths already looked at by isDockerLog (what a path is does not change). Bounded. */
+  private readonly dockerLinks = new Map<string, boolean>();
+
+  /**
+   * Is `path` a symlink to a Docker json-file log? On a node whose runtime is Docker Engine (cri-dockerd, dockershim),
+   * kubelet's /var/log/pods/…/<n>.log are such links: their content is json-file, not CRI, and a docker input on
+   * /var/lib/docker/containers reads the same files. Once per path.
+   */
+  isDockerLog(path: string): boolean {
+    let known = this.dockerLinks.get(path);
+    if (known === undefined) {
+      try {
+        known = DOCKER_JSON_LOG.test(readlinkSync(path));
+      } catch {
+        known = false; // not a symlink (EINVAL), or gone: a regular CRI file
+      }
+      if (this.dockerLinks.size >= MAX_CACHED_IDS) this.dockerLinks.clear();
+      this.dockerLinks.set(path, known);
+    }
+    return known;
+  }
 
   /** The id for the pods-form `path` (rotated names included), or undefined. */
   find(path: string, k: KubernetesPath): string | undefined {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContainerCatalog } from '../../src/containers/catalog.js';
 import type { InputConfig } from '../../src/config/types.js';
@@ -131,6 +131,50 @@ test('cri: archives are never read; include/exclude by namespace, pod and contai
     const everything = await new Discovery([plain], (i, p) => new ContainerCatalog([plain], silentLogger).selects(i, p)).scan();
     assert.equal(everything.size, 4);
     assert.ok([...everything.keys()].every((p) => !p.endsWith('.gz') && !p.endsWith('.tmp')));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a Docker node of Kubernetes: the cri input leaves /var/log/pods links to json-file logs to the docker input, which reads the pod from kubelet\'s labels', async () => {
+  const root = tempDir('logship-catalog-');
+  try {
+    const uid = '0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b';
+    const id = 'd0'.repeat(32);
+    // cri-dockerd: the container as Docker sees it, with the labels kubelet asked for…
+    const docker = placeContainer(join(root, 'docker', 'containers'), {
+      id,
+      name: `k8s_django_web-7d9f8c6b5-x2x9q_shop_${uid}_0`,
+      image: 'registry.example.com/shop/web:2.1',
+      labels: {
+        'io.kubernetes.container.logpath': `/var/log/pods/shop_web-7d9f8c6b5-x2x9q_${uid}/django/0.log`,
+        'io.kubernetes.container.name': 'django',
+        'io.kubernetes.docker.type': 'container',
+        'io.kubernetes.pod.name': 'web-7d9f8c6b5-x2x9q',
+        'io.kubernetes.pod.namespace': 'shop',
+        'io.kubernetes.pod.uid': uid,
+        'io.kubernetes.sandbox.id': 'd1'.repeat(32),
+      },
+    });
+    // …and kubelet's log path a symlink to its json-file log.
+    const podLog = placePodContainer(join(root, 'log'), { namespace: 'shop', pod: 'web-7d9f8c6b5-x2x9q', uid, container: 'django', id }, false);
+    symlinkSync(docker.log, podLog);
+    // A containerd pod on the same glob: a regular file. And /var/log/containers links to CRI files are read.
+    const crio = placePodContainer(join(root, 'log'), { namespace: 'shop', pod: 'api-1', uid: 'u-2', container: 'api', id: 'd2'.repeat(32) });
+    writeFileSync(crio, '');
+    const cri = input('cri', [join(root, 'log', 'pods', '*', '*', '*.log')]);
+    const links = input('cri', [join(root, 'log', 'containers', '*.log')]);
+    const dockerInput = input('docker', [join(root, 'docker', 'containers', '*', '*-json.log')]);
+    const catalog = new ContainerCatalog([cri, links, dockerInput], silentLogger);
+    assert.equal(catalog.selects(cri, podLog), false);
+    assert.equal(catalog.selects(cri, crio), true);
+    assert.deepEqual([...(await new Discovery([links], (i, p) => catalog.selects(i, p)).scan()).keys()], [join(root, 'log', 'containers', `api-1_shop_api-${'d2'.repeat(32)}.log`)]);
+    assert.deepEqual(catalog.infoFor(dockerInput, docker.log), {
+      id,
+      name: 'django',
+      image: { name: 'registry.example.com/shop/web', tag: '2.1' },
+      kubernetes: { namespace: 'shop', podName: 'web-7d9f8c6b5-x2x9q', podUid: uid, containerName: 'django' },
+    });
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
