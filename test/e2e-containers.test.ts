@@ -39,75 +39,80 @@ function criSeqLines(prefix: string, from: number, to: number): Buffer {
   return Buffer.concat(parts);
 }
 
-test('Kubernetes: pods\' logs with their metadata, through kubelet\'s rotation and compression, excluded pods never read', async () => {
-  const s = await scenario([]);
-  scenarios.push(s);
-  const root = join(s.dir, 'var', 'log');
-  const web = placePodContainer(root, { namespace: 'shop', pod: 'web-7d9f8c6b5-x2x9q', uid: UID, container: 'django', id: WEB_ID });
-  const proxy = placePodContainer(root, { namespace: 'shop', pod: 'web-7d9f8c6b5-x2x9q', uid: UID, container: 'istio-proxy', id: 'c1'.repeat(32) });
-  const dns = placePodContainer(root, { namespace: 'kube-system', pod: 'coredns-5d78c9869d-abcde', uid: 'aa11bb22-cc33-dd44-ee55-ff6677889900', container: 'coredns', id: 'c2'.repeat(32) });
-  // An older generation kubelet already compressed: gzip bytes, never read as text.
-  writeFileSync(`${web}.20261205-090000.gz`, gzipSync(criSeqLines('compressed', 0, 50)));
-  writeFileSync(proxy, criSeqLines('proxy', 0, 100));
-  writeFileSync(dns, criSeqLines('dns', 0, 100));
-  // The app: seq lines, a 40 KiB line containerd cut into P pieces (stderr lines between them), a Django record.
-  const long = `long seq=100 ${'é'.repeat(20_000)}`;
-  // (latin1: the pieces' bytes as they are, characters cut between pieces included)
-  const pieces = criLines('stdout', long, rfc3339Nano(nowNs())).toString('latin1').split('\n').filter((l) => l !== '');
-  writeFileSync(web, criSeqLines('app', 0, 100));
-  appendFileSync(web, Buffer.from(pieces[0]! + '\n', 'latin1'));
-  appendFileSync(web, criLines('stderr', 'app seq=101', rfc3339Nano(nowNs())));
-  appendFileSync(web, Buffer.from(pieces.slice(1).join('\n') + '\n', 'latin1'));
-  const django = JSON.stringify({ asctime: '2026-12-05 10:00:00,000', levelname: 'ERROR', name: 'django.request', message: 'app seq=102', status_code: 500 });
-  appendFileSync(web, criLines('stderr', django, rfc3339Nano(nowNs())));
+for (const [glob, why] of [
+  ['*.log', 'the DaemonSet\'s glob: the renamed file is followed through its descriptor'],
+  ['*.log*', 'a broad glob: the renamed file is the same file at another matched path, and the archives must be left alone'],
+] as const) {
+  test(`Kubernetes: pods' logs with their metadata, through kubelet's rotation and compression, excluded pods never read (${why})`, async () => {
+    const s = await scenario([]);
+    scenarios.push(s);
+    const root = join(s.dir, 'var', 'log');
+    const web = placePodContainer(root, { namespace: 'shop', pod: 'web-7d9f8c6b5-x2x9q', uid: UID, container: 'django', id: WEB_ID });
+    const proxy = placePodContainer(root, { namespace: 'shop', pod: 'web-7d9f8c6b5-x2x9q', uid: UID, container: 'istio-proxy', id: 'c1'.repeat(32) });
+    const dns = placePodContainer(root, { namespace: 'kube-system', pod: 'coredns-5d78c9869d-abcde', uid: 'aa11bb22-cc33-dd44-ee55-ff6677889900', container: 'coredns', id: 'c2'.repeat(32) });
+    // An older generation kubelet already compressed: gzip bytes, never read as text.
+    writeFileSync(`${web}.20261205-090000.gz`, gzipSync(criSeqLines('compressed', 0, 50)));
+    writeFileSync(proxy, criSeqLines('proxy', 0, 100));
+    writeFileSync(dns, criSeqLines('dns', 0, 100));
+    // The app: seq lines, a 40 KiB line containerd cut into P pieces (stderr lines between them), a Django record.
+    const long = `long seq=100 ${'é'.repeat(20_000)}`;
+    // (latin1: the pieces' bytes as they are, characters cut between pieces included)
+    const pieces = criLines('stdout', long, rfc3339Nano(nowNs())).toString('latin1').split('\n').filter((l) => l !== '');
+    writeFileSync(web, criSeqLines('app', 0, 100));
+    appendFileSync(web, Buffer.from(pieces[0]! + '\n', 'latin1'));
+    appendFileSync(web, criLines('stderr', 'app seq=101', rfc3339Nano(nowNs())));
+    appendFileSync(web, Buffer.from(pieces.slice(1).join('\n') + '\n', 'latin1'));
+    const django = JSON.stringify({ asctime: '2026-12-05 10:00:00,000', levelname: 'ERROR', name: 'django.request', message: 'app seq=102', status_code: 500 });
+    appendFileSync(web, criLines('stderr', django, rfc3339Nano(nowNs())));
 
-  const config = writeConfig(s.dir, {
-    data_dir: join(s.dir, 'data'),
-    host_name: 'node-1',
-    ...FAST,
-    inputs: [
-      {
-        type: 'cri',
-        paths: [join(root, 'pods', '*', '*', '*.log*')], // broad on purpose: the archives must still be left alone
-        containers: { exclude: [{ namespace: 'kube-*' }, { container: 'istio-proxy' }] },
-      },
-    ],
-    sink: { type: 'elasticsearch', node: s.es.url, index: INDEX },
+    const config = writeConfig(s.dir, {
+      data_dir: join(s.dir, 'data'),
+      host_name: 'node-1',
+      ...FAST,
+      inputs: [
+        {
+          type: 'cri',
+          paths: [join(root, 'pods', '*', '*', glob)],
+          containers: { exclude: [{ namespace: 'kube-*' }, { container: 'istio-proxy' }] },
+        },
+      ],
+      sink: { type: 'elasticsearch', node: s.es.url, index: INDEX },
+    });
+    const agent = startAgent(config);
+    agents.push(agent);
+    await waitFor(() => s.stored().length >= 103, 20_000, 'the first 103 records');
+
+    // kubelet rotates: rename, the runtime writes on into the renamed file until ReopenContainerLog, then a new 0.log.
+    const rotated = `${web}.20261205-100000`;
+    renameSync(web, rotated);
+    appendFileSync(rotated, criSeqLines('app', 103, 150));
+    writeFileSync(web, criSeqLines('app', 150, 250));
+    await waitFor(() => s.stored().length >= 250, 20_000, '250 records');
+    // The next rotation compresses the rotated file: gzip into .tmp, rename to .gz, remove the original.
+    writeFileSync(`${rotated}.tmp`, gzipSync(readFileSync(rotated)));
+    renameSync(`${rotated}.tmp`, `${rotated}.gz`);
+    unlinkSync(rotated);
+    appendFileSync(web, criSeqLines('app', 250, 300));
+    await waitFor(() => s.stored().length >= 300, 20_000, '300 records');
+    await new Promise((r) => setTimeout(r, 1500)); // anything extra (an archive read, a duplicate) would show by now
+    agent.signal('SIGTERM');
+    assert.equal(await agent.exited(), 0);
+
+    const docs = [...(s.es.docs.get(INDEX)?.values() ?? [])] as Record<string, any>[];
+    const messages = docs.map((d) => String(d['message']));
+    assert.equal(checkExactlyOnce(seqsOf(messages), 300), null);
+    assert.ok(messages.every((m) => m.startsWith('app seq=') || m.startsWith('long seq=') || m === 'app seq=102'), 'nothing from proxy, dns or the archives');
+    const longDoc = docs.find((d) => String(d['message']).startsWith('long'))!;
+    assert.equal(longDoc['message'], long, 'the pieces joined, the characters cut between them whole');
+    assert.equal(longDoc['tags'], undefined);
+    for (const d of docs) {
+      assert.deepEqual(d['kubernetes'], { namespace: 'shop', pod: { name: 'web-7d9f8c6b5-x2x9q', uid: UID }, container: { name: 'django' } });
+      assert.deepEqual(d['container'], { id: WEB_ID, name: 'django' }, 'the id from kubelet\'s /var/log/containers link');
+    }
+    const error = docs.find((d) => d['message'] === 'app seq=102')!;
+    assert.deepEqual([error['log']['level'], error['log']['logger'], error['django']['status_code'], error['stream']], ['ERROR', 'django.request', 500, 'stderr']);
   });
-  const agent = startAgent(config);
-  agents.push(agent);
-  await waitFor(() => s.stored().length >= 103, 20_000, 'the first 103 records');
-
-  // kubelet rotates: rename, the runtime writes on into the renamed file until ReopenContainerLog, then a new 0.log.
-  const rotated = `${web}.20261205-100000`;
-  renameSync(web, rotated);
-  appendFileSync(rotated, criSeqLines('app', 103, 150));
-  writeFileSync(web, criSeqLines('app', 150, 250));
-  await waitFor(() => s.stored().length >= 250, 20_000, '250 records');
-  // The next rotation compresses the rotated file: gzip into .tmp, rename to .gz, remove the original.
-  writeFileSync(`${rotated}.tmp`, gzipSync(readFileSync(rotated)));
-  renameSync(`${rotated}.tmp`, `${rotated}.gz`);
-  unlinkSync(rotated);
-  appendFileSync(web, criSeqLines('app', 250, 300));
-  await waitFor(() => s.stored().length >= 300, 20_000, '300 records');
-  await new Promise((r) => setTimeout(r, 1500)); // anything extra (an archive read, a duplicate) would show by now
-  agent.signal('SIGTERM');
-  assert.equal(await agent.exited(), 0);
-
-  const docs = [...(s.es.docs.get(INDEX)?.values() ?? [])] as Record<string, any>[];
-  const messages = docs.map((d) => String(d['message']));
-  assert.equal(checkExactlyOnce(seqsOf(messages), 300), null);
-  assert.ok(messages.every((m) => m.startsWith('app seq=') || m.startsWith('long seq=') || m === 'app seq=102'), 'nothing from proxy, dns or the archives');
-  const longDoc = docs.find((d) => String(d['message']).startsWith('long'))!;
-  assert.equal(longDoc['message'], long, 'the pieces joined, the characters cut between them whole');
-  assert.equal(longDoc['tags'], undefined);
-  for (const d of docs) {
-    assert.deepEqual(d['kubernetes'], { namespace: 'shop', pod: { name: 'web-7d9f8c6b5-x2x9q', uid: UID }, container: { name: 'django' } });
-    assert.deepEqual(d['container'], { id: WEB_ID, name: 'django' }, 'the id from kubelet\'s /var/log/containers link');
-  }
-  const error = docs.find((d) => d['message'] === 'app seq=102')!;
-  assert.deepEqual([error['log']['level'], error['log']['logger'], error['django']['status_code'], error['stream']], ['ERROR', 'django.request', 500, 'stderr']);
-});
+}
 
 /** Docker json-file lines "<prefix> seq=N" written now, as dockerd writes them. */
 function dockerSeqLines(prefix: string, from: number, to: number): string {

@@ -144,6 +144,8 @@ class CriRecordParser implements CriParser {
    * anything else — most lines: whole, or not CRI — is left to push(), which decodes it once.
    */
   pushBytes(buf: Buffer, from: number, to: number, start: number, end: number, nowMs = 0): boolean {
+    // Per line: three byte searches over the line's first ~40 bytes; a whole line is then decoded and read again by
+    // push(), which is what it would cost without this (pieces are rare, and only they must stay bytes).
     const r = this.reader;
     if (!r.readBytes(buf, from, to)) return false;
     const pieces = r.stderr ? this.errPieces : this.outPieces;
@@ -222,9 +224,10 @@ class CriRecordParser implements CriParser {
 
   heldFrom(): number | null {
     let min: number | null = null;
-    for (const p of [this.outPieces, this.errPieces]) {
-      if (p.active && p.start >= 0 && (min === null || p.start < min)) min = p.start;
-    }
+    const out = this.outPieces;
+    const err = this.errPieces;
+    if (out.active && out.start >= 0) min = out.start;
+    if (err.active && err.start >= 0 && (min === null || err.start < min)) min = err.start;
     const a = this.stdout.heldFrom();
     if (a !== null && (min === null || a < min)) min = a;
     const b = this.stderr.heldFrom();
