@@ -4,7 +4,8 @@
 #   2. the Dockerfile lints (dockerfile-utils from npm, run with npm exec: nothing is added to package.json), and
 #      keeps its promises: non-root USER, HEALTHCHECK, STOPSIGNAL, multi-stage, production dependencies only
 #   3. every example config passes `logship check` (docker/logship.*.yml, the k8s ConfigMap's, examples/logship.yml)
-#   4. the Prometheus config and alert rules parse, and the alert rules' unit tests pass (Debian's prometheus: promtool)
+#   4. the Prometheus configs (compose's, and the Kubernetes scrape job) and alert rules parse, the alert rules' unit
+#      tests pass (Debian's prometheus: promtool), and the job the alerts select is the job every scrape config makes
 #   5. every PromQL expression of the Grafana dashboard parses (promtool, as recording rules)
 #   6. the Kibana saved objects are NDJSON whose references resolve; the shell scripts parse
 # Installs what it needs from Debian (docker-compose, prometheus) when missing. Needs dist/ (npm run build).
@@ -67,9 +68,46 @@ for config in docker/logship.*.yml "$tmp/k8s-logship.yml" examples/logship.yml; 
     LOGSHIP_DATA_DIR="$tmp/data" node dist/cli.js check --config "$config"
 done
 
-step "promtool: Prometheus config, alert rules and their unit tests"
+step "promtool: Prometheus configs, alert rules and their unit tests; the alerts' job is the scrape configs' job"
 promtool check config docker/prometheus/prometheus.yml
+# Debian's promtool is built without Kubernetes service discovery: the scrape job is checked with its discovery
+# swapped for a static target (the rest, relabelling included, as written), and its discovery checked below.
+node -e "
+  const fs = require('fs');
+  const { parse, stringify } = require('yaml');
+  const config = parse(fs.readFileSync('docker/k8s/prometheus-scrape.yml', 'utf8'));
+  config.rule_files = config.rule_files.map((f) => require('path').resolve('docker/k8s', f));
+  for (const job of config.scrape_configs) {
+    const sd = job.kubernetes_sd_configs;
+    if (!Array.isArray(sd) || sd.length !== 1 || sd[0].role !== 'pod') throw new Error('prometheus-scrape.yml: ' + job.job_name + ' should discover pods');
+    delete job.kubernetes_sd_configs;
+    job.static_configs = [{ targets: ['logship:9600'] }];
+  }
+  fs.writeFileSync(process.argv[1], stringify(config));
+" "$tmp/k8s-scrape-static.yml"
+promtool check config "$tmp/k8s-scrape-static.yml"
 promtool test rules docker/prometheus/alerts.test.yml
+node -e "
+  const fs = require('fs');
+  const { parse, parseAllDocuments } = require('yaml');
+  const alerts = fs.readFileSync('docker/prometheus/alerts.yml', 'utf8');
+  const jobs = new Set([...alerts.matchAll(/job=\"([^\"]+)\"/g)].map((m) => m[1]));
+  if (jobs.size !== 1) throw new Error('alerts.yml should select exactly one job, found: ' + [...jobs].join(', '));
+  const job = [...jobs][0];
+  for (const file of ['docker/prometheus/prometheus.yml', 'docker/k8s/prometheus-scrape.yml']) {
+    const names = parse(fs.readFileSync(file, 'utf8')).scrape_configs.map((c) => c.job_name);
+    if (!names.includes(job)) throw new Error(file + ': no scrape job named ' + job + ' (the alerts select job=\"' + job + '\"), found ' + names.join(', '));
+  }
+  // The operator's PodMonitor takes the job from a pod label: the DaemonSet's pods must carry it with that value.
+  const pm = parse(fs.readFileSync('docker/k8s/podmonitor.yml', 'utf8'));
+  const ds = parseAllDocuments(fs.readFileSync('docker/k8s/daemonset.yml', 'utf8')).map((d) => d.toJS()).find((d) => d.kind === 'DaemonSet');
+  const pod = ds.spec.template;
+  if (pod.metadata.labels[pm.spec.jobLabel] !== job) throw new Error('podmonitor.yml: jobLabel ' + pm.spec.jobLabel + ' is not ' + job + ' on the DaemonSet pods');
+  // An annotation-driven kubernetes-pods job would scrape the pods a second time, under a job the alerts ignore.
+  if (Object.keys(pod.metadata.annotations ?? {}).some((k) => k.startsWith('prometheus.io/'))) throw new Error('daemonset.yml: drop the prometheus.io/* annotations');
+  const ports = pod.spec.containers.flatMap((c) => c.ports ?? []).map((p) => p.name);
+  if (!ports.includes(pm.spec.podMetricsEndpoints[0].port)) throw new Error('daemonset.yml: no container port named ' + pm.spec.podMetricsEndpoints[0].port);
+"
 for alert in LogshipDown LogshipDeliveryFailing LogshipLagGrowing LogshipDeadLetters LogshipRotationLoss; do
   grep -q "alert: $alert\$" docker/prometheus/alerts.yml || { echo "check-docker: alert $alert missing" >&2; exit 1; }
 done

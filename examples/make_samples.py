@@ -67,3 +67,12 @@ with open(os.path.join(CONTAINER, f"{CONTAINER_ID}-json.log"), "w") as f:
     entry("ERROR 2026-11-27 12:03:30,000 views 7 140245 Internal Server Error: /api/x\n", "stderr", 30, 0)
     for line in TB.split("\n"):
         entry(line + "\n", "stderr", 30, 1)
+
+# logs/containers/<id>/config.v2.json: dockerd's record of the container (a compose service `backend`), the test
+# fixture test/containers/fixtures/compose-backend.config.v2.json byte for byte under this id (and short id).
+FIXTURE = os.path.join(HERE, "..", "test", "containers", "fixtures", "compose-backend.config.v2.json")
+FIXTURE_ID = "7c0a3e1f5b9d4c2e8a6f1b3d5e7c9a0b2d4f6e8a1c3b5d7f9e0a2c4b6d8f1e3a"
+with open(FIXTURE, "rb") as f:
+    config = f.read().replace(FIXTURE_ID.encode(), CONTAINER_ID.encode()).replace(FIXTURE_ID[:12].encode(), CONTAINER_ID[:12].encode())
+with open(os.path.join(CONTAINER, "config.v2.json"), "wb") as f:
+    f.write(config)

@@ -24,7 +24,15 @@ export interface EcsDocument {
   };
   error?: { stack_trace?: string; type?: string; message?: string };
   process?: { pid?: number; thread?: { id?: number; name?: string } };
-  container?: { id: string };
+  container?: {
+    id?: string;
+    name?: string;
+    image?: { name: string; tag?: string; hash?: { all: string[] } };
+    /** Label keys with their dots as "_" (com_docker_compose_service). */
+    labels?: Record<string, string>;
+  };
+  service?: { name: string };
+  kubernetes?: { namespace: string; pod: { name: string; uid?: string }; container: { name: string } };
   stream?: 'stdout' | 'stderr';
   host?: { name: string };
   event?: { original?: string };
@@ -40,6 +48,8 @@ export interface EcsDocument {
 export interface SourceRef {
   readonly path: string;
   readonly idPrefix: string;
+  /** The input the file belongs to (the tailer's files have it), for sinks' `{input}` template field. */
+  readonly input?: { readonly type: string };
   /** Called once for every record of this source that a sink acknowledged (delivered or dead-lettered). */
   ack(seq: number): void;
 }

@@ -159,15 +159,17 @@ export interface EntryContext {
 }
 
 export function envelopeOf(record: LogRecord, ctx: EntryContext): EntryEnvelope {
-  const values = templateValues(record, ctx.hostName);
-  const timestamp = toTimestamp(record.doc['@timestamp']);
+  // A tailer record parses its JSON on each read of `doc`: once here for the templates, the time and the severity.
+  const doc = record.doc;
+  const values = templateValues(record, ctx.hostName, doc);
+  const timestamp = toTimestamp(doc['@timestamp']);
   return {
     logName: formatLogName(ctx.projectId, sanitizeLogId(renderTemplate(ctx.logName, values))),
     resource: { type: ctx.resource.type, labels: renderAll(ctx.resource.labels, values) },
     labels: renderAll(ctx.labels, values),
     // Without a readable time the service stamps the entry itself (its duplicate check then cannot apply).
     ...(timestamp !== undefined && { timestamp }),
-    severity: severityOf(record.doc),
+    severity: severityOf(doc),
     insertId: recordId(record),
   };
 }

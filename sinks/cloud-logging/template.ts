@@ -2,10 +2,13 @@
  * `{field}` templates in `log_name` and in label values (`node_id: "{host}"`), filled per record. Parsed once when
  * the config is validated (so a typo is a config error, not a log name at run time) and again when the sink is made.
  */
-import type { LogRecord } from '../../src/record.js';
+import type { EcsDocument, LogRecord } from '../../src/record.js';
 
-/** What a template may name: the record's host.name, its input type (django | docker), its container id (short). */
-export const TEMPLATE_FIELDS = ['host', 'input', 'container'] as const;
+/**
+ * What a template may name: the record's host.name, its input type (django | docker | cri), its container id (short),
+ * its container's name, its service (the compose service).
+ */
+export const TEMPLATE_FIELDS = ['host', 'input', 'container', 'container_name', 'service'] as const;
 export type TemplateField = (typeof TEMPLATE_FIELDS)[number];
 export type TemplateValues = Readonly<Record<TemplateField, string>>;
 
@@ -57,12 +60,17 @@ export function literalText(template: Template): string {
   return template.filter((p): p is string => typeof p === 'string').join('');
 }
 
-/** Values of the template fields for one record. Docker records carry `stream`; Django files' records do not. */
-export function templateValues(record: LogRecord, hostName: string): TemplateValues {
-  const doc = record.doc;
+/**
+ * Values of the template fields for one record, '' for what it does not have. The input type is the record's file's
+ * input; a record without one (made outside the tailer) is `docker` when it carries `stream`, as container output
+ * does, else `django`. Read from the document the caller parsed once for the whole entry.
+ */
+export function templateValues(record: LogRecord, hostName: string, doc: EcsDocument = record.doc): TemplateValues {
   return {
     host: doc.host?.name ?? hostName,
-    input: doc.stream !== undefined || doc.container !== undefined ? 'docker' : 'django',
-    container: doc.container?.id.slice(0, 12) ?? '',
+    input: record.source.input?.type ?? (doc.stream !== undefined || doc.container !== undefined ? 'docker' : 'django'),
+    container: doc.container?.id?.slice(0, 12) ?? '',
+    container_name: doc.container?.name ?? '',
+    service: doc.service?.name ?? '',
   };
 }

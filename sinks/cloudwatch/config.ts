@@ -62,7 +62,7 @@ export const cloudwatchSinkSchema = mapping(
     region: nonEmptyString()
       .refine((s) => REGION.test(s), { error: (iss) => `expected an AWS region name like eu-west-1, got ${show(iss.input)}` })
       .optional(),
-    /** Required: the log group; fields {host}, {input}, {file}, {container}, {path} allowed. */
+    /** Required: the log group; fields {host}, {input}, {file}, {container}, {container_name}, {service}, {path} allowed. */
     log_group: template(groupTemplateProblem),
     /** Default "{host}/{file}": the log stream, one per source file; same fields as log_group. */
     log_stream: template(streamTemplateProblem).default('{host}/{file}'),

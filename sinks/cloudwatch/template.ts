@@ -13,7 +13,7 @@ import { basename } from 'node:path';
 import type { EcsDocument, LogRecord } from '../../src/record.js';
 
 /** The fields a template may name. */
-export const TEMPLATE_FIELDS = ['host', 'input', 'file', 'container', 'path'] as const;
+export const TEMPLATE_FIELDS = ['host', 'input', 'file', 'container', 'container_name', 'service', 'path'] as const;
 export type TemplateField = (typeof TEMPLATE_FIELDS)[number];
 
 export const MAX_NAME_LENGTH = 512;
@@ -71,21 +71,27 @@ export function streamTemplateProblem(template: string): string | null {
 /**
  * The value of each field for a record:
  * - host: the document's host.name (the agent's host_name);
- * - input: `docker` for a record of a Docker json-file log, else `django`;
- * - file: the base name of the file, without a rotation suffix (`django.log.1`, `django.log-20261127` → `django.log`),
- *   so that a rotated generation read later still goes to the stream of its file;
+ * - input: the type of the input the record's file belongs to (`django`, `docker`, `cri`); for a record made outside
+ *   the tailer, `docker` when it looks like container output, else `django`;
+ * - file: the base name of the file, without a rotation suffix (`django.log.1`, `django.log-20261127`, kubelet's
+ *   `0.log.20261205-100000` → `django.log`, `0.log`), so that a rotated generation read later still goes to the
+ *   stream of its file;
  * - container: the container id, `none` for a record that has none;
+ * - container_name: the container's name (Docker's without "/", or the Kubernetes container's), `none` without one;
+ * - service: the compose service (service.name), `none` without one;
  * - path: the full path of the file (with its rotation suffix, if it was read under that name).
+ * All of them come from the document the caller parsed once for the record: nothing more per record.
  */
 export function fieldValues(record: LogRecord, doc: EcsDocument, hostName: string): Record<TemplateField, string> {
   const path = doc.log.file.path || record.source.path;
-  // A record carries no input type; a Docker record is recognised by what only the Docker parser sets.
   const docker = doc.stream !== undefined || doc.container !== undefined || /-json\.log(\.\d+)?$/.test(path);
   return {
     host: doc.host?.name ?? hostName,
-    input: docker ? 'docker' : 'django',
-    file: basename(path).replace(/(\.\d+|-\d{8}(\d{2})?)$/, ''),
+    input: record.source.input?.type ?? (docker ? 'docker' : 'django'),
+    file: basename(path).replace(/(\.\d+|-\d{8}(\d{2})?|\.\d{8}-\d{6})$/, ''),
     container: doc.container?.id ?? 'none',
+    container_name: doc.container?.name ?? 'none',
+    service: doc.service?.name ?? 'none',
     path,
   };
 }

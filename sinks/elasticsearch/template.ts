@@ -23,7 +23,7 @@ import { classifyClientError } from './classify.js';
 
 export const TEMPLATE_PRIORITY = 501;
 /** Bump when the body below changes, so that running agents replace their older template. */
-export const TEMPLATE_VERSION = 1;
+export const TEMPLATE_VERSION = 2;
 
 const keyword = { type: 'keyword', ignore_above: 1024 } as const;
 
@@ -55,7 +55,24 @@ export const ECS_MAPPINGS = {
       },
     },
     process: { properties: { pid: { type: 'long' }, thread: { properties: { id: { type: 'long' }, name: keyword } } } },
-    container: { properties: { id: keyword } },
+    container: {
+      properties: {
+        id: keyword,
+        name: keyword,
+        image: { properties: { name: keyword, tag: keyword, hash: { properties: { all: keyword } } } },
+        // Which labels come depends on the host's containers and the input's choice: flattened keeps them one field
+        // (each still searchable as container.labels.<key>), so a new label neither grows the mapping nor clashes.
+        labels: { type: 'flattened' },
+      },
+    },
+    service: { properties: { name: keyword } },
+    kubernetes: {
+      properties: {
+        namespace: keyword,
+        pod: { properties: { name: keyword, uid: keyword } },
+        container: { properties: { name: keyword } },
+      },
+    },
     stream: keyword,
     host: { properties: { name: keyword } },
     event: { properties: { original: { type: 'keyword', index: false, doc_values: false } } },

@@ -17,6 +17,7 @@ import {
 } from './paths.js';
 import { parseListen, type ListenAddress } from '../monitoring/listen.js';
 import { patternBase } from '../tail/patterns.js';
+import { DEFAULT_DOCUMENT_LABELS } from '../containers/metadata.js';
 import { buildCloudWatchConfig } from '../../sinks/cloudwatch/config.js';
 import { buildCloudLoggingConfig } from '../../sinks/cloud-logging/config.js';
 
@@ -32,6 +33,13 @@ export function buildConfig(file: ConfigFile, configFile: string): Config {
     startAt: input.start_at ?? file.start_at,
     includeOriginal: input.include_original,
     symlinkRoots: input.follow_symlinks ? (input.symlink_roots?.map((p) => resolvePattern(p, dir)) ?? [...new Set(patternBases)]) : null,
+    ...(input.containers !== undefined && {
+      containers: {
+        include: input.containers.include,
+        exclude: input.containers.exclude,
+        labels: input.containers.labels ?? [...DEFAULT_DOCUMENT_LABELS],
+      },
+    }),
   }));
   return {
     configFile,

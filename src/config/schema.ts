@@ -26,11 +26,12 @@ import {
 } from './fields.js';
 import { formatDuration } from './duration.js';
 import { parseListen } from '../monitoring/listen.js';
+import { MATCH_KEYS } from '../containers/filter.js';
 import { cloudwatchSinkSchema } from '../../sinks/cloudwatch/config.js';
 import { cloudLoggingSinkSchema } from '../../sinks/cloud-logging/config.js';
 
 export const START_AT = ['beginning', 'end'] as const;
-export const INPUT_TYPES = ['django', 'docker'] as const;
+export const INPUT_TYPES = ['django', 'docker', 'cri'] as const;
 export const SINK_TYPES = ['elasticsearch', 'cloudwatch', 'cloud_logging', 'file', 'stdout'] as const;
 
 /** The zone of the machine the agent runs on, the default for inputs[].timezone. */
@@ -38,9 +39,43 @@ export function localTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
 
+/** One entry of inputs[].containers.include/exclude: every key it gives must match (see src/containers/filter.ts). */
+const containerMatchSchema = mapping(
+  {
+    /** docker: the container's name (without the leading "/"), a glob. */
+    name: nonEmptyString().optional(),
+    /** docker: the image reference as written (`docker.elastic.co/elasticsearch/elasticsearch:8.19.0`) or its name, a glob. */
+    image: nonEmptyString().optional(),
+    /** docker: "key=value glob", or "key" (the label is set). */
+    label: nonEmptyString().optional(),
+    /** cri: the Kubernetes namespace, a glob. */
+    namespace: nonEmptyString().optional(),
+    /** cri: the pod name, a glob. */
+    pod: nonEmptyString().optional(),
+    /** cri: the Kubernetes container name, a glob. */
+    container: nonEmptyString().optional(),
+  },
+  'a containers entry',
+);
+
+const containersSchema = mapping(
+  {
+    /** Default []: ship only containers matching one of these (none: every container). */
+    include: z.array(containerMatchSchema, { error: listError('containers entries') }).default([]),
+    /** Default []: never ship containers matching one of these; their files are not opened. */
+    exclude: z.array(containerMatchSchema, { error: listError('containers entries') }).default([]),
+    /**
+     * docker only. Default [com.docker.compose.project, com.docker.compose.service]: globs of the label keys written
+     * to container.labels (each distinct key is a field in Elasticsearch: keep the set small).
+     */
+    labels: stringList('label keys or globs', { acceptSingle: true }).optional(),
+  },
+  'inputs[].containers',
+);
+
 const inputSchema = mapping(
   {
-    /** Required: django | docker (Docker's json-file logs, `<container-id>-json.log`). */
+    /** Required: django | docker (Docker's json-file logs, `<container-id>-json.log`) | cri (containerd/CRI-O, /var/log/pods). */
     type: oneOf(INPUT_TYPES),
     /** Required, non-empty: files to follow; globs allowed (`logs/*.log`; `**` crosses directories). A lone string counts as a list of one. */
     paths: stringList('paths or globs', { min: 1, acceptSingle: true }),
@@ -62,9 +97,38 @@ const inputSchema = mapping(
      * start from (every input's), e.g. /var/log/pods for a /var/log/pods/** input.
      */
     symlink_roots: stringList('directories', { acceptSingle: true }).optional(),
+    /** docker and cri only. Default: every container, the compose labels. Which containers to ship; see containersSchema. */
+    containers: containersSchema.optional(),
   },
   'an input',
-);
+).superRefine((input, ctx) => {
+  const c = input.containers;
+  if (c === undefined) return;
+  if (input.type === 'django') {
+    ctx.addIssue({ code: 'custom', path: ['containers'], message: 'only docker and cri inputs have containers' });
+    return;
+  }
+  const keys: readonly string[] = MATCH_KEYS[input.type];
+  for (const list of ['include', 'exclude'] as const) {
+    c[list].forEach((entry, i) => {
+      const given = Object.keys(entry).filter((k) => entry[k as keyof typeof entry] !== undefined);
+      if (given.length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['containers', list, i], message: `give at least one of ${keys.join(', ')}` });
+      }
+      for (const key of given) {
+        if (!keys.includes(key)) {
+          ctx.addIssue({ code: 'custom', path: ['containers', list, i, key], message: `not a key of ${input.type} containers (use ${keys.join(', ')})` });
+        }
+      }
+      if (entry.label !== undefined && (entry.label.startsWith('=') || entry.label.trim() === '')) {
+        ctx.addIssue({ code: 'custom', path: ['containers', list, i, 'label'], message: `expected "key=value" or "key", got ${show(entry.label)}` });
+      }
+    });
+  }
+  if (c.labels !== undefined && input.type !== 'docker') {
+    ctx.addIssue({ code: 'custom', path: ['containers', 'labels'], message: 'only docker containers have labels' });
+  }
+});
 
 const authSchema = mapping(
   {

@@ -4,7 +4,16 @@
  */
 
 export type StartAt = 'beginning' | 'end';
-export type InputType = 'django' | 'docker';
+export type InputType = 'django' | 'docker' | 'cri';
+
+/** inputs[].containers (docker and cri inputs): which containers to ship, which labels documents carry. */
+export interface ContainersConfig {
+  /** Entries (see src/containers/filter.ts); none = every container. */
+  include: ContainerMatchConfig[];
+  exclude: ContainerMatchConfig[];
+  /** Globs of the label keys written to container.labels (docker). */
+  labels: string[];
+}
 
 export interface InputConfig {
   type: InputType;
@@ -18,8 +27,11 @@ export interface InputConfig {
   includeOriginal: boolean;
   /** Directories a symbolic link at a matched path may lead into; null: links are not followed. */
   symlinkRoots: string[] | null;
+  /** Only when configured (docker and cri inputs); absent: every container, the default labels. */
+  containers?: ContainersConfig;
 }
 
+import type { ContainerMatchConfig } from '../containers/filter.js';
 import type { ElasticsearchSinkConfig } from '../../sinks/elasticsearch/config.js';
 import type { FileSinkConfig } from '../../sinks/file/config.js';
 import type { StdoutSinkConfig } from '../../sinks/stdout/sink.js';

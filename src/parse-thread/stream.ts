@@ -298,7 +298,7 @@ export class ParseStream {
 
   /** A line offered as bytes (see RecordParser.pushBytes); counted and released like onLine's. */
   private takeBytes(buf: Buffer, from: number, to: number, start: number, end: number): boolean {
-    if (!this.parser.pushBytes!(buf, from, to, start, end)) return false;
+    if (!this.parser.pushBytes!(buf, from, to, start, end, this.now)) return false;
     this.lines++;
     if (this.emitted.length >= RELEASE_EVERY) this.release(end);
     return true;

@@ -88,6 +88,11 @@ export interface DjangoParser extends RecordParser {
    */
   takesPlain(firstChar: number): boolean;
   plainWritten(timestamp: string): void;
+  /**
+   * Documents from now on carry `decoration` instead (the Docker parser, when entries bring `attrs` it had not seen;
+   * a record already held gets it too).
+   */
+  redecorate(decoration: string): void;
 }
 
 /** Parses a line that starts with "{" as a JSON object, or null. */
@@ -111,7 +116,7 @@ function isInt(m: JsonMembers, i: number): boolean {
 class DjangoRecordParser implements DjangoParser {
   private readonly readTimestamp: TimestampReader;
   private readonly tb = new TracebackTracker();
-  private readonly writer: DocumentWriter;
+  private writer: DocumentWriter;
   /** The fields of the record being emitted, reused. */
   private readonly fields = new DocumentFields();
   /** A JSON line read in place (reused), and the `django` members of the record being emitted. */
@@ -155,6 +160,10 @@ class DjangoRecordParser implements DjangoParser {
   ) {
     this.readTimestamp = createTimestampReader(ctx.timezone);
     this.writer = new DocumentWriter(ctx.path, ctx.hostName, decoration);
+  }
+
+  redecorate(decoration: string): void {
+    this.writer = new DocumentWriter(this.ctx.path, this.ctx.hostName, decoration);
   }
 
   push(line: Line, nowMs: number): void {

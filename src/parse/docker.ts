@@ -9,6 +9,11 @@
  * traceback lines (each its own Docker entry) to the record they belong to.
  *
  * Docker's `time` is the record's @timestamp: it is UTC and unambiguous, unlike a zone-less asctime.
+ *
+ * Documents carry the container: its id from the path, and what the agent read from its config.v2.json when the file
+ * was opened (name, image, chosen labels, compose service: ParserContext.container), made into JSON text once per
+ * parser. Entries written with `--log-opt labels=…/env=…/tag=…` carry an `attrs` object (after `stream`); those go
+ * to container.labels too.
  */
 
 import { createDjangoParser, LINE_PARTIAL, LINE_TRUNCATED, lineFlags, truncateUtf8, type DjangoParser } from './django.js';
@@ -18,6 +23,7 @@ import { digitCount, writeDigits } from './digits.js';
 import { isoFromDocker } from './time.js';
 import { JSON_STRING, ScannedObject } from './json-members.js';
 import type { CarriedPieces, EmitRecord, Line, ParserContext, RecordParser } from './types.js';
+import { containerMembers, type ContainerInfo } from '../containers/metadata.js';
 
 /**
  * A record of a Django stream parser that began in the previous generation of the file: the parser knows it by
@@ -133,7 +139,18 @@ class Pieces {
 interface DockerEntry {
   log: string;
   stream?: unknown;
+  attrs?: unknown;
   time?: unknown;
+}
+
+/** Are the entry's attrs those already taken? (Every taken value is a string; a non-string one counts as different.) */
+function sameAttrs(taken: Readonly<Record<string, string>>, given: Readonly<Record<string, unknown>>): boolean {
+  let n = 0;
+  for (const k in given) {
+    if (taken[k] !== given[k]) return false;
+    n++;
+  }
+  return n === Object.keys(taken).length;
 }
 
 /** Parses a json-file line; null when it is not JSON or has no string `log`. */
@@ -156,7 +173,7 @@ class DockerRecordParser implements RecordParser {
   /** Latest Docker time seen, for an entry too broken to have one. */
   private lastTs: string | null = null;
   /** Documents of entries that are not Docker JSON: no stream, the container when known. */
-  private readonly brokenWriter: DocumentWriter;
+  private brokenWriter: DocumentWriter;
   private readonly brokenFields = new DocumentFields();
   /** The entry being pushed, read in place (reused). */
   private readonly scanned = new ScannedObject();
@@ -165,25 +182,59 @@ class DockerRecordParser implements RecordParser {
   private readonly carriedLines: [CarriedLine | null, CarriedLine | null] = [null, null];
 
   /** Document parts for lines written from their bytes (pushBytes), per stream. */
-  private readonly outTemplate: PlainTemplate;
-  private readonly errTemplate: PlainTemplate;
+  private outTemplate!: PlainTemplate;
+  private errTemplate!: PlainTemplate;
+  /** The container's facts, written into every document (its id at least, when the path names it). */
+  private readonly container: ContainerInfo | undefined;
+  /** The entries' `attrs` (`--log-opt labels=…/env=…/tag=…`) the documents carry under container.labels; null: none. */
+  private attrs: Record<string, string> | null = null;
 
   constructor(
     private readonly ctx: ParserContext,
-    private readonly containerId: string | null,
+    containerId: string | null,
     private readonly emit: EmitRecord,
     private readonly placement: DocumentPlacement | null = null,
   ) {
-    // The decorations are made into JSON text once per parser, not per line.
-    const container = containerId === null ? '' : `,"container":{"id":${JSON.stringify(containerId)}}`;
-    const outDecoration = `,"stream":"stdout"${container}`;
-    const errDecoration = `,"stream":"stderr"${container}`;
+    this.container = containerId === null ? ctx.container : { ...ctx.container, id: ctx.container?.id ?? containerId };
+    const [outDecoration, errDecoration, container] = this.decorations();
     this.stdout = createDjangoParser(ctx, (r) => this.emitFrom(0, r), 'stream', outDecoration);
     this.stderr = createDjangoParser(ctx, (r) => this.emitFrom(1, r), 'stream', errDecoration);
     this.brokenWriter = new DocumentWriter(ctx.path, ctx.hostName, container);
+    this.makeTemplates(outDecoration, errDecoration);
+  }
+
+  /**
+   * The decorations (stdout's, stderr's, and the container's alone), made into JSON text once per parser (and again
+   * only if the entries' attrs change), not per line.
+   */
+  private decorations(): [string, string, string] {
+    const container = containerMembers(this.container, this.attrs ?? undefined);
+    return [`,"stream":"stdout"${container}`, `,"stream":"stderr"${container}`, container];
+  }
+
+  private makeTemplates(outDecoration: string, errDecoration: string): void {
     // The same writer the stream's Django parser uses, so the bytes are the text it would make.
-    this.outTemplate = new DocumentWriter(ctx.path, ctx.hostName, outDecoration).plainTemplate();
-    this.errTemplate = new DocumentWriter(ctx.path, ctx.hostName, errDecoration).plainTemplate();
+    this.outTemplate = new DocumentWriter(this.ctx.path, this.ctx.hostName, outDecoration).plainTemplate();
+    this.errTemplate = new DocumentWriter(this.ctx.path, this.ctx.hostName, errDecoration).plainTemplate();
+  }
+
+  /**
+   * An entry's `attrs`: dockerd computes them once per container start from the log options, so they are the same
+   * on every entry and this is a comparison of a few strings per line, for containers that have them. When they
+   * differ (the first entry that has them), the decorations are made again.
+   */
+  private takeAttrs(attrs: unknown): void {
+    if (attrs === null || typeof attrs !== 'object' || Array.isArray(attrs)) return;
+    const given = attrs as Record<string, unknown>;
+    if (this.attrs !== null && sameAttrs(this.attrs, given)) return;
+    const next: Record<string, string> = {};
+    for (const [k, v] of Object.entries(given)) if (typeof v === 'string') next[k] = v;
+    this.attrs = next;
+    const [outDecoration, errDecoration, container] = this.decorations();
+    this.stdout.redecorate(outDecoration);
+    this.stderr.redecorate(errDecoration);
+    this.brokenWriter = new DocumentWriter(this.ctx.path, this.ctx.hostName, container);
+    this.makeTemplates(outDecoration, errDecoration);
   }
 
   /**
@@ -229,6 +280,7 @@ class DockerRecordParser implements RecordParser {
       this.emitBroken(line, nowMs);
       return;
     }
+    if (entry.attrs !== undefined) this.takeAttrs(entry.attrs);
     const isErr = entry.stream === 'stderr';
     const pieces = isErr ? this.errPieces : this.outPieces;
     const parser = isErr ? this.stderr : this.stdout;

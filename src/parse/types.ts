@@ -1,4 +1,5 @@
 import type { ParsedRecord } from './document.js';
+import type { ContainerInfo } from '../containers/metadata.js';
 
 export type { ParsedRecord } from './document.js';
 
@@ -30,6 +31,11 @@ export interface ParserContext {
   readonly multilineTimeoutMs: number;
   /** Cap on a joined record's size in bytes (max_line_bytes); longer is truncated and tagged. */
   readonly maxRecordBytes: number;
+  /**
+   * The file's container (docker and cri inputs), found on the agent thread when the file was opened (see
+   * src/containers/catalog.ts); written into every document of the file. Absent: nothing known beyond the path.
+   */
+  readonly container?: ContainerInfo;
 }
 
 /**
@@ -49,9 +55,10 @@ export interface RecordParser {
   /**
    * Take the line in buf[from, to) (its bytes, without the newline) as it is, if the parser can make its record
    * without decoding it; false when the caller must decode it and push() it. Only parsers given somewhere to write
-   * documents (DocumentPlacement) have this.
+   * documents (DocumentPlacement) have this, and the CRI parser (it joins pieces of a line as bytes). `nowMs` is the
+   * time the line was read, as push() gets it.
    */
-  pushBytes?(buf: Buffer, from: number, to: number, start: number, end: number): boolean;
+  pushBytes?(buf: Buffer, from: number, to: number, start: number, end: number, nowMs: number): boolean;
   /**
    * The first pieces of lines that the file's end cut (a container runtime rotated the log between a long line's
    * pieces), one per output stream, given up for the next generation to continue (see tail/carried.ts). Only parsers

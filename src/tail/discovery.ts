@@ -47,16 +47,19 @@ export class Discovery {
   private readonly inputs: CompiledInput[];
   private readonly saidOnce = new Set<string>();
 
+  /** @param selects a file predicate per input (containers not shipped: see src/containers/catalog.ts), asked before stat */
   constructor(
     inputs: readonly InputConfig[],
     private readonly logger: Logger | null = null,
+    selects: (input: InputConfig, path: string) => boolean = () => true,
   ) {
     this.inputs = inputs.map((input) => {
       const isExcluded = input.exclude.length > 0 ? picomatch(input.exclude, { dot: true }) : null;
       return {
         input,
         patterns: input.paths.map(compilePattern),
-        excluded: (path: string) => isExcluded !== null && (isExcluded(path) || isExcluded(basename(path))),
+        excluded: (path: string) =>
+          (isExcluded !== null && (isExcluded(path) || isExcluded(basename(path)))) || !selects(input, path),
         matches: picomatch(input.paths, { dot: true }),
       };
     });

@@ -7,8 +7,8 @@ import { lstat, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { InputConfig } from '../config/types.js';
 
-/** Rotated generations that are compressed are not log text: skip them. */
-const COMPRESSED = /\.(gz|bz2|xz|zst|zip|lz4)$/;
+/** Rotated generations that are compressed are not log text: skip them, and files being written (kubelet's `.tmp`). */
+const COMPRESSED = /\.(gz|bz2|xz|zst|zip|lz4|tmp)$/;
 
 /** `django.log.1`, `django.log.2`, `django.log-20261127` for base `django.log`; not compressed ones. */
 export function isGenerationOf(name: string, base: string): boolean {

@@ -25,8 +25,9 @@ export class LineSplitter {
   private lineStart: number;
 
   /**
-   * @param takeBytes offered every whole line that is in the chunk as it came (bytes [from, to), no newline) before
-   *   it is decoded; true: it was taken as it is, and onLine is not called for it
+   * @param takeBytes offered every whole line (bytes [from, to) of the chunk as it came, or of the held bytes of a line
+   *   that spanned reads; no newline) before it is decoded, except lines cut at maxLineBytes; true: it was taken as
+   *   it is, and onLine is not called for it
    */
   constructor(
     private readonly maxLineBytes: number,
@@ -99,7 +100,11 @@ export class LineSplitter {
     if (!partial && end > 0 && buf[end - 1] === CARRIAGE_RETURN && !this.skipping) end--;
     const truncated = this.skipping;
     if (truncated) end = utf8Boundary(buf, end, 0);
-    this.emit(buf, 0, end, this.lineStart, lineEnd, truncated, partial);
+    // A whole line that spanned two reads is offered as bytes too: a parser that joins pieces of a line as bytes
+    // (CRI's, where a UTF-8 character may be cut between pieces) must see every piece that way, not only most.
+    if (truncated || partial || this.takeBytes === null || !this.takeBytes(buf, 0, end, this.lineStart, lineEnd)) {
+      this.emit(buf, 0, end, this.lineStart, lineEnd, truncated, partial);
+    }
     this.pending = null;
     this.skipping = false;
     this.lineStart = lineEnd;

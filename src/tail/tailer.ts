@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { Checkpoint } from '../pipeline/registry.js';
 import type { ParserContext } from '../parse/types.js';
 import { ParseThread, ParseThreadFailed } from '../parse-thread/thread.js';
+import { ContainerCatalog } from '../containers/catalog.js';
 import { CarriedRecords } from './carried.js';
 import type { FileStart, Loss, LossReason, TailContext, TailerOptions } from './context.js';
 import { Discovery } from './discovery.js';
@@ -62,6 +63,8 @@ export class Tailer {
   /** Splits and parses every file's lines, on a thread of its own. */
   private readonly parse = new ParseThread();
   private readonly discovery: Discovery;
+  /** Which containers' files to follow, and what their documents say of the container. */
+  private readonly containers: ContainerCatalog;
   private readonly known: KnownCheckpoints;
   private readonly keeper: Keeper;
   private readonly upkeep: Upkeep;
@@ -82,7 +85,8 @@ export class Tailer {
     private readonly logger: Logger,
   ) {
     this.fileSet = new FileSet(options.maxOpenFiles, events);
-    this.discovery = new Discovery(options.inputs, logger);
+    this.containers = new ContainerCatalog(options.inputs, logger);
+    this.discovery = new Discovery(options.inputs, logger, (input, path) => this.containers.selects(input, path));
     this.known = new KnownCheckpoints(checkpoints);
     this.ctx = {
       options,
@@ -283,6 +287,7 @@ export class Tailer {
       includeOriginal: input.includeOriginal,
       multilineTimeoutMs: this.options.multilineTimeoutMs,
       maxRecordBytes: this.options.maxLineBytes,
+      container: this.containers.infoFor(input, path),
     };
     const deps = {
       input,

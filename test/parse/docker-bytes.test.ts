@@ -53,7 +53,7 @@ function readBothWays(file: string, maxRecordBytes = 64 * 1024): { strings: Emit
     (line) => byBytes.push(line, NOW),
     0,
     (buf, from, to, start, end) => {
-      const took = byBytes.pushBytes!(buf, from, to, start, end);
+      const took = byBytes.pushBytes!(buf, from, to, start, end, NOW);
       if (took) taken++;
       return took;
     },

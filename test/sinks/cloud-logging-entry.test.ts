@@ -54,15 +54,37 @@ const CTX: EntryContext = {
 test('templates: fields, literals, and the problems the config reports', () => {
   assert.deepEqual(parseTemplate('django'), ['django']);
   assert.deepEqual(parseTemplate('app-{input}/{host}'), ['app-', { field: 'input' }, '/', { field: 'host' }]);
-  assert.deepEqual(parseTemplate('{nope}'), { problem: 'unknown template field {nope} (known: {host}, {input}, {container})' });
+  assert.deepEqual(parseTemplate('{nope}'), {
+    problem: 'unknown template field {nope} (known: {host}, {input}, {container}, {container_name}, {service})',
+  });
   assert.deepEqual(parseTemplate('a{host'), { problem: 'unclosed "{" in "a{host" (template fields look like {host})' });
   assert.deepEqual(parseTemplate('a}'), { problem: 'unmatched "}" in "a}" (template fields look like {host})' });
   const t = compileTemplate('{input}-{container}-{host}');
-  assert.equal(renderTemplate(t, { host: 'h', input: 'docker', container: 'abc' }), 'docker-abc-h');
+  assert.equal(renderTemplate(t, { host: 'h', input: 'docker', container: 'abc', container_name: 'n', service: 's' }), 'docker-abc-h');
 
-  assert.deepEqual(templateValues(record(), 'agent'), { host: 'web-1', input: 'django', container: '' });
+  const none = { container_name: '', service: '' };
+  assert.deepEqual(templateValues(record(), 'agent'), { host: 'web-1', input: 'django', container: '', ...none });
   const docker = record({ stream: 'stderr', container: { id: '0123456789abcdef0123' }, host: undefined });
-  assert.deepEqual(templateValues(docker, 'agent'), { host: 'agent', input: 'docker', container: '0123456789ab' });
+  assert.deepEqual(templateValues(docker, 'agent'), { host: 'agent', input: 'docker', container: '0123456789ab', ...none });
+});
+
+test('templates: {container_name} and {service} from the document, {input} from the record\'s input', () => {
+  const compose = record({
+    stream: 'stdout',
+    container: { id: 'f'.repeat(64), name: 'accreditrack-backend-1' },
+    service: { name: 'backend' },
+  });
+  assert.deepEqual(templateValues(compose, 'agent'), {
+    host: 'web-1',
+    input: 'docker',
+    container: 'ffffffffffff',
+    container_name: 'accreditrack-backend-1',
+    service: 'backend',
+  });
+  assert.equal(renderTemplate(compileTemplate('containers/{service}'), templateValues(compose, 'agent')), 'containers/backend');
+  // A Kubernetes record: no id (a /var/log/pods file without its link), the input named by the file's input.
+  const cri = { ...record({ stream: 'stdout', container: { name: 'web' } }), source: { path: '/var/log/pods/x', idPrefix: 'p', ack() {}, input: { type: 'cri' } } };
+  assert.deepEqual(templateValues(cri, 'agent'), { host: 'web-1', input: 'cri', container: '', container_name: 'web', service: '' });
 });
 
 test('severity: Python levels, aliases, Docker stderr → ERROR unless the payload says otherwise', () => {

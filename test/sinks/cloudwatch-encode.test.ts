@@ -174,7 +174,9 @@ test('prefixWithin and jsonStringBytes count what JSON.stringify writes', () => 
 
 test('templates: fields, problems, names made valid', () => {
   assert.deepEqual(parseTemplate('/app/{input}/x'), ['/app/', { field: 'input' }, '/x']);
-  assert.throws(() => parseTemplate('{nope}'), { message: 'unknown template field {nope} (known: {host}, {input}, {file}, {container}, {path})' });
+  assert.throws(() => parseTemplate('{nope}'), {
+    message: 'unknown template field {nope} (known: {host}, {input}, {file}, {container}, {container_name}, {service}, {path})',
+  });
   assert.throws(() => parseTemplate('a{b'), { message: 'unbalanced "{" or "}" in "a{b"' });
   assert.equal(groupTemplateProblem('/accreditrack/{input}'), null);
   assert.equal(groupTemplateProblem('/a b'), '" " cannot be part of a log group name (letters, digits and . - _ / # only)');
@@ -187,15 +189,34 @@ test('templates: fields, problems, names made valid', () => {
   assert.equal(validStreamName('x'.repeat(600)).length, 512);
 
   const django = values(record(0, {}, '/var/log/app/django.log.1'), 'agent-host');
-  assert.deepEqual(django, { host: 'web-1', input: 'django', file: 'django.log', container: 'none', path: '/var/log/app/django.log.1' });
+  const none = { container_name: 'none', service: 'none' };
+  assert.deepEqual(django, { host: 'web-1', input: 'django', file: 'django.log', container: 'none', ...none, path: '/var/log/app/django.log.1' });
   const id = 'a'.repeat(64);
   const dockerPath = `/var/lib/docker/containers/${id}/${id}-json.log`;
   const docker = values(record(0, { stream: 'stdout', container: { id } }, dockerPath), 'agent-host');
-  assert.deepEqual(docker, { host: 'web-1', input: 'docker', file: `${id}-json.log`, container: id, path: dockerPath });
+  assert.deepEqual(docker, { host: 'web-1', input: 'docker', file: `${id}-json.log`, container: id, ...none, path: dockerPath });
   const noHost = record(0, {}, '/l/app.log-20261127');
   delete noHost.doc.host;
   assert.deepEqual(values(noHost, 'agent-host').host, 'agent-host');
   assert.equal(values(noHost, 'h').file, 'app.log');
   assert.equal(renderer('{host}/{file}')(django), 'web-1/django.log');
   assert.equal(renderer('/static')(django), '/static');
+});
+
+test('templates: {container_name} and {service} make a stream per compose service; {input} is the file\'s input', () => {
+  const id = 'b'.repeat(64);
+  const dockerPath = `/var/lib/docker/containers/${id}/${id}-json.log`;
+  const doc = { stream: 'stdout' as const, container: { id, name: 'accreditrack-backend-1' }, service: { name: 'backend' } };
+  const v = values(record(0, doc, dockerPath), 'agent-host');
+  assert.equal(v.container_name, 'accreditrack-backend-1');
+  assert.equal(v.service, 'backend');
+  assert.equal(renderer('{host}/{service}')(v), 'web-1/backend');
+  // A kubelet-rotated CRI file goes to the stream of its live name; the record's input type is its file's.
+  const podPath = '/var/log/pods/shop_web-7d9f_0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b/web/0.log.20261205-100000';
+  const base = record(0, { stream: 'stderr', container: { name: 'web' } }, podPath);
+  const cri = values({ ...base, source: { ...base.source, input: { type: 'cri' } } }, 'agent-host');
+  assert.equal(cri.file, '0.log');
+  assert.equal(cri.input, 'cri');
+  assert.equal(cri.container, 'none');
+  assert.equal(renderer('{container_name}/{service}')(cri), 'web/none');
 });

@@ -70,3 +70,28 @@ test('invalid UTF-8 is flagged; a genuine U+FFFD is not', () => {
   assert.equal(lines[0]!.text, 'a\uFFFD\uFFFDb');
   assert.equal(lines[1]!.invalidUtf8, false);
 });
+
+test('takeBytes is offered every whole line, also one that spanned reads; not a truncated or an unfinished one', () => {
+  const offered: { text: string; start: number; end: number }[] = [];
+  const decoded: Line[] = [];
+  // Takes lines starting with "b"; the others are declined and decoded.
+  const splitter = new LineSplitter(16, (l) => decoded.push(l), 0, (buf, from, to, start, end) => {
+    offered.push({ text: buf.toString('utf8', from, to), start, end });
+    return buf[from] === 0x62;
+  });
+  const bytes = Buffer.from('a1\nb2 spans reads\r\nb3 is far longer than sixteen bytes\nb4 unfinished');
+  for (let i = 0; i < bytes.length; i += 5) splitter.push(bytes.subarray(i, Math.min(bytes.length, i + 5)));
+  splitter.flushPartial();
+  assert.deepEqual(offered, [
+    { text: 'a1', start: 0, end: 3 },
+    { text: 'b2 spans reads', start: 3, end: 19 },
+  ]);
+  assert.deepEqual(
+    decoded.map((l) => [l.text, l.start, l.end, l.truncated, l.partial]),
+    [
+      ['a1', 0, 3, false, false],
+      ['b3 is far longer', 19, 55, true, false],
+      ['b4 unfinished', 55, 68, false, true],
+    ],
+  );
+});
