@@ -11,48 +11,32 @@
  * The container's facts (Kubernetes namespace, pod, container; see src/containers/) come with the ParserContext and
  * are made into JSON text once per parser.
  *
- * Pieces held at the end of a file can be handed to the parser of the file that continues it (kubelet renames
+ * Pieces held at the end of a file are handed to the parser of the file that continues it (kubelet renames
  * `0.log` to `0.log.20261205-100000` and the runtime goes on in a new `0.log`, maybe in the middle of a line):
- * exportHeld() / importHeld(). The tailer's cross-file hand-over decides when.
+ * exportCarried() / importCarried(), when the tailer hands a rotated generation over (see tail/carried.ts).
  */
 import { isUtf8 } from 'node:buffer';
 import { containerMembers } from '../containers/metadata.js';
 import { createDjangoParser, LINE_INVALID_UTF8, LINE_PARTIAL, LINE_TRUNCATED, lineFlags, truncateUtf8, type DjangoParser } from './django.js';
 import { DocumentFields, DocumentWriter, ParsedRecord, quote, REC_NO_TIMESTAMP, REC_PARSE_ERROR } from './document.js';
 import { CriLineReader } from './cri-line.js';
-import type { EmitRecord, Line, ParserContext, RecordParser } from './types.js';
+import type { CarriedPieces, EmitRecord, Line, ParserContext, RecordParser } from './types.js';
+import { CarriedLines } from './carried-lines.js';
 
-/** Pieces of one stream held by a parser, as handed to the parser of the next file (exportHeld / importHeld). */
-export interface HeldPieces {
-  readonly stream: 'stdout' | 'stderr';
-  /** The content so far (at most max_line_bytes of it). */
-  readonly bytes: Uint8Array;
-  /** The first piece's time (the record's @timestamp). */
-  readonly time: string | null;
-  /** LINE_* bits gathered so far. */
-  readonly flags: number;
-  /** Their byte range in the file they came from (for the hand-over's own bookkeeping). */
-  readonly start: number;
-  readonly end: number;
-}
-
+/** A CRI parser: it hands a line's first pieces over to the next generation of its file, and takes them from the previous. */
 export interface CriParser extends RecordParser {
-  /** Takes the pieces this parser holds, per stream: it holds none after (heldFrom no longer counts them). */
-  exportHeld(): HeldPieces[];
-  /**
-   * Gives this parser pieces of the previous file, before it has read lines of their stream: they are the start of
-   * the next line of that stream in this file, whose record spans this file's bytes only (its range and id are this
-   * file's). Until that stream's next piece comes they are not a record and hold no byte of this file; flush() does
-   * not ship them (a record needs a range in its own file); exportHeld() takes them back.
-   */
-  importHeld(held: readonly HeldPieces[], nowMs: number): void;
+  exportCarried(): CarriedPieces[];
+  importCarried(carried: CarriedPieces, link: number, localStart: number): void;
 }
 
 /** One stream's pieces, as bytes. */
 class Pieces {
   active = false;
-  /** Offset of the first piece in this file; -1 while there are only imported bytes. */
+  /** Offset of the first piece in this file (of this file's first, for pieces carried over from the previous one). */
   start = 0;
+  /** Where the line begins for its record (log.offset, id): `start`, unless carried over (then `link` is set). */
+  idStart = 0;
+  link = 0;
   end = 0;
   private chunks: Buffer[] = [];
   private bytes = 0;
@@ -64,6 +48,8 @@ class Pieces {
   begin(start: number, time: string | null): void {
     this.active = true;
     this.start = start;
+    this.idStart = start;
+    this.link = 0;
     this.chunks = [];
     this.bytes = 0;
     this.capped = false;
@@ -102,9 +88,25 @@ class Pieces {
     return text;
   }
 
-  held(stream: 'stdout' | 'stderr'): HeldPieces {
-    const bytes = new Uint8Array(Buffer.concat(this.chunks, this.bytes));
-    return { stream, bytes, time: this.time, flags: this.flags, start: this.start, end: this.end };
+  /** Hands the pieces over to the next generation of the file; empties the holder. */
+  export(index: number): CarriedPieces {
+    this.active = false;
+    const content = new Uint8Array(Buffer.concat(this.chunks, this.bytes));
+    this.chunks = [];
+    const { start: localStart, idStart, link, bytes, capped, flags, time } = this;
+    return { index, localStart, idStart, link, content, bytes, capped, flags, time };
+  }
+
+  /** Goes on with pieces the previous generation began; this file's part starts at `localStart`. */
+  import(carried: CarriedPieces, link: number, localStart: number, nowMs: number, maxBytes: number): void {
+    this.begin(localStart, carried.time);
+    this.idStart = carried.idStart;
+    this.link = link;
+    this.flags = carried.flags;
+    this.lastMs = nowMs;
+    const content = typeof carried.content === 'string' ? Buffer.from(carried.content) : carried.content;
+    this.append(content, 0, content.length, maxBytes);
+    this.capped ||= carried.capped;
   }
 }
 
@@ -127,6 +129,10 @@ class CriRecordParser implements CriParser {
   private lastTs: string | null = null;
   private readonly brokenWriter: DocumentWriter;
   private readonly brokenFields = new DocumentFields();
+  /** Lines whose first pieces came from the previous generation of the file. */
+  private readonly carriedLines = new CarriedLines();
+  /** The clock of the last line pushed: carried pieces imported between reads wait from there. */
+  private lastNowMs = 0;
 
   constructor(
     private readonly ctx: ParserContext,
@@ -134,8 +140,8 @@ class CriRecordParser implements CriParser {
   ) {
     // The container's members are made into JSON text once per parser, not per line.
     const container = containerMembers(ctx.container);
-    this.stdout = createDjangoParser(ctx, emit, 'stream', `,"stream":"stdout"${container}`);
-    this.stderr = createDjangoParser(ctx, emit, 'stream', `,"stream":"stderr"${container}`);
+    this.stdout = createDjangoParser(ctx, (r) => emit(this.carriedLines.relink(0, r)), 'stream', `,"stream":"stdout"${container}`);
+    this.stderr = createDjangoParser(ctx, (r) => emit(this.carriedLines.relink(1, r)), 'stream', `,"stream":"stderr"${container}`);
     this.brokenWriter = new DocumentWriter(ctx.path, ctx.hostName, container);
   }
 
@@ -147,6 +153,7 @@ class CriRecordParser implements CriParser {
     // Per line: three byte searches over the line's first ~40 bytes; a whole line is then decoded and read again by
     // push(), which is what it would cost without this (pieces are rare, and only they must stay bytes).
     const r = this.reader;
+    this.lastNowMs = nowMs;
     if (!r.readBytes(buf, from, to)) return false;
     const pieces = r.stderr ? this.errPieces : this.outPieces;
     if (!r.partial && !pieces.active) return false;
@@ -158,6 +165,7 @@ class CriRecordParser implements CriParser {
 
   push(line: Line, nowMs: number): void {
     const r = this.reader;
+    this.lastNowMs = nowMs;
     const text = line.text;
     if (!r.read(text)) {
       this.emitBroken(line, nowMs);
@@ -196,16 +204,22 @@ class CriRecordParser implements CriParser {
   ): void {
     const max = this.ctx.maxRecordBytes;
     if (!pieces.active) pieces.begin(start, this.reader.time);
-    else if (pieces.start < 0) pieces.start = start; // the first piece of this file after imported ones
     pieces.add(buf, from, to, end, flags, nowMs, max);
     if (this.reader.partial) return;
+    this.pushPieces(stderr ? 1 : 0, pieces, pieces.flags, nowMs);
+  }
+
+  /** The joined pieces go to the stream's Django parser, as one line that began where the first piece did. */
+  private pushPieces(index: number, pieces: Pieces, flags: number, nowMs: number): void {
+    this.carriedLines.note(index, pieces.idStart, pieces.start, pieces.link);
+    const { idStart, end, time } = pieces;
     const text = pieces.take();
-    (stderr ? this.stderr : this.stdout).pushText(text, pieces.start, pieces.end, pieces.flags, nowMs, pieces.time);
+    (index === 1 ? this.stderr : this.stdout).pushText(text, idStart, end, flags | pieces.flags, nowMs, time);
   }
 
   flush(nowMs: number, force: boolean): void {
-    this.flushPieces(this.outPieces, this.stdout, nowMs, force);
-    this.flushPieces(this.errPieces, this.stderr, nowMs, force);
+    this.flushPieces(0, this.outPieces, nowMs, force);
+    this.flushPieces(1, this.errPieces, nowMs, force);
     this.stdout.flush(nowMs, force);
     this.stderr.flush(nowMs, force);
   }
@@ -213,45 +227,35 @@ class CriRecordParser implements CriParser {
   /**
    * A line whose last piece did not come in time (a container that stopped mid-line) is shipped as it is, tagged,
    * pushed with the time its last piece arrived so that the Django parser's own timeout lets it out in this flush.
-   * Imported pieces not yet joined by a piece of this file have no range here: they wait (see importHeld).
    */
-  private flushPieces(pieces: Pieces, parser: DjangoParser, nowMs: number, force: boolean): void {
-    if (!pieces.active || pieces.start < 0 || (!force && nowMs - pieces.lastMs < this.ctx.multilineTimeoutMs)) return;
-    const lastMs = pieces.lastMs;
-    const text = pieces.take();
-    parser.pushText(text, pieces.start, pieces.end, pieces.flags | LINE_PARTIAL, lastMs, pieces.time);
+  private flushPieces(index: number, pieces: Pieces, nowMs: number, force: boolean): void {
+    if (!pieces.active || (!force && nowMs - pieces.lastMs < this.ctx.multilineTimeoutMs)) return;
+    this.pushPieces(index, pieces, LINE_PARTIAL, pieces.lastMs);
   }
 
   heldFrom(): number | null {
     let min: number | null = null;
     const out = this.outPieces;
     const err = this.errPieces;
-    if (out.active && out.start >= 0) min = out.start;
-    if (err.active && err.start >= 0 && (min === null || err.start < min)) min = err.start;
-    const a = this.stdout.heldFrom();
+    if (out.active) min = out.start;
+    if (err.active && (min === null || err.start < min)) min = err.start;
+    const a = this.carriedLines.localHeld(0, this.stdout.heldFrom());
     if (a !== null && (min === null || a < min)) min = a;
-    const b = this.stderr.heldFrom();
+    const b = this.carriedLines.localHeld(1, this.stderr.heldFrom());
     if (b !== null && (min === null || b < min)) min = b;
     return min;
   }
 
-  exportHeld(): HeldPieces[] {
-    const out: HeldPieces[] = [];
-    if (this.outPieces.active) out.push(this.outPieces.held('stdout'));
-    if (this.errPieces.active) out.push(this.errPieces.held('stderr'));
-    this.outPieces.active = this.errPieces.active = false;
+  exportCarried(): CarriedPieces[] {
+    const out: CarriedPieces[] = [];
+    if (this.outPieces.active) out.push(this.outPieces.export(0));
+    if (this.errPieces.active) out.push(this.errPieces.export(1));
     return out;
   }
 
-  importHeld(held: readonly HeldPieces[], nowMs: number): void {
-    for (const h of held) {
-      const pieces = h.stream === 'stderr' ? this.errPieces : this.outPieces;
-      if (pieces.active) continue; // this file already has that stream's pieces: it was not a continuation
-      pieces.begin(-1, h.time);
-      pieces.flags = h.flags;
-      pieces.lastMs = nowMs;
-      pieces.append(h.bytes, 0, h.bytes.length, this.ctx.maxRecordBytes);
-    }
+  importCarried(carried: CarriedPieces, link: number, localStart: number): void {
+    const pieces = carried.index === 1 ? this.errPieces : this.outPieces;
+    pieces.import(carried, link, localStart, this.lastNowMs, this.ctx.maxRecordBytes);
   }
 
   /** A line that is not CRI (cut, corrupt): a record of its own, the raw line as message, tagged. */

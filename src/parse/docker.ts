@@ -24,16 +24,8 @@ import { isoFromDocker } from './time.js';
 import { JSON_STRING, ScannedObject } from './json-members.js';
 import type { CarriedPieces, EmitRecord, Line, ParserContext, RecordParser } from './types.js';
 import { containerMembers, type ContainerInfo } from '../containers/metadata.js';
+import { CarriedLines } from './carried-lines.js';
 
-/**
- * A record of a Django stream parser that began in the previous generation of the file: the parser knows it by
- * `idStart` (the offset it was given), the file's checkpoint by `localStart`, delivery by `link`.
- */
-interface CarriedLine {
-  readonly idStart: number;
-  readonly localStart: number;
-  readonly link: number;
-}
 
 /** ".../<id>/<id>-json.log" and its rotations ("-json.log.1"); the id is 64 lowercase hex digits. */
 const CONTAINER_LOG_RE = /(?:^|\/)([0-9a-f]{64})-json\.log(?:\.\d+)?$/;
@@ -105,7 +97,7 @@ class Pieces {
       localStart: this.start,
       idStart: this.idStart,
       link: this.link,
-      text: this.text,
+      content: this.text,
       bytes: this.bytes,
       capped: this.capped,
       flags: this.flags,
@@ -120,7 +112,7 @@ class Pieces {
     this.begin(localStart, carried.time);
     this.idStart = carried.idStart;
     this.link = link;
-    this.text = carried.text;
+    this.text = typeof carried.content === 'string' ? carried.content : Buffer.from(carried.content).toString('utf8');
     this.bytes = carried.bytes;
     this.capped = carried.capped;
     this.flags = carried.flags;
@@ -178,8 +170,8 @@ class DockerRecordParser implements RecordParser {
   /** The entry being pushed, read in place (reused). */
   private readonly scanned = new ScannedObject();
 
-  /** Per stream (0 stdout, 1 stderr): a carried line given to its Django parser and not yet emitted by it. */
-  private readonly carriedLines: [CarriedLine | null, CarriedLine | null] = [null, null];
+  /** Lines whose first pieces came from the previous generation of the file. */
+  private readonly carriedLines = new CarriedLines();
 
   /** Document parts for lines written from their bytes (pushBytes), per stream. */
   private outTemplate!: PlainTemplate;
@@ -361,18 +353,13 @@ class DockerRecordParser implements RecordParser {
     let min: number | null = null;
     if (this.outPieces.active) min = this.outPieces.start;
     if (this.errPieces.active && (min === null || this.errPieces.start < min)) min = this.errPieces.start;
-    const a = this.localHeld(0, this.stdout.heldFrom());
+    const a = this.carriedLines.localHeld(0, this.stdout.heldFrom());
     if (a !== null && (min === null || a < min)) min = a;
-    const b = this.localHeld(1, this.stderr.heldFrom());
+    const b = this.carriedLines.localHeld(1, this.stderr.heldFrom());
     if (b !== null && (min === null || b < min)) min = b;
     return min;
   }
 
-  /** A Django parser's held offset in this file: a carried record is held from where this file's part begins. */
-  private localHeld(index: number, held: number | null): number | null {
-    const carried = this.carriedLines[index as 0 | 1];
-    return carried !== null && held === carried.idStart ? carried.localStart : held;
-  }
 
   /**
    * A line whose last piece did not come in time is given to the parser as it is, tagged. It is pushed with the
@@ -385,7 +372,7 @@ class DockerRecordParser implements RecordParser {
 
   /** The joined pieces go to the stream's Django parser, as one line that began where the first piece did. */
   private pushPieces(index: number, pieces: Pieces, parser: DjangoParser, flags: number, nowMs: number): void {
-    if (pieces.link !== 0) this.carriedLines[index as 0 | 1] = { idStart: pieces.idStart, localStart: pieces.start, link: pieces.link };
+    this.carriedLines.note(index, pieces.idStart, pieces.start, pieces.link);
     const { idStart, end, time } = pieces;
     parser.pushText(pieces.take(), idStart, end, flags, nowMs, time);
   }
@@ -395,12 +382,7 @@ class DockerRecordParser implements RecordParser {
    * offset (for the checkpoint) and its link (for its id and the previous file's checkpoint).
    */
   private emitFrom(index: number, r: ParsedRecord): void {
-    const carried = this.carriedLines[index as 0 | 1];
-    if (carried !== null && r.start === carried.idStart) {
-      this.carriedLines[index as 0 | 1] = null;
-      r = new ParsedRecord(carried.localStart, r.end, r.json, r.flags, carried.link);
-    }
-    this.emit(r);
+    this.emit(this.carriedLines.relink(index, r));
   }
 
   exportCarried(): CarriedPieces[] {

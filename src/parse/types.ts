@@ -82,8 +82,9 @@ export interface CarriedPieces {
   readonly idStart: number;
   /** The link they came with, when they were themselves carried into this file (a line across three files); else 0. */
   readonly link: number;
-  readonly text: string;
-  /** UTF-8 bytes of `text`. */
+  /** What they hold: text (Docker decodes each piece) or bytes (CRI joins pieces as bytes and decodes the line once). */
+  readonly content: string | Uint8Array;
+  /** UTF-8 bytes of the content. */
   readonly bytes: number;
   readonly capped: boolean;
   /** LINE_* bits of the pieces so far. */

@@ -110,6 +110,8 @@ export class TrackedFile implements SourceRef {
   letGo = false;
   /** An open of it is under way (the scan and the reader both admit files): not opened twice. */
   opening = false;
+  /** Its birth time as a stat saw it (0: unknown): with the inode, it tells a file never opened from a reused inode. */
+  birthtimeMs = 0;
   /** Since when a closed file that left its path cannot be found beside it (0: it can). */
   missingSince = 0;
   /** When its first bytes were last compared with its fingerprint (a rewrite in place is looked for when it changed). */
@@ -205,13 +207,14 @@ export class TrackedFile implements SourceRef {
   }
 
   /**
-   * Does it need a descriptor: never opened yet, or (at its path) seen by a stat to hold bytes not read? A moved file
-   * once opened never gets one again: whatever is at its last name now may be another file on a reused inode.
+   * Does it need a descriptor: never opened yet, or seen by a stat to hold bytes not read? A moved file is opened again
+   * only if it has a fingerprint to be recognised by: whatever is at its last name may be another file on a reused inode.
    */
   get wantsDescriptor(): boolean {
     if (this.isOpen || this.opening || this.letGo) return false;
     if (!this.everOpened) return true;
-    return this.placement === 'active' && (this.size !== this.state.position || this.mtimeMs > this.lastGrowthAt);
+    if (this.placement === 'moved' && this.identity === null) return false;
+    return this.size !== this.state.position || this.mtimeMs > this.lastGrowthAt;
   }
 
   attach(fh: FileHandle): void {

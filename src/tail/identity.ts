@@ -79,6 +79,17 @@ export function idPrefixOf(identity: FileIdentity): string {
     .slice(0, 16);
 }
 
+/**
+ * Is `s` (what a stat says now) the file `f` was seen as? Same device and inode, and, where the file system keeps it,
+ * the same birth time: file systems hand a freed inode to the next new file at once (tmpfs, ext4), and a file never
+ * opened has no fingerprint to tell them apart. A birth time of 0 is unknown and decides nothing.
+ */
+export function sameFile(s: { dev: number; ino: number; birthtimeMs: number }, f: { dev: number; ino: number; birthtimeMs?: number }): boolean {
+  if (!sameInode(s, f)) return false;
+  const born = f.birthtimeMs ?? 0;
+  return born === 0 || s.birthtimeMs === 0 || s.birthtimeMs === born;
+}
+
 export function sameInode(a: { dev: number; ino: number }, b: { dev: number; ino: number }): boolean {
   return a.dev === b.dev && a.ino === b.ino;
 }

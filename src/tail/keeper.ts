@@ -7,13 +7,14 @@
  * max_open_files) and keeps its descriptor until every byte is read and acknowledged, so a generation the writer
  * renames, shifts and deletes while the sink is down stays readable (its disk space is kept until then).
  */
+import { lstat } from 'node:fs/promises';
 import type { InputConfig } from '../config/types.js';
 import type { Checkpoint } from '../pipeline/registry.js';
 import type { Discovery, MatchedFile } from './discovery.js';
 import type { FileStart, TailContext } from './context.js';
 import type { TrackedFile } from './file.js';
 import { generationsOf, olderFirst } from './generations.js';
-import { sameInode, startsLike, stillMatches, type FileIdentity } from './identity.js';
+import { sameFile, startsLike, stillMatches, type FileIdentity } from './identity.js';
 import { openLogFile } from './open.js';
 import { KnownCheckpoints, locateBeside } from './resume.js';
 
@@ -28,7 +29,7 @@ const EMPTY_PATTERN_EVERY_MS = 5 * 60_000;
 
 export class Keeper {
   /** Files read to their end and let go, by device:inode → fingerprint: a rotated generation is not adopted twice. */
-  private readonly released = new Map<string, FileIdentity | null>();
+  private readonly released = new Map<string, { identity: FileIdentity | null; birthtimeMs: number }>();
   /**
    * Per matched path, the mtime (at first sight) of the newest file followed there. A rotated generation written
    * after it is one that must have been read, or must be read now. Seeded from the checkpoints.
@@ -62,7 +63,7 @@ export class Keeper {
     // A path whose file is gone or replaced: that file was rotated or deleted. Read it to its end via its descriptor.
     for (const [path, f] of [...files.active]) {
       const m = matched.get(path);
-      if (m && sameInode(m.stat, f)) {
+      if (m && sameFile(m.stat, f)) {
         f.observe(m.stat.size, m.stat.mtimeMs, now);
         continue;
       }
@@ -88,6 +89,7 @@ export class Keeper {
     }
 
     await this.checkRewritten(matched, now);
+    await this.checkUnopened(now);
     await this.admitWaiting(now);
     if (initial) await this.resumeRotatedWhileStopped(matched, now);
     this.lastScanAt = Date.now();
@@ -155,7 +157,7 @@ export class Keeper {
       return 'unavailable';
     }
     const { fh, stat } = opened;
-    if (!sameInode(stat, f)) {
+    if (!sameFile(stat, f)) {
       // The path holds another file by now: this one was rotated between the look and the open.
       await fh.close();
       await this.moveAway(f, f.path, now);
@@ -203,7 +205,8 @@ export class Keeper {
     if (f.isOpen) return;
     const found = await locateBeside(f);
     if (found !== null) {
-      f.path = found; // opened by the next admission
+      f.path = found.path; // opened by the next admission
+      f.observe(found.stat.size, found.stat.mtimeMs, now);
       f.missingSince = 0;
       return;
     }
@@ -218,6 +221,20 @@ export class Keeper {
       });
     }
     if (f.outstanding === 0) f.dispose();
+  }
+
+  /**
+   * Rotated files still waiting for a descriptor (every one held by files with bytes to read): still there? A writer
+   * that keeps rotating renames them on (followed here by inode) and at last deletes them: that loss is counted when
+   * it happens, not when a descriptor frees up.
+   */
+  private async checkUnopened(now: number): Promise<void> {
+    for (const f of [...this.ctx.files.moved]) {
+      if (f.isOpen || f.opening || f.everOpened) continue;
+      const s = await lstat(f.path).catch(() => null);
+      if (s !== null && s.isFile() && sameFile(s, f)) f.observe(s.size, s.mtimeMs, now);
+      else await this.moveAway(f, f.path, now);
+    }
   }
 
   /** Files that changed since the last look: truncated (copytruncate) or rewritten in place. */
@@ -248,6 +265,7 @@ export class Keeper {
     const path = f.path;
     this.ctx.files.addMoved(f);
     f.handedOver = true;
+    f.letGo = true; // what it held is shipped; it is released once acknowledged
     f.size = f.readOffset; // read to its end: what is beyond belongs to the new instance
     const fresh = this.ctx.newFile(path, f.input, f.dev, f.ino, { identity: null, offset: 0, resumed: null }, now);
     this.ctx.files.setActive(path, fresh);
@@ -285,6 +303,7 @@ export class Keeper {
     const { path, input, stat: s } = m;
     const entry = this.known.take(s.dev, s.ino);
     const f = this.ctx.newFile(path, input, s.dev, s.ino, startOf(entry, firstStart && input.startAt === 'end' ? s.size : 0), now);
+    f.birthtimeMs = s.birthtimeMs;
     f.startAtEnd = entry === null && firstStart && input.startAt === 'end';
     f.observe(s.size, s.mtimeMs, now);
     this.ctx.files.setActive(path, f);
@@ -305,6 +324,7 @@ export class Keeper {
       if (matched.has(path)) continue; // the scan follows it anyway
       if ((await this.isTracked(path, s)) || (await this.wasReleased(path, s))) continue;
       const f = this.ctx.newFile(path, input, s.dev, s.ino, { identity: null, offset: 0, resumed: null }, now, originPath);
+      f.birthtimeMs = s.birthtimeMs;
       f.observe(s.size, s.mtimeMs, now);
       this.ctx.files.addMoved(f);
       this.ctx.events.rotationSeen(originPath);
@@ -326,7 +346,8 @@ export class Keeper {
         this.ctx.logger.info('forgetting the checkpoint of a path no input matches any more', { path: entry.path });
         continue;
       }
-      const found = await locateBeside(entry);
+      const located = await locateBeside(entry);
+      const found = located?.path ?? null;
       if (found === null) {
         // At least what it held beyond the checkpoint when last read is lost; what it got after, unknown.
         const lost = Math.max(0, (entry.size ?? 0) - entry.offset);
@@ -347,17 +368,16 @@ export class Keeper {
 
   /** A moved file read to its end and acknowledged is let go: remembered, so it is not adopted again. */
   remember(f: TrackedFile): void {
-    this.released.set(f.key, f.identity);
+    this.released.set(f.key, { identity: f.identity, birthtimeMs: f.birthtimeMs });
     if (this.released.size > RELEASED_MEMORY) this.released.delete(this.released.keys().next().value!);
   }
 
-  private async wasReleased(path: string, s: { dev: number; ino: number; size: number }): Promise<boolean> {
-    const key = `${s.dev}:${s.ino}`;
-    if (!this.released.has(key)) return false;
-    const identity = this.released.get(key);
+  private async wasReleased(path: string, s: { dev: number; ino: number; size: number; birthtimeMs: number }): Promise<boolean> {
+    const released = this.released.get(`${s.dev}:${s.ino}`);
+    if (released === undefined || !sameFile(s, { dev: s.dev, ino: s.ino, birthtimeMs: released.birthtimeMs })) return false;
     // A file let go before it had a line has no fingerprint: it is the same file only if it is still empty.
-    if (!identity) return s.size === 0;
-    return startsLike(path, { ...identity, path });
+    if (released.identity === null) return s.size === 0;
+    return startsLike(path, { ...released.identity, path });
   }
 
   /**
@@ -365,10 +385,10 @@ export class Keeper {
    * while open); a closed one's may have been freed and reused, so its fingerprint decides. A closed file never opened
    * (no fingerprint) with this inode is taken to be this one, renamed: it is followed here from now on.
    */
-  private async isTracked(path: string, s: { dev: number; ino: number }): Promise<boolean> {
+  private async isTracked(path: string, s: { dev: number; ino: number; birthtimeMs: number }): Promise<boolean> {
     if (this.known.has(s.dev, s.ino)) return true;
     const t = this.ctx.files.inode(s.dev, s.ino);
-    if (t === undefined) return false;
+    if (t === undefined || !sameFile(s, t)) return false;
     if (t.isOpen || t.opening) return true;
     if (t.identity !== null) return startsLike(path, { ...t.identity, path });
     if (t.placement === 'moved') {

@@ -2,10 +2,11 @@
  * Resuming after a restart: the registry's checkpoints, matched to files by device and inode (and confirmed by the
  * fingerprint when the file is opened), and finding a file beside its old path when a rotation renamed it.
  */
+import type { Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Checkpoint } from '../pipeline/registry.js';
-import { sameInode, startsLike, type FileIdentity } from './identity.js';
+import { sameFile, startsLike, type FileIdentity } from './identity.js';
 
 /** Checkpoints from the registry not yet matched to a file, by device:inode. */
 export class KnownCheckpoints {
@@ -59,13 +60,15 @@ export interface Whereabouts {
   readonly identity?: FileIdentity | null;
   readonly fingerprint?: string;
   readonly fingerprintBytes?: number;
+  /** Its birth time when a stat saw it (0 or absent: unknown). */
+  readonly birthtimeMs?: number;
 }
 
 /**
  * The file with `known`'s inode (and fingerprint, when known) beside its old path, under another name: where a
  * rotation renamed it (`django.log` → `django.log.1`). Null when it is not there. Links are not taken.
  */
-export async function locateBeside(known: Whereabouts): Promise<string | null> {
+export async function locateBeside(known: Whereabouts): Promise<{ path: string; stat: Stats } | null> {
   const identity =
     known.identity ??
     (known.fingerprint !== undefined && known.fingerprintBytes !== undefined
@@ -76,8 +79,8 @@ export async function locateBeside(known: Whereabouts): Promise<string | null> {
     const path = join(dir, name);
     if (path === known.path || path === known.originPath) continue;
     const s = await lstat(path).catch(() => null);
-    if (!s?.isFile() || !sameInode(s, known)) continue;
-    if (identity === null || (await startsLike(path, { ...identity, path }))) return path;
+    if (!s?.isFile() || !sameFile(s, known)) continue;
+    if (identity === null || (await startsLike(path, { ...identity, path }))) return { path, stat: s };
   }
   return null;
 }

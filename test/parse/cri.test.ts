@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { createCriParser } from '../../src/parse/cri.js';
 import { CriLineReader } from '../../src/parse/cri-line.js';
 import type { Line, ParserContext } from '../../src/parse/types.js';
+import type { ParsedRecord } from '../../src/parse/document.js';
 import type { ContainerInfo } from '../../src/containers/metadata.js';
 import { decoded, parserContext, type DecodedRecord } from '../support/parsing.js';
 import { parseFile } from '../support/parse-file.js';
@@ -159,28 +160,35 @@ test('pieces held at the end of a rotated file are handed to the next file\'s pa
   // kubelet renamed 0.log to 0.log.20261205-100000 while containerd was between the pieces of a line.
   const text = 'x'.repeat(20_000) + ' end';
   const pieces = criLines('stdout', text, at(1)).toString().split('\n');
-  const rotated = Buffer.from(criLines('stdout', 'before', at(0)).toString() + pieces[0] + '\n');
+  const before = criLines('stdout', 'before', at(0)).toString();
+  const rotated = Buffer.from(before + pieces[0] + '\n');
   const fresh = Buffer.from(pieces[1] + '\n' + criLines('stdout', 'after', at(2)).toString());
   const oldRecords: DecodedRecord[] = [];
   const old = createCriParser(ctx({ path: `${PATH}.20261205-100000` }), (r) => oldRecords.push(decoded(r)));
   for (const l of lines(rotated)) old.push(l, 0);
-  assert.equal(old.heldFrom(), criLines('stdout', 'before', at(0)).length, 'holds the piece');
-  const held = old.exportHeld();
+  assert.equal(old.heldFrom(), before.length, 'holds the piece');
+  const carried = old.exportCarried();
   assert.equal(old.heldFrom(), null, 'handed over: the old file holds nothing');
   old.flush(10_000, true);
   assert.deepEqual(oldRecords.map((r) => r.doc.message), ['before']);
-  assert.deepEqual(held.map((h) => [h.stream, h.bytes.length, h.start, h.end]), [['stdout', 16384, oldRecords[0]!.end, rotated.length]]);
+  assert.deepEqual(
+    carried.map((c) => [c.index, c.bytes, c.localStart, c.idStart, c.link]),
+    [[0, 16384, before.length, before.length, 0]],
+    'stdout\'s 16 KiB piece, begun in the rotated file',
+  );
 
-  const newRecords: DecodedRecord[] = [];
-  const next = createCriParser(ctx(), (r) => newRecords.push(decoded(r)));
-  next.importHeld(held, 0);
-  assert.equal(next.heldFrom(), null, 'no byte of this file is held yet');
-  next.flush(60_000, false);
-  assert.equal(newRecords.length, 0, 'imported pieces alone are not a record of this file');
+  const newRecords: ParsedRecord[] = [];
+  const next = createCriParser(ctx(), (r) => newRecords.push(r));
+  next.importCarried(carried[0]!, 7, 0);
+  assert.equal(next.heldFrom(), 0, 'this file is held from where its part of the line begins');
   for (const l of lines(fresh)) next.push(l, 1);
-  assert.deepEqual(newRecords.map((r) => r.doc.message), [text, 'after']);
-  assert.deepEqual([newRecords[0]!.start, newRecords[0]!.end], [0, pieces[1]!.length + 1], 'the range is this file\'s');
-  assert.equal(newRecords[0]!.doc['@timestamp'], rfc3339Nano(T0 + 1_234_567n).slice(0, 23) + 'Z', 'the first piece\'s time');
+  const joined = decoded(newRecords[0]!);
+  assert.deepEqual(newRecords.map((r) => decoded(r).doc.message), [text, 'after']);
+  assert.deepEqual([newRecords[0]!.start, newRecords[0]!.end, newRecords[0]!.link], [0, pieces[1]!.length + 1, 7], 'this file\'s range, linked');
+  assert.equal(joined.doc['log']['offset'], before.length, 'log.offset: where it began, in the rotated file');
+  assert.equal(newRecords[1]!.link, 0);
+  assert.equal(next.heldFrom(), null);
+  assert.equal(joined.doc['@timestamp'], rfc3339Nano(T0 + 1_234_567n).slice(0, 23) + 'Z', 'the first piece\'s time');
 });
 
 // ---- properties -------------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ parser.add_argument("--backups", type=int, default=5)
 parser.add_argument("--rate", type=float, default=0.0)
 parser.add_argument("--traceback-every", type=int, default=0)
 parser.add_argument("--pad", type=int, default=0, help="extra characters in each message")
+parser.add_argument("--sizes", default="", help="write each record's seq and its size in the file (bytes) to this file")
 args = parser.parse_args()
 
 handler = logging.handlers.RotatingFileHandler(args.path, maxBytes=args.max_bytes, backupCount=args.backups, encoding="utf-8")
@@ -35,7 +36,22 @@ else:
     # The verbose formatter of Django's logging docs: "{levelname} {asctime} {module} {process:d} {thread:d} {message}"
     handler.setFormatter(logging.Formatter("{levelname} {asctime} {module} {process:d} {thread:d} {message}", style="{"))
 
+class SizeRecorder(logging.Filter):
+    """Notes the bytes each record takes in the file (what the handler writes: the formatted text and a newline)."""
+
+    def __init__(self, out):
+        super().__init__()
+        self.out = out
+
+    def filter(self, record):
+        self.out.write(f"{record.args[1]} {len((handler.format(record) + handler.terminator).encode('utf-8'))}\n")
+        return True
+
+
 log = logging.getLogger("django.request")
+if args.sizes:
+    sizes_file = open(args.sizes, "w")
+    handler.addFilter(SizeRecorder(sizes_file))
 log.setLevel(logging.DEBUG)
 log.addHandler(handler)
 log.propagate = False
@@ -60,4 +76,6 @@ for seq in range(args.start, args.start + args.count):
         if delay > 0:
             time.sleep(delay)
 handler.close()
+if args.sizes:
+    sizes_file.close()
 sys.stdout.write(f"wrote {args.count}\n")

@@ -1,0 +1,143 @@
+/**
+ * Issue #11 §1 and §3b, end to end through the built CLI, with Python's own RotatingFileHandler writing: a sink outage
+ * while Django rotates (generations renamed, shifted and deleted while reading is paused), max_open_files too small
+ * for that (the loss must be exactly what is counted and logged), and a first generation that rotates before the
+ * agent ever looked at its path.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkExactlyOnce, runPythonWriter, seqsOf, startAgent, waitFor, type AgentProcess } from './support/agent.js';
+import { INDEX, scenario, type Scenario } from './support/scenario.js';
+
+const open: Scenario[] = [];
+const agents: AgentProcess[] = [];
+after(async () => {
+  for (const a of agents) if (a.child.exitCode === null && a.child.signalCode === null) a.signal('SIGKILL');
+  await Promise.all(open.map((s) => s.close()));
+});
+
+async function djangoScenario(extra: Record<string, unknown> = {}): Promise<Scenario> {
+  const s = await scenario((logs) => [{ type: 'django', paths: [join(logs, 'django.log')], timezone: 'UTC' }], extra);
+  open.push(s);
+  return s;
+}
+
+function start(s: Scenario): AgentProcess {
+  const agent = startAgent(s.config);
+  agents.push(agent);
+  return agent;
+}
+
+/** The agent's /metrics URL, once it logged it. */
+async function metricsUrl(agent: AgentProcess): Promise<string> {
+  await waitFor(() => agent.logs.some((l) => l['msg'] === 'monitoring listening'), 15_000, 'the monitoring server');
+  return String(agent.logs.find((l) => l['msg'] === 'monitoring listening')!['metrics']);
+}
+
+async function metric(url: string, series: string): Promise<number> {
+  const text = await (await fetch(url)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
+/** seq → bytes that record took in the file, as the writer noted them (--sizes). */
+function recordSizes(path: string): Map<number, number> {
+  const sizes = new Map<number, number>();
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const [seq, bytes] = line.split(' ');
+    if (seq && bytes) sizes.set(Number(seq), Number(bytes));
+  }
+  return sizes;
+}
+
+/** Waits until `n` documents are stored, or until the count stopped moving for `quietMs`. */
+async function settle(s: Scenario, n: number, timeoutMs: number, quietMs = 4000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = -1;
+  let lastChange = Date.now();
+  while (Date.now() < deadline && s.es.count(INDEX) < n) {
+    const c = s.es.count(INDEX);
+    if (c !== last) {
+      last = c;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange >= quietMs) {
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stopped(agent: AgentProcess): Promise<Record<string, unknown>> {
+  agent.signal('SIGTERM');
+  assert.equal(await agent.exited(), 0, 'exit code after SIGTERM');
+  return agent.logs.find((l) => l['msg'] === 'logship stopped')!;
+}
+
+// ~330-byte lines, 64 KB files: a rotation every ~0.4 s at 500 lines/s; with 3 backups each generation is deleted
+// about 1.6 s after it was rotated away — while Elasticsearch refuses connections for the whole 12 s of writing.
+const OUTAGE_WRITER = ['--count', '6000', '--rate', '500', '--max-bytes', '64000', '--backups', '3', '--pad', '100'];
+
+test('Elasticsearch down while Django rotates and deletes generations: every record arrives once, none lost', async () => {
+  const s = await djangoScenario();
+  const agent = start(s);
+  const url = await metricsUrl(agent);
+  await s.es.stop();
+  let heldDeleted = 0;
+  const writing = runPythonWriter([join(s.logs, 'django.log'), ...OUTAGE_WRITER]);
+  let done = false;
+  void writing.finally(() => (done = true));
+  while (!done) {
+    // Generations deleted while the sink is down stay open (and their disk space with them) until read.
+    heldDeleted = Math.max(heldDeleted, await metric(url, 'logship_files_open{state="deleted"}'));
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await writing;
+  assert.ok(heldDeleted >= 1, `deleted generations were held open during the outage (at most ${heldDeleted} at once)`);
+  await s.es.start();
+  await settle(s, 6000, 60_000);
+  const summary = await stopped(agent);
+  assert.equal(checkExactlyOnce(seqsOf(s.stored()), 6000), null);
+  assert.equal(summary['lost_bytes'], 0);
+  assert.ok(Number(summary['rotations']) >= 20, `rotations seen: ${summary['rotations']}`);
+});
+
+test('max_open_files too small for an outage: the records lost are exactly the bytes counted and logged as lost', async () => {
+  const s = await djangoScenario({ max_open_files: 3 });
+  const sizesFile = join(s.dir, 'sizes.txt');
+  const agent = start(s);
+  const url = await metricsUrl(agent);
+  await s.es.stop();
+  await runPythonWriter([join(s.logs, 'django.log'), ...OUTAGE_WRITER, '--sizes', sizesFile]);
+  await s.es.start();
+  await settle(s, 6000, 60_000);
+  const lostMetric = await metric(url, 'logship_rotation_lost_bytes_total{reason="deleted_before_open"}');
+  const summary = await stopped(agent);
+
+  const seqs = seqsOf(s.stored());
+  const stored = new Set(seqs);
+  assert.equal(seqs.length, stored.size, 'nothing stored twice');
+  const sizes = recordSizes(sizesFile);
+  const missing = [...sizes.keys()].filter((q) => !stored.has(q));
+  const missingBytes = missing.reduce((sum, q) => sum + sizes.get(q)!, 0);
+  const warned = agent.logs.filter((l) => l['msg'] === 'bytes lost: a file could not be read to its end');
+  const warnedBytes = warned.reduce((sum, l) => sum + Number(l['lost_bytes']), 0);
+  assert.ok(missing.length > 0, 'three descriptors cannot hold the generations of this outage');
+  assert.equal(warnedBytes, missingBytes, `the warnings name ${warnedBytes} bytes; the ${missing.length} records missing took ${missingBytes}`);
+  assert.equal(summary['lost_bytes'], missingBytes, 'the stop summary counts them');
+  assert.equal(lostMetric, missingBytes, 'and so does the metric');
+  for (const w of warned) assert.match(String(w['path']), /django\.log(\.\d)?$/, 'each warning names the file');
+});
+
+test('a first generation that rotates before the agent looked at its path is read (RotatingFileHandler at 1,000 lines/s)', async () => {
+  const s = await djangoScenario({ scan_interval: '1s' });
+  const agent = start(s);
+  await waitFor(() => agent.logs.some((l) => l['msg'] === 'a path pattern matches no file'), 15_000, 'the agent to look once');
+  // ~230-byte lines, 200 KB files: the first file rotates after ~0.85 s, before the agent's next look.
+  await runPythonWriter([join(s.logs, 'django.log'), '--count', '3000', '--rate', '1000', '--max-bytes', '200000', '--backups', '5']);
+  await settle(s, 3000, 30_000);
+  const summary = await stopped(agent);
+  assert.equal(checkExactlyOnce(seqsOf(s.stored()), 3000), null);
+  assert.equal(summary['lost_bytes'], 0);
+});
