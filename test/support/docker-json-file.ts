@@ -1,0 +1,325 @@
+/**
+ * Docker's json-file logging driver, byte for byte, for tests: what dockerd writes to
+ * /var/lib/docker/containers/<id>/<id>-json.log for a container's stdout and stderr.
+ *
+ * Ported from moby (github.com/moby/moby, read at b985e23):
+ * - daemon/logger/copier.go, `copySrc`: each stream is read in reads of at most 2 KiB into a 16 KiB buffer; every
+ *   complete line in it is one message; when the buffer is full with no newline at all, its 16,384 bytes go out as a
+ *   partial message (cut wherever the bytes fall, UTF-8 sequences included), and so on until the newline comes; at
+ *   EOF the rest goes out as a partial too. Every piece of one line has the time of its first piece.
+ * - daemon/logger/jsonfilelog/jsonfilelog.go, `marshalMessage`: a message gets its "\n" back unless it is a partial
+ *   that is not the last; `jsonlog/jsonlogbytes.go`: `{"log":…,"stream":…,"time":…}` then "\n", the strings escaped
+ *   by `ffjsonWriteJSONBytesAsString` (Go's HTML-safe escaping: `<` `>` `&` as \u003c \u003e \u0026, U+2028/U+2029
+ *   escaped, control characters other than \n and \r as \u00XX, each byte of an invalid UTF-8 sequence as \ufffd);
+ *   `time_marshalling.go`: RFC 3339 with nanoseconds, trailing zeros dropped (Go's time.RFC3339Nano), in UTC.
+ * - daemon/logger/loggerutils/logfile.go, `WriteLogEntry` and `rotate`: before every entry, if the file already holds
+ *   max-size bytes or more, `<id>-json.log.<max-file - 1>` is removed, `.N-1` renamed to `.N` down to `.1`, the file
+ *   renamed to `.1`, and a new one created (mode 0640); the entry then goes to the new file. So a long line's pieces
+ *   may straddle a rotation.
+ */
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** copier.go defaultBufSize: a line longer than this is cut into partial messages of exactly this many bytes. */
+export const DOCKER_PIECE_BYTES = 16 * 1024;
+/** copier.go readSize: the most one read of the container's pipe takes. */
+const READ_SIZE = 2 * 1024;
+
+export type DockerStream = 'stdout' | 'stderr';
+
+const HEX = '0123456789abcdef';
+
+/**
+ * ffjsonWriteJSONBytesAsString: `bytes` as a JSON string, exactly as dockerd escapes it. Decoding of multi-byte
+ * sequences follows Go's utf8.DecodeRune: an invalid or truncated sequence is one \ufffd per byte that cannot start a
+ * valid one (not per maximal subpart, as a WHATWG decoder would).
+ */
+export function goJsonString(bytes: Uint8Array): string {
+  let out = '"';
+  let start = 0;
+  const raw = (from: number, to: number): string => Buffer.from(bytes.buffer, bytes.byteOffset + from, to - from).toString('utf8');
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      if (b >= 0x20 && b !== 0x5c && b !== 0x22 && b !== 0x3c && b !== 0x3e && b !== 0x26) {
+        i++;
+        continue;
+      }
+      if (start < i) out += raw(start, i);
+      if (b === 0x5c || b === 0x22) out += '\\' + String.fromCharCode(b);
+      else if (b === 0x0a) out += '\\n';
+      else if (b === 0x0d) out += '\\r';
+      else out += '\\u00' + HEX[b >> 4]! + HEX[b & 0xf]!;
+      start = ++i;
+      continue;
+    }
+    const size = goRuneSize(bytes, i);
+    if (size === 0) {
+      if (start < i) out += raw(start, i);
+      out += '\\ufffd';
+      start = ++i;
+      continue;
+    }
+    // U+2028 and U+2029 are E2 80 A8 / E2 80 A9.
+    if (size === 3 && b === 0xe2 && bytes[i + 1] === 0x80 && (bytes[i + 2] === 0xa8 || bytes[i + 2] === 0xa9)) {
+      if (start < i) out += raw(start, i);
+      out += '\\u202' + HEX[bytes[i + 2]! & 0xf]!;
+      i += 3;
+      start = i;
+      continue;
+    }
+    i += size;
+  }
+  if (start < bytes.length) out += raw(start, bytes.length);
+  return out + '"';
+}
+
+/**
+ * The length of the valid UTF-8 sequence at bytes[i] (a byte >= 0x80), or 0 when utf8.DecodeRune would answer
+ * RuneError with size 1: Go's first-byte table and accept ranges (no overlongs, no surrogates, nothing past U+10FFFF).
+ */
+function goRuneSize(bytes: Uint8Array, i: number): number {
+  const b = bytes[i]!;
+  let size: number;
+  let lo = 0x80;
+  let hi = 0xbf;
+  if (b >= 0xc2 && b <= 0xdf) size = 2;
+  else if (b >= 0xe0 && b <= 0xef) {
+    size = 3;
+    if (b === 0xe0) lo = 0xa0;
+    else if (b === 0xed) hi = 0x9f;
+  } else if (b >= 0xf0 && b <= 0xf4) {
+    size = 4;
+    if (b === 0xf0) lo = 0x90;
+    else if (b === 0xf4) hi = 0x8f;
+  } else return 0;
+  if (i + size > bytes.length) return 0;
+  const second = bytes[i + 1]!;
+  if (second < lo || second > hi) return 0;
+  for (let k = 2; k < size; k++) {
+    const c = bytes[i + k]!;
+    if (c < 0x80 || c > 0xbf) return 0;
+  }
+  return size;
+}
+
+/** Go's time.RFC3339Nano of a UTC instant given in nanoseconds since the epoch: trailing zeros of the fraction dropped. */
+export function rfc3339Nano(ns: bigint): string {
+  const ms = Number(ns / 1_000_000n);
+  const base = new Date(ms).toISOString().slice(0, 19);
+  let frac = String(ns % 1_000_000_000n).padStart(9, '0').replace(/0+$/, '');
+  if (frac !== '') frac = '.' + frac;
+  return `${base}${frac}Z`;
+}
+
+/** A clock in nanoseconds that never goes back and never repeats (dockerd's time.Now() has ns resolution). */
+function nanoClock(): () => bigint {
+  const originNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+  let last = 0n;
+  return () => {
+    let now = originNs + process.hrtime.bigint();
+    if (now <= last) now = last + 1n;
+    last = now;
+    return now;
+  };
+}
+
+/** One application line as a reader of the json-file log sees it once its pieces are joined. */
+export interface WrittenLine {
+  readonly stream: DockerStream;
+  /** The `log` texts of its entries, decoded and concatenated, without the final "\n". */
+  readonly text: string;
+  /** Entries it took (1 for a line up to 16 KiB). */
+  readonly pieces: number;
+  /** Bytes of those entries in the log files. */
+  readonly bytes: number;
+  /** It ended at EOF without a newline (its last entry is a partial too). */
+  readonly unterminated: boolean;
+}
+
+/**
+ * loggerutils.LogFile: appends entries to `<path>`, rotating by size exactly as dockerd does (checked before every
+ * entry). maxSize -1: never rotate.
+ */
+export class JsonLogFile {
+  private fd: number;
+  private size = 0;
+  /** Rotations so far. */
+  rotations = 0;
+
+  constructor(
+    readonly path: string,
+    private readonly maxSize = -1,
+    private readonly maxFile = 1,
+  ) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.fd = openSync(path, 'a', 0o640);
+  }
+
+  writeEntry(entry: Buffer): void {
+    if (this.maxSize !== -1 && this.size >= this.maxSize) this.rotate();
+    writeSync(this.fd, entry);
+    this.size += entry.length;
+  }
+
+  private rotate(): void {
+    closeSync(this.fd);
+    if (this.maxFile >= 2) {
+      rmSync(`${this.path}.${this.maxFile - 1}`, { force: true });
+      for (let i = this.maxFile - 1; i > 1; i--) renameIfExists(`${this.path}.${i - 1}`, `${this.path}.${i}`);
+      renameIfExists(this.path, `${this.path}.1`);
+    } else {
+      rmSync(this.path, { force: true });
+    }
+    this.fd = openSync(this.path, 'w', 0o640);
+    this.size = 0;
+    this.rotations++;
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+function renameIfExists(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+/** copier.copySrc for one stream: bytes of the container's output in, messages (with partial metadata) out. */
+class StreamCopier {
+  private readonly buf = Buffer.alloc(DOCKER_PIECE_BYTES);
+  private n = 0;
+  private partialTime: bigint | null = null;
+  /** Decoded `log` texts of the line being cut into partials, and the bytes of their entries. */
+  private partialTexts: string[] = [];
+  private partialBytes = 0;
+
+  constructor(
+    private readonly stream: DockerStream,
+    /** Writes one message as an entry; its `log` text decoded, and the entry's bytes. */
+    private readonly emit: (line: Buffer, partial: 'no' | 'piece' | 'last', time: bigint) => [string, number],
+    private readonly clock: () => bigint,
+    private readonly lines: WrittenLine[],
+  ) {}
+
+  /** What the container wrote to this stream, read by dockerd in reads of at most 2 KiB. */
+  write(data: Buffer): void {
+    let at = 0;
+    while (at < data.length) {
+      const upto = Math.min(this.n + READ_SIZE, this.buf.length);
+      const take = Math.min(upto - this.n, data.length - at);
+      data.copy(this.buf, this.n, at, at + take);
+      this.n += take;
+      at += take;
+      this.drain(false);
+    }
+  }
+
+  /** The container closed the stream: the rest goes out as a partial (Last: false), as copySrc does at EOF. */
+  close(): void {
+    this.drain(true);
+  }
+
+  private drain(eof: boolean): void {
+    let p = 0;
+    for (let q = this.buf.indexOf(0x0a, p); q >= 0 && q < this.n; q = this.buf.indexOf(0x0a, p)) {
+      const line = Buffer.from(this.buf.subarray(p, q));
+      if (this.partialTime !== null) {
+        const [text, bytes] = this.emit(line, 'last', this.partialTime);
+        this.finishLine([...this.partialTexts, text], this.partialBytes + bytes, false);
+        this.partialTime = null;
+        this.partialTexts = [];
+        this.partialBytes = 0;
+      } else {
+        const [text, bytes] = this.emit(line, 'no', this.clock());
+        this.finishLine([text], bytes, false);
+      }
+      p = q + 1;
+    }
+    if (eof || (p === 0 && this.n === this.buf.length)) {
+      if (p < this.n) {
+        if (this.partialTime === null) this.partialTime = this.clock();
+        const [text, bytes] = this.emit(Buffer.from(this.buf.subarray(p, this.n)), 'piece', this.partialTime);
+        this.partialTexts.push(text);
+        this.partialBytes += bytes;
+        p = this.n = 0;
+      }
+      if (eof && this.partialTime !== null) {
+        this.finishLine(this.partialTexts, this.partialBytes, true);
+        this.partialTime = null;
+        this.partialTexts = [];
+        this.partialBytes = 0;
+      }
+    }
+    if (p > 0) {
+      this.buf.copy(this.buf, 0, p, this.n);
+      this.n -= p;
+    }
+  }
+
+  private finishLine(texts: string[], bytes: number, unterminated: boolean): void {
+    let text = texts.join('');
+    if (!unterminated) text = text.slice(0, -1); // the "\n" marshalMessage added
+    this.lines.push({ stream: this.stream, text, pieces: texts.length, bytes, unterminated });
+  }
+}
+
+export interface DockerContainerOptions {
+  /** `--log-opt max-size` in bytes; -1 (default): no rotation. */
+  maxSize?: number;
+  /** `--log-opt max-file`. @default 1 */
+  maxFile?: number;
+}
+
+/**
+ * One container's json-file log: write to its stdout and stderr as the process in the container would, and the
+ * entries land in `<dir>/<id>-json.log` as dockerd writes them. `lines` lists every application line written, as a
+ * reader should see it after joining the pieces.
+ */
+export class DockerContainer {
+  readonly path: string;
+  readonly lines: WrittenLine[] = [];
+  readonly file: JsonLogFile;
+  private readonly out: StreamCopier;
+  private readonly err: StreamCopier;
+  /** Entries written. */
+  entries = 0;
+
+  constructor(
+    readonly dir: string,
+    readonly id: string,
+    options: DockerContainerOptions = {},
+  ) {
+    this.path = `${dir}/${id}-json.log`;
+    this.file = new JsonLogFile(this.path, options.maxSize ?? -1, options.maxFile ?? 1);
+    const clock = nanoClock();
+    const emit = (stream: DockerStream) => (line: Buffer, partial: 'no' | 'piece' | 'last', time: bigint): [string, number] => {
+      const log = partial === 'piece' ? line : Buffer.concat([line, Buffer.from('\n')]);
+      const logJson = goJsonString(log);
+      // `"log"` is left out when empty (omitempty); a message always has at least its "\n" unless it is an empty piece.
+      const head = log.length === 0 ? '{' : `{"log":${logJson},`;
+      const entry = Buffer.from(`${head}"stream":"${stream}","time":"${rfc3339Nano(time)}"}\n`);
+      this.file.writeEntry(entry);
+      this.entries++;
+      return [JSON.parse(logJson) as string, entry.length];
+    };
+    this.out = new StreamCopier('stdout', emit('stdout'), clock, this.lines);
+    this.err = new StreamCopier('stderr', emit('stderr'), clock, this.lines);
+  }
+
+  /** Bytes (or UTF-8 text) the container wrote to a stream; lines end where "\n" is. */
+  write(stream: DockerStream, data: Buffer | string): void {
+    (stream === 'stdout' ? this.out : this.err).write(typeof data === 'string' ? Buffer.from(data) : data);
+  }
+
+  /** The container exited: what is left unterminated on each stream goes out as a partial; the file is closed. */
+  close(): void {
+    this.out.close();
+    this.err.close();
+    this.file.close();
+  }
+}
