@@ -22,7 +22,7 @@ export class Agent {
 
   /** `logFile`: where its stderr is kept as it came (the run's directory, kept with --keep when a row fails). */
   constructor(config: string, args: string[], logFile: string) {
-    this.child = spawn(process.execPath, [CLI, 'run', '--config', config, '--log-level', 'info', ...args], {
+    this.child = spawn(process.execPath, [CLI, 'run', '--config', config, '--log-level', process.env['FAULTS_LOG_LEVEL'] ?? 'info', ...args], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' },
     });

@@ -37,6 +37,7 @@ export interface WriterOptions {
   pad?: number;
   tracebackEvery?: number;
   copytruncateEvery?: number;
+  copytruncatePause?: number;
 }
 
 /** The Django writer (RotatingFileHandler through Python's logging) writing seq [start, start+count) to `file`. */
@@ -48,6 +49,7 @@ export function djangoWriter(run: FaultRun, file: string, o: WriterOptions): Pyt
   if (o.pad !== undefined) args.push('--pad', String(o.pad));
   if (o.tracebackEvery !== undefined) args.push('--traceback-every', String(o.tracebackEvery));
   if (o.copytruncateEvery !== undefined) args.push('--copytruncate-every', String(o.copytruncateEvery));
+  if (o.copytruncatePause !== undefined) args.push('--copytruncate-pause', String(o.copytruncatePause));
   return run.python(args);
 }
 

@@ -178,17 +178,30 @@ function countNewlines(buf: Buffer): number {
   return n;
 }
 
-/** seqs of the records in data_dir/dead_letters.ndjson. */
-export function deadLettered(run: FaultRun): Set<number> {
-  const out = new Set<number>();
+/** The records in data_dir/dead_letters.ndjson (their seqs), and lines that are not JSON (a write cut short). */
+export function readDeadLetters(run: FaultRun): { seqs: Set<number>; torn: number } {
+  const seqs = new Set<number>();
+  let torn = 0;
   const path = join(run.data, 'dead_letters.ndjson');
-  if (!existsSync(path)) return out;
+  if (!existsSync(path)) return { seqs, torn };
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (line === '') continue;
-    const m = SEQ_RE.exec(String((JSON.parse(line) as { document?: { message?: unknown } }).document?.message));
-    if (m) out.add(Number(m[1]));
+    let entry: { document?: { message?: unknown } };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      torn++;
+      continue;
+    }
+    const m = SEQ_RE.exec(String(entry.document?.message));
+    if (m) seqs.add(Number(m[1]));
   }
-  return out;
+  return { seqs, torn };
+}
+
+/** seqs of the records in data_dir/dead_letters.ndjson. */
+export function deadLettered(run: FaultRun): Set<number> {
+  return readDeadLetters(run).seqs;
 }
 
 export const SINKS = { elasticsearch, cloudwatch, cloud_logging: cloudLogging, file: (run: FaultRun) => Promise.resolve(fileSink(run)) };

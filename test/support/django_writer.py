@@ -14,7 +14,7 @@ text and its newline), so a test can turn records that never arrived into bytes,
 agent says it lost. --copytruncate-every N does what logrotate's copytruncate does, every N records: copy the file to
 PATH.1, then truncate PATH to 0 bytes while the handler keeps it open (appending, so it writes at the new end). It is
 done between two records, so no record falls between the copy and the truncation (logrotate's own race is not what
-is tested).
+is tested); --copytruncate-pause S waits S seconds before each, as logrotate run at a quiet moment would find it.
 """
 import argparse
 import logging
@@ -36,6 +36,7 @@ parser.add_argument("--traceback-every", type=int, default=0)
 parser.add_argument("--pad", type=int, default=0, help="extra characters in each message")
 parser.add_argument("--ledger", default=None, help="append '<seq> <bytes>' per record to this file")
 parser.add_argument("--copytruncate-every", type=int, default=0)
+parser.add_argument("--copytruncate-pause", type=float, default=0.0, help="seconds to wait before each copytruncate")
 args = parser.parse_args()
 
 ledger = open(args.ledger, "a", encoding="utf-8") if args.ledger else None
@@ -72,6 +73,9 @@ for seq in range(args.start, args.start + args.count):
     current_seq = seq
     if args.copytruncate_every and seq > args.start and (seq - args.start) % args.copytruncate_every == 0:
         handler.flush()
+        if args.copytruncate_pause:
+            time.sleep(args.copytruncate_pause)
+            next_at += args.copytruncate_pause
         shutil.copyfile(args.path, args.path + ".1")
         os.truncate(args.path, 0)
     if args.traceback_every and seq % args.traceback_every == 0:

@@ -133,18 +133,34 @@ export interface WrittenLine {
   readonly pieces: number;
   /** Bytes of those entries in the log files. */
   readonly bytes: number;
+  /** Where its first entry starts, and where its last entry ends (its offset + length). */
+  readonly first: EntryAt;
+  readonly last: EntryAt;
   /** It ended at EOF without a newline (its last entry is a partial too). */
   readonly unterminated: boolean;
+}
+
+/** Where an entry went: the generation (rotations before it) and its offset in that file. */
+export interface EntryAt {
+  readonly generation: number;
+  readonly offset: number;
+}
+
+/** Where entries are written: loggerutils.LogFile's job. */
+export interface EntryLog {
+  writeEntry(entry: Buffer): EntryAt;
+  close(): void;
+  /** Rotations so far. */
+  readonly rotations: number;
 }
 
 /**
  * loggerutils.LogFile: appends entries to `<path>`, rotating by size exactly as dockerd does (checked before every
  * entry). maxSize -1: never rotate.
  */
-export class JsonLogFile {
+export class JsonLogFile implements EntryLog {
   private fd: number;
   private size = 0;
-  /** Rotations so far. */
   rotations = 0;
 
   constructor(
@@ -156,10 +172,12 @@ export class JsonLogFile {
     this.fd = openSync(path, 'a', 0o640);
   }
 
-  writeEntry(entry: Buffer): void {
+  writeEntry(entry: Buffer): EntryAt {
     if (this.maxSize !== -1 && this.size >= this.maxSize) this.rotate();
+    const at = { generation: this.rotations, offset: this.size };
     writeSync(this.fd, entry);
     this.size += entry.length;
+    return at;
   }
 
   private rotate(): void {
@@ -181,6 +199,10 @@ export class JsonLogFile {
   }
 }
 
+function ended(at: EntryAt, bytes: number): EntryAt {
+  return { generation: at.generation, offset: at.offset + bytes };
+}
+
 function renameIfExists(from: string, to: string): void {
   try {
     renameSync(from, to);
@@ -191,20 +213,25 @@ function renameIfExists(from: string, to: string): void {
 
 /** copier.copySrc for one stream: bytes of the container's output in, messages (with partial metadata) out. */
 class StreamCopier {
-  private readonly buf = Buffer.alloc(DOCKER_PIECE_BYTES);
+  private readonly buf: Buffer;
   private n = 0;
   private partialTime: bigint | null = null;
   /** Decoded `log` texts of the line being cut into partials, and the bytes of their entries. */
   private partialTexts: string[] = [];
   private partialBytes = 0;
+  private partialFirst: EntryAt | null = null;
+  private partialLast: EntryAt | null = null;
 
   constructor(
     private readonly stream: DockerStream,
     /** Writes one message as an entry; its `log` text decoded, and the entry's bytes. */
-    private readonly emit: (line: Buffer, partial: 'no' | 'piece' | 'last', time: bigint) => [string, number],
+    private readonly emit: (line: Buffer, partial: 'no' | 'piece' | 'last', time: bigint) => [string, number, EntryAt],
     private readonly clock: () => bigint,
     private readonly lines: WrittenLine[],
-  ) {}
+    bufSize: number,
+  ) {
+    this.buf = Buffer.alloc(bufSize);
+  }
 
   /** What the container wrote to this stream, read by dockerd in reads of at most 2 KiB. */
   write(data: Buffer): void {
@@ -229,27 +256,29 @@ class StreamCopier {
     for (let q = this.buf.indexOf(0x0a, p); q >= 0 && q < this.n; q = this.buf.indexOf(0x0a, p)) {
       const line = Buffer.from(this.buf.subarray(p, q));
       if (this.partialTime !== null) {
-        const [text, bytes] = this.emit(line, 'last', this.partialTime);
-        this.finishLine([...this.partialTexts, text], this.partialBytes + bytes, false);
+        const [text, bytes, at] = this.emit(line, 'last', this.partialTime);
+        this.finishLine([...this.partialTexts, text], this.partialBytes + bytes, this.partialFirst!, ended(at, bytes), false);
         this.partialTime = null;
         this.partialTexts = [];
         this.partialBytes = 0;
       } else {
-        const [text, bytes] = this.emit(line, 'no', this.clock());
-        this.finishLine([text], bytes, false);
+        const [text, bytes, at] = this.emit(line, 'no', this.clock());
+        this.finishLine([text], bytes, at, ended(at, bytes), false);
       }
       p = q + 1;
     }
     if (eof || (p === 0 && this.n === this.buf.length)) {
       if (p < this.n) {
         if (this.partialTime === null) this.partialTime = this.clock();
-        const [text, bytes] = this.emit(Buffer.from(this.buf.subarray(p, this.n)), 'piece', this.partialTime);
+        const [text, bytes, at] = this.emit(Buffer.from(this.buf.subarray(p, this.n)), 'piece', this.partialTime);
         this.partialTexts.push(text);
         this.partialBytes += bytes;
+        this.partialFirst ??= at;
+        this.partialLast = ended(at, bytes);
         p = this.n = 0;
       }
       if (eof && this.partialTime !== null) {
-        this.finishLine(this.partialTexts, this.partialBytes, true);
+        this.finishLine(this.partialTexts, this.partialBytes, this.partialFirst!, this.partialLast!, true);
         this.partialTime = null;
         this.partialTexts = [];
         this.partialBytes = 0;
@@ -261,54 +290,53 @@ class StreamCopier {
     }
   }
 
-  private finishLine(texts: string[], bytes: number, unterminated: boolean): void {
+  private finishLine(texts: string[], bytes: number, first: EntryAt, last: EntryAt, unterminated: boolean): void {
     let text = texts.join('');
     if (!unterminated) text = text.slice(0, -1); // the "\n" marshalMessage added
-    this.lines.push({ stream: this.stream, text, pieces: texts.length, bytes, unterminated });
+    this.lines.push({ stream: this.stream, text, pieces: texts.length, bytes, first, last, unterminated });
+    this.partialFirst = this.partialLast = null;
   }
 }
 
 export interface DockerContainerOptions {
-  /** `--log-opt max-size` in bytes; -1 (default): no rotation. */
-  maxSize?: number;
-  /** `--log-opt max-file`. @default 1 */
-  maxFile?: number;
+  /**
+   * The copier's buffer: lines longer than this are cut into pieces of this many bytes. 16 KiB for json-file (and
+   * every driver without a size of its own); a logging driver may ask for another (SizedLogger.BufSize), which lets
+   * tests make many pieces out of short lines.
+   */
+  bufSize?: number;
 }
 
 /**
- * One container's json-file log: write to its stdout and stderr as the process in the container would, and the
- * entries land in `<dir>/<id>-json.log` as dockerd writes them. `lines` lists every application line written, as a
- * reader should see it after joining the pieces.
+ * One container's log: write to its stdout and stderr as the process in the container would, and the entries land
+ * in `log` (a json-file on disk, or in memory) as dockerd writes them. `lines` lists every application line written,
+ * as a reader should see it after joining the pieces.
  */
 export class DockerContainer {
-  readonly path: string;
   readonly lines: WrittenLine[] = [];
-  readonly file: JsonLogFile;
   private readonly out: StreamCopier;
   private readonly err: StreamCopier;
   /** Entries written. */
   entries = 0;
 
   constructor(
-    readonly dir: string,
-    readonly id: string,
+    readonly log: EntryLog,
     options: DockerContainerOptions = {},
   ) {
-    this.path = `${dir}/${id}-json.log`;
-    this.file = new JsonLogFile(this.path, options.maxSize ?? -1, options.maxFile ?? 1);
     const clock = nanoClock();
-    const emit = (stream: DockerStream) => (line: Buffer, partial: 'no' | 'piece' | 'last', time: bigint): [string, number] => {
+    const emit = (stream: DockerStream) => (line: Buffer, partial: 'no' | 'piece' | 'last', time: bigint): [string, number, EntryAt] => {
       const log = partial === 'piece' ? line : Buffer.concat([line, Buffer.from('\n')]);
       const logJson = goJsonString(log);
       // `"log"` is left out when empty (omitempty); a message always has at least its "\n" unless it is an empty piece.
       const head = log.length === 0 ? '{' : `{"log":${logJson},`;
       const entry = Buffer.from(`${head}"stream":"${stream}","time":"${rfc3339Nano(time)}"}\n`);
-      this.file.writeEntry(entry);
+      const at = this.log.writeEntry(entry);
       this.entries++;
-      return [JSON.parse(logJson) as string, entry.length];
+      return [JSON.parse(logJson) as string, entry.length, at];
     };
-    this.out = new StreamCopier('stdout', emit('stdout'), clock, this.lines);
-    this.err = new StreamCopier('stderr', emit('stderr'), clock, this.lines);
+    const bufSize = options.bufSize ?? DOCKER_PIECE_BYTES;
+    this.out = new StreamCopier('stdout', emit('stdout'), clock, this.lines, bufSize);
+    this.err = new StreamCopier('stderr', emit('stderr'), clock, this.lines, bufSize);
   }
 
   /** Bytes (or UTF-8 text) the container wrote to a stream; lines end where "\n" is. */
@@ -316,10 +344,46 @@ export class DockerContainer {
     (stream === 'stdout' ? this.out : this.err).write(typeof data === 'string' ? Buffer.from(data) : data);
   }
 
-  /** The container exited: what is left unterminated on each stream goes out as a partial; the file is closed. */
+  /** The container exited: what is left unterminated on each stream goes out as a partial; the log is closed. */
   close(): void {
     this.out.close();
     this.err.close();
-    this.file.close();
+    this.log.close();
   }
+}
+
+/** A container whose log is `<dir>/<id>-json.log`, rotated by `maxSize` / `maxFile` as dockerd's --log-opt say. */
+export function containerOnDisk(dir: string, id: string, o: { maxSize?: number; maxFile?: number } = {}): DockerContainer {
+  return new DockerContainer(new JsonLogFile(`${dir}/${id}-json.log`, o.maxSize ?? -1, o.maxFile ?? 1));
+}
+
+/**
+ * The same log kept in memory, for property tests: every generation is kept (generations[0] is the oldest), rotated
+ * by size exactly as JsonLogFile is.
+ */
+export class MemoryJsonLog implements EntryLog {
+  readonly generations: Buffer[][] = [[]];
+  private size = 0;
+  rotations = 0;
+
+  constructor(private readonly maxSize = -1) {}
+
+  writeEntry(entry: Buffer): EntryAt {
+    if (this.maxSize !== -1 && this.size >= this.maxSize) {
+      this.generations.push([]);
+      this.size = 0;
+      this.rotations++;
+    }
+    const at = { generation: this.rotations, offset: this.size };
+    this.generations.at(-1)!.push(entry);
+    this.size += entry.length;
+    return at;
+  }
+
+  /** The bytes of generation `g`. */
+  bytes(g: number): Buffer {
+    return Buffer.concat(this.generations[g] ?? []);
+  }
+
+  close(): void {}
 }

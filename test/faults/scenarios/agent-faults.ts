@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeSync, op
 import { join } from 'node:path';
 import { sleep, until } from '../harness.js';
 import { djangoFile, djangoInput, djangoWriter, drainAndStop, following, ledgerBytes, type FaultScenario } from '../scenario.js';
-import { deadLettered, elasticsearch } from '../sinks.js';
+import { deadLettered, elasticsearch, readDeadLetters } from '../sinks.js';
 
 /** Thrown by a scenario that cannot run here (it is shown as skipped, not failed). */
 export class Skip extends Error {}
@@ -109,6 +109,8 @@ export const diskFull: FaultScenario = {
     }
     const again = await run.once(run.config({ inputs: [djangoInput(file)], sink: sink.config }, 'once.yml'), 60_000);
     if (again.code !== 0) failures.push(`run --once afterwards exited ${again.code}`);
+    const { torn } = readDeadLetters(run);
+    if (torn > 0) failures.push(`${torn} torn lines in dead_letters.ndjson (a write cut short by ENOSPC)`);
     const temps = readdirSync(run.data).filter((n) => n.includes('.tmp'));
     if (temps.length > 0) failures.push(`temp files left in data_dir: ${temps.join(', ')}`);
     return {

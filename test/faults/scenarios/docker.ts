@@ -7,10 +7,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DockerContainer, type DockerStream } from '../../support/docker-json-file.js';
+import { containerOnDisk, type DockerContainer, type DockerStream } from '../../support/docker-json-file.js';
 import { type FaultRun, sleep, until } from '../harness.js';
 import { drainAndStop, type FaultScenario } from '../scenario.js';
-import { deadLettered, elasticsearch, fileSink } from '../sinks.js';
+import { deadLettered, elasticsearch, fileSink, PROBE } from '../sinks.js';
 
 function containerId(n: number): string {
   return `${n}`.padStart(4, '0').padEnd(64, 'c0ffee0123456789abcdef').slice(0, 64);
@@ -24,14 +24,19 @@ function container(run: FaultRun, n: number, opts: { maxSize?: number; maxFile?:
   const id = containerId(n);
   const dir = join(run.logs, 'containers', id);
   mkdirSync(dir, { recursive: true });
-  return new DockerContainer(dir, id, opts);
+  return containerOnDisk(dir, id, opts);
 }
 
-/** A line of `bytes` bytes starting with its seq, every part distinct, with some two- and three-byte characters. */
+/** A line of about `bytes` bytes starting with its seq, every part distinct, with some two- and three-byte characters. */
 function bigLine(seq: number, bytes: number): string {
-  let t = `big seq=${seq} `;
-  for (let k = 0; Buffer.byteLength(t) < bytes; k++) t += k % 17 === 0 ? `|é${k}€` : `|${k}`;
-  return t;
+  const parts = [`big seq=${seq} `];
+  let size = parts[0]!.length;
+  for (let k = 0; size < bytes; k++) {
+    const part = k % 17 === 0 ? `|é${seq}.${k}€` : `|${seq}.${k}`;
+    parts.push(part);
+    size += Buffer.byteLength(part);
+  }
+  return parts.join('');
 }
 
 export const dockerPartialsAcrossRotation: FaultScenario = {
@@ -41,6 +46,10 @@ export const dockerPartialsAcrossRotation: FaultScenario = {
     const sink = await elasticsearch(run);
     const agent = run.agent(run.config({ inputs: [dockerInput(run)], sink: sink.config }));
     const containers = [0, 1].map((n) => container(run, n, { maxSize: 80_000, maxFile: 5 }));
+    // A probe line in each first: once both are stored the agent follows both files, and what follows tests partials
+    // across rotations, not a first generation rotated before the agent saw the container (quick first rotation).
+    for (const c of containers) c.write('stdout', `${PROBE}\n`);
+    if (!(await until(() => sink.count() >= 2, 30_000))) throw new Error('the agent did not ship the probe lines of both containers within 30 s');
     const perContainer = run.pick(1500, 10_000);
     // 100 lines/s per container, one in 40 between 17 and 50 KiB (2 to 4 pieces): about 80 KB/s each, so a generation
     // of 80 KB lives ~5 s before max-file deletes it, and a long line's pieces often straddle a rotation.
@@ -51,7 +60,7 @@ export const dockerPartialsAcrossRotation: FaultScenario = {
         for (let k = 0; k < 5 && i + k < perContainer; k++) {
           const s = seq++;
           const stream: DockerStream = s % 7 === 3 ? 'stderr' : 'stdout';
-          const line = s % 40 === 17 ? bigLine(s, 17_000 + ((s * 7919) % 34_000)) : `request seq=${s} ${stream} GET /api/items/${s} 200`;
+          const line = (i + k) % 40 === 17 ? bigLine(s, 17_000 + ((s * 7919) % 34_000)) : `request seq=${s} ${stream} GET /api/items/${s} 200`;
           c.write(stream, line + '\n');
           const w = c.lines.at(-1)!;
           expected.set(s, { stream, text: w.text, bytes: w.bytes });
@@ -73,7 +82,7 @@ export const dockerPartialsAcrossRotation: FaultScenario = {
       if (example === '') example = `seq=${s}: ${Buffer.byteLength(message)} of ${Buffer.byteLength(want)} bytes`;
     }
     if (cut + wrong > 0) failures.push(`${cut + wrong} records not whole (${cut} cut short, ${wrong} otherwise different; ${example})`);
-    const rotations = containers.reduce((n, c) => n + c.file.rotations, 0);
+    const rotations = containers.reduce((n, c) => n + c.log.rotations, 0);
     const pieces = [...expected.values()].filter((e) => Buffer.byteLength(e.text) > 16 * 1024).length;
     return {
       run,
