@@ -251,6 +251,13 @@ class StreamCopier {
     this.drain(true);
   }
 
+  /** The line whose first pieces are in the log while the rest has not come, as a reader sees it now; or null. */
+  pending(): WrittenLine | null {
+    if (this.partialTime === null) return null;
+    const text = this.partialTexts.join('');
+    return { stream: this.stream, text, pieces: this.partialTexts.length, bytes: this.partialBytes, first: this.partialFirst!, last: this.partialLast!, unterminated: true };
+  }
+
   private drain(eof: boolean): void {
     let p = 0;
     for (let q = this.buf.indexOf(0x0a, p); q >= 0 && q < this.n; q = this.buf.indexOf(0x0a, p)) {
@@ -342,6 +349,11 @@ export class DockerContainer {
   /** Bytes (or UTF-8 text) the container wrote to a stream; lines end where "\n" is. */
   write(stream: DockerStream, data: Buffer | string): void {
     (stream === 'stdout' ? this.out : this.err).write(typeof data === 'string' ? Buffer.from(data) : data);
+  }
+
+  /** Lines of which only pieces are in the log so far (a long line still being written), per stream. */
+  pending(): WrittenLine[] {
+    return [this.out.pending(), this.err.pending()].filter((l): l is WrittenLine => l !== null);
   }
 
   /** The container exited: what is left unterminated on each stream goes out as a partial; the log is closed. */
