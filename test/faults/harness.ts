@@ -18,6 +18,9 @@ export class Agent {
   readonly exited: Promise<number>;
   /** Peak RSS seen in /proc while it ran (VmHWM), MiB: the figure a SIGKILLed run has no summary for. */
   private hwmMib = 0;
+  /** logship_rotation_lost_bytes_total as last scraped from /metrics (every second while it runs). */
+  private metricLost = 0;
+  private ticks = 0;
   private readonly sampler: NodeJS.Timeout;
 
   /** `logFile`: where its stderr is kept as it came (the run's directory, kept with --keep when a row fails). */
@@ -37,7 +40,10 @@ export class Agent {
         rest = rest.slice(nl + 1);
       }
     });
-    this.sampler = setInterval(() => this.sampleRss(), 250);
+    this.sampler = setInterval(() => {
+      this.sampleRss();
+      if (++this.ticks % 4 === 0) void this.scrapeLost();
+    }, 250);
     this.exited = new Promise((resolve) =>
       this.child.on('exit', (code, signal) => {
         clearInterval(this.sampler);
@@ -70,7 +76,10 @@ export class Agent {
     return this.logs.find((l) => l['msg'] === 'logship stopped');
   }
 
-  /** Bytes this run said it lost: the larger of its stop summary and the sum of its warnings naming a file. */
+  /**
+   * Bytes this run said it lost: the largest of its stop summary, the sum of its warnings naming a file, and
+   * logship_rotation_lost_bytes_total on /metrics.
+   */
   lostBytes(): { bytes: number; warnings: number } {
     let fromWarnings = 0;
     let warnings = 0;
@@ -82,7 +91,7 @@ export class Agent {
       }
     }
     const summary = this.summary()?.['lost_bytes'];
-    return { bytes: Math.max(fromWarnings, typeof summary === 'number' ? summary : 0), warnings };
+    return { bytes: Math.max(fromWarnings, typeof summary === 'number' ? summary : 0, this.metricLost), warnings };
   }
 
   peakRssMib(): number | null {
@@ -100,6 +109,19 @@ export class Agent {
   /** Log lines at warn or error, for a row's notes. */
   problems(): Record<string, unknown>[] {
     return this.logs.filter((l) => l['level'] === 'warn' || l['level'] === 'error' || l['unparsed']);
+  }
+
+  private async scrapeLost(): Promise<void> {
+    const url = this.monitoringUrl();
+    if (url === null || !this.running) return;
+    try {
+      const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(1000) })).text();
+      let sum = 0;
+      for (const m of text.matchAll(/^logship_rotation_lost_bytes_total(?:\{[^}]*\})? (\S+)$/gm)) sum += Number(m[1]);
+      this.metricLost = Math.max(this.metricLost, sum);
+    } catch {
+      // stopping, or busy: the next scrape
+    }
   }
 
   private sampleRss(): void {
