@@ -10,11 +10,11 @@
  * once, default 2); --keep (keep the temp directory of a failed scenario, for a look at its files); --list.
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { CLI } from '../support/agent.js';
 import { FaultRun, type Scale } from './harness.js';
-import { Skip } from './scenarios/agent-faults.js';
 import { SCENARIOS } from './scenarios/index.js';
-import type { FaultScenario } from './scenario.js';
+import { Skip, type FaultScenario } from './scenario.js';
 import { broken, judge, table, type Row } from './verdict.js';
 
 interface Options {
@@ -84,6 +84,7 @@ async function main(): Promise<number> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm run test:faults does)`);
   if (chosen.length === 0) throw new Error('no scenario matches --only');
   const started = Date.now();
+  const loadAtStart = loadavg()[0]!;
   process.stderr.write(`fault suite, ${o.scale === 'ci' ? 'CI' : 'full'} scale: ${chosen.length} scenarios, ${o.jobs} at a time\n`);
   // The longest first, so that the pool does not end waiting on one of them.
   const queue = [...chosen].sort((a, b) => (o.scale === 'ci' ? b.timeout.ci - a.timeout.ci : b.timeout.full - a.timeout.full));
@@ -96,9 +97,11 @@ async function main(): Promise<number> {
   const seconds = (Date.now() - started) / 1000;
   const failed = ordered.filter((r) => r.failures.length > 0).length;
   process.stdout.write(`\n${table(ordered)}\n\n`);
+  // The machine's load says how far the timings (and timing-sensitive losses) can be compared with another run's.
   process.stdout.write(
     `${o.scale === 'ci' ? 'CI' : 'Full'} scale, ${new Date().toISOString().slice(0, 10)}: ${ordered.length} scenarios in ${seconds.toFixed(0)} s ` +
-      `(${o.jobs} at a time), ${failed} failed.\n`,
+      `(${o.jobs} at a time, ${availableParallelism()} cores, load average ${loadAtStart.toFixed(1)} at the start and ` +
+      `${loadavg()[0]!.toFixed(1)} at the end), ${failed} failed.\n`,
   );
   return failed === 0 ? 0 : 1;
 }

@@ -8,6 +8,9 @@ import { type Agent, type FaultRun, PythonWriter, readLedger, settle, until } fr
 import { PROBE, type SinkUnderTest } from './sinks.js';
 import type { Outcome } from './verdict.js';
 
+/** Thrown by a scenario that cannot run here (root needed, say): its row says skipped, and it neither passes nor fails. */
+export class Skip extends Error {}
+
 export interface FaultScenario {
   readonly name: string;
   /** Only at full scale (`--full`). */
@@ -87,7 +90,7 @@ export function countProbes(sink: SinkUnderTest): number {
  */
 export async function drainAndStop(agent: Agent, sink: SinkUnderTest, records: number, o: { quietMs?: number; timeoutMs?: number } = {}): Promise<string[]> {
   const extra = countProbes(sink);
-  await settle(() => sink.count(), records + extra, o);
+  await settle(() => sink.count(), records + extra, { quietMs: 6000, ...o });
   const code = await agent.stop('SIGTERM');
   return code === 0 ? [] : [`exit code ${code === null ? 'none: still running 30 s after SIGTERM' : code} after SIGTERM`];
 }

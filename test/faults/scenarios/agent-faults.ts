@@ -6,11 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep, until } from '../harness.js';
-import { djangoFile, djangoInput, djangoWriter, drainAndStop, following, ledgerBytes, type FaultScenario } from '../scenario.js';
+import { djangoFile, djangoInput, djangoWriter, drainAndStop, following, ledgerBytes, Skip, type FaultScenario } from '../scenario.js';
 import { deadLettered, elasticsearch, readDeadLetters } from '../sinks.js';
-
-/** Thrown by a scenario that cannot run here (it is shown as skipped, not failed). */
-export class Skip extends Error {}
 
 /** Fills the file system holding `dir` until it is full; the filler's path. */
 function fillDisk(dir: string): string {
@@ -139,7 +136,7 @@ export const onceUnreachable: FaultScenario = {
     const config = run.config({ inputs: [djangoInput(file)], sink: sink.config, delivery: { retry } });
     const failures: string[] = [];
     const notes: string[] = [];
-    const bound = 30;
+    const bound = 20; // 3 attempts at most 2 s apart, and the start: well under
     const first = await run.once(config, bound * 1000);
     if (first.code === null) failures.push(`run --once did not exit within ${bound} s`);
     else if (first.code !== 2) failures.push(`run --once exited ${first.code}, not 2`);

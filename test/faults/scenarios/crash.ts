@@ -22,7 +22,7 @@ function crashScenario(kind: keyof typeof SINKS, label: string): FaultScenario {
       await following(sink, file);
       const count = run.pick(10_000, 20_000);
       const killAt = run.pick(3000, 6000);
-      const writer = djangoWriter(run, file, { count, rate: 2000, maxBytes: 400_000, backups: 20 });
+      const writer = djangoWriter(run, file, { count, rate: 2000, maxBytes: 400_000, backups: 50 });
       const failures: string[] = [];
       if (!(await until(() => sink.count() >= killAt, 60_000))) failures.push(`${killAt} records were not stored within 60 s`);
       first.signal('SIGKILL');

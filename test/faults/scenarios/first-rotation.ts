@@ -28,7 +28,7 @@ export const quickFirstRotation: FaultScenario = {
       const agent = run.agent(config);
       await sleep(1500); // started and scanning, the path not there yet
       const before = sink.count();
-      await djangoWriter(run, file, { count, start: r * count, rate: 1000, maxBytes: 200_000, backups: 10, pad: 100 }).done;
+      await djangoWriter(run, file, { count, start: r * count, rate: 1000, maxBytes: 200_000, backups: 30, pad: 100 }).done;
       failures.push(...(await drainAndStop(agent, { ...sink, count: () => sink.count() - before }, count, { quietMs: 6000 })));
       const stored = sink.observe().stored;
       const missing = Array.from({ length: count }, (_, i) => r * count + i).filter((s) => !stored.has(s));

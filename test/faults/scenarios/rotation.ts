@@ -17,7 +17,7 @@ export const rotationByRename: FaultScenario = {
     await following(sink, file);
     // ~320-byte lines into 40 KB files: a rotation about every 120 records, several a second.
     const count = run.pick(6000, 30_000);
-    await djangoWriter(run, file, { count, rate: 1500, maxBytes: 40_000, backups: 50, pad: 100 }).done;
+    await djangoWriter(run, file, { count, rate: 1500, maxBytes: 40_000, backups: 200, pad: 100 }).done;
     const failures = await drainAndStop(agent, sink, count);
     return { run, written: count, bytesOf: ledgerBytes(run), observed: sink.observe(), deadLettered: deadLettered(run), repeats: { kind: 'clean' }, failures };
   },

@@ -8,7 +8,7 @@ import { djangoFile, djangoInput, djangoWriter, drainAndStop, following, ledgerB
 import { deadLettered, elasticsearch, type EsSink } from '../sinks.js';
 
 /**
- * Django at 1000 records/s into 200 KB files (10 kept) while `fault` runs against the server from 1 s in; the
+ * Django at 1000 records/s into 200 KB files (30 kept) while `fault` runs against the server from 1 s in; the
  * outage is short enough for the generations to outlive it (the long outages are the next scenarios).
  */
 function sinkFault(name: string, fault: (sink: EsSink, run: FaultRun) => Promise<string[]>): FaultScenario {
@@ -21,7 +21,7 @@ function sinkFault(name: string, fault: (sink: EsSink, run: FaultRun) => Promise
       const agent = run.agent(run.config({ inputs: [djangoInput(file)], sink: sink.config }));
       await following(sink, file);
       const count = run.pick(8000, 30_000);
-      const writer = djangoWriter(run, file, { count, rate: 1000, maxBytes: 200_000, backups: 10 });
+      const writer = djangoWriter(run, file, { count, rate: 1000, maxBytes: 200_000, backups: 30 });
       await sleep(1000);
       const notes = await fault(sink, run);
       await writer.done;
