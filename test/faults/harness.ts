@@ -106,6 +106,27 @@ export class Agent {
     return typeof l?.['url'] === 'string' ? l['url'] : null;
   }
 
+  /**
+   * Whether the agent says it has shipped everything it knows of: per /health, every input follows a file and has
+   * no byte behind (every byte on disk acknowledged), and no record is waiting for an acknowledgement. False while
+   * it cannot tell (not listening yet, busy).
+   */
+  async caughtUp(): Promise<boolean> {
+    const url = this.monitoringUrl();
+    if (url === null || !this.running) return false;
+    try {
+      const h = (await (await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })).json()) as {
+        inputs?: { files: number; bytes_behind: number }[];
+        sinks?: Record<string, { unacknowledged_records?: number }>;
+      };
+      const inputs = h.inputs ?? [];
+      const sinks = Object.values(h.sinks ?? {});
+      return inputs.length > 0 && inputs.every((i) => i.files > 0 && i.bytes_behind === 0) && sinks.every((x) => (x.unacknowledged_records ?? 0) === 0);
+    } catch {
+      return false;
+    }
+  }
+
   /** Log lines at warn or error, for a row's notes. */
   problems(): Record<string, unknown>[] {
     return this.logs.filter((l) => l['level'] === 'warn' || l['level'] === 'error' || l['unparsed']);
@@ -269,27 +290,6 @@ export function readLedger(path: string): Map<number, number> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-/**
- * Waits until `progress()` (unique records delivered, say) reaches `target`, or has not moved for `quietMs`, or
- * `timeoutMs` passed; then `afterMs` more, so that a record sent again late shows up in the counts.
- */
-export async function settle(progress: () => number, target: number, o: { quietMs?: number; timeoutMs?: number; afterMs?: number } = {}): Promise<void> {
-  const quietMs = o.quietMs ?? 8000;
-  const deadline = Date.now() + (o.timeoutMs ?? 60_000);
-  let last = -1;
-  let since = Date.now();
-  while (Date.now() < deadline) {
-    const n = progress();
-    if (n >= target) break;
-    if (n !== last) {
-      last = n;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) break;
-    await sleep(100);
-  }
-  await sleep(o.afterMs ?? 1000);
 }
 
 /** Waits for `check`, up to `timeoutMs`; false when it never held. */

@@ -4,7 +4,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Agent, type FaultRun, PythonWriter, readLedger, settle, until } from './harness.js';
+import { type Agent, type FaultRun, PythonWriter, readLedger, sleep, until } from './harness.js';
 import { PROBE, type SinkUnderTest } from './sinks.js';
 import type { Outcome } from './verdict.js';
 
@@ -85,12 +85,32 @@ export function countProbes(sink: SinkUnderTest): number {
 }
 
 /**
- * Waits until the sink holds `records` records (probes aside) or stops making progress, then stops the agent with
- * SIGTERM; a reason to fail when it did not exit 0.
+ * Waits until the sink holds `records` records (probes aside), or the agent says it has shipped everything it knows
+ * of (for 3 s, longer than a scan interval: /health, see Agent.caughtUp), or nothing moved for `quietMs`; then stops it with SIGTERM.
+ * A reason to fail when it did not exit 0. Progress is judged by the agent as well as by the sink, so that an agent
+ * slow to start on a loaded machine is not stopped before it ships (and its records counted as lost).
  */
 export async function drainAndStop(agent: Agent, sink: SinkUnderTest, records: number, o: { quietMs?: number; timeoutMs?: number } = {}): Promise<string[]> {
-  const extra = countProbes(sink);
-  await settle(() => sink.count(), records + extra, { quietMs: 6000, ...o });
+  const target = records + countProbes(sink);
+  const quietMs = o.quietMs ?? 15_000;
+  const deadline = Date.now() + (o.timeoutMs ?? 60_000);
+  let last = -1;
+  let since = Date.now();
+  let caughtUpAt: number | null = null;
+  while (Date.now() < deadline && sink.count() < target) {
+    const n = sink.count();
+    if (n !== last) {
+      last = n;
+      since = Date.now();
+      caughtUpAt = null;
+    } else if (Date.now() - since >= quietMs) break;
+    if (await agent.caughtUp()) {
+      caughtUpAt ??= Date.now();
+      if (Date.now() - caughtUpAt >= 3000) break;
+    } else caughtUpAt = null;
+    await sleep(250);
+  }
+  await sleep(1000); // a record sent again late shows up now
   const code = await agent.stop('SIGTERM');
   return code === 0 ? [] : [`exit code ${code === null ? 'none: still running 30 s after SIGTERM' : code} after SIGTERM`];
 }

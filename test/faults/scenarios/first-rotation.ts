@@ -16,7 +16,7 @@ export const quickFirstRotation: FaultScenario = {
   timeout: { ci: 120, full: 300 },
   async run(run) {
     const sink = await elasticsearch(run);
-    const runs = run.pick(2, 6);
+    const runs = run.pick(3, 6);
     const count = 3000;
     const failures: string[] = [];
     const notes: string[] = [];
