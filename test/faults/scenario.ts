@@ -38,7 +38,6 @@ export interface WriterOptions {
   maxBytes?: number;
   backups?: number;
   pad?: number;
-  tracebackEvery?: number;
   copytruncateEvery?: number;
   copytruncatePause?: number;
 }
@@ -50,7 +49,6 @@ export function djangoWriter(run: FaultRun, file: string, o: WriterOptions): Pyt
   if (o.maxBytes !== undefined) args.push('--max-bytes', String(o.maxBytes));
   if (o.backups !== undefined) args.push('--backups', String(o.backups));
   if (o.pad !== undefined) args.push('--pad', String(o.pad));
-  if (o.tracebackEvery !== undefined) args.push('--traceback-every', String(o.tracebackEvery));
   if (o.copytruncateEvery !== undefined) args.push('--copytruncate-every', String(o.copytruncateEvery));
   if (o.copytruncatePause !== undefined) args.push('--copytruncate-pause', String(o.copytruncatePause));
   return run.python(args);
@@ -86,9 +84,10 @@ export function countProbes(sink: SinkUnderTest): number {
 
 /**
  * Waits until the sink holds `records` records (probes aside), or the agent says it has shipped everything it knows
- * of (for 3 s, longer than a scan interval: /health, see Agent.caughtUp), or nothing moved for `quietMs`; then stops it with SIGTERM.
- * A reason to fail when it did not exit 0. Progress is judged by the agent as well as by the sink, so that an agent
- * slow to start on a loaded machine is not stopped before it ships (and its records counted as lost).
+ * of (for 3 s, longer than a scan interval: /health, see Agent.caughtUp), or nothing moved for `quietMs`; then
+ * stops it with SIGTERM, and gives a reason to fail when it did not exit 0. Progress is judged by the agent as well
+ * as by the sink, so that an agent slow to start on a loaded machine is not stopped before it ships (and its records
+ * counted as lost).
  */
 export async function drainAndStop(agent: Agent, sink: SinkUnderTest, records: number, o: { quietMs?: number; timeoutMs?: number } = {}): Promise<string[]> {
   const target = records + countProbes(sink);
