@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerOnDisk, DockerContainer, goJsonString, MemoryJsonLog, rfc3339Nano } from '../support/docker-json-file.js';
@@ -67,8 +67,9 @@ test('at EOF an unfinished line goes out as a piece without newline', () => {
   assert.equal(c.lines.at(-1)!.unterminated, true);
 });
 
-test('max-size is checked before each entry; rotation renames -json.log → .1 → .2 and drops the oldest', () => {
+test('max-size is checked before each entry; rotation renames -json.log → .1 → .2 and drops the oldest', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'logship-json-file-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const id = 'f'.repeat(64);
   const c = containerOnDisk(dir, id, { maxSize: 200, maxFile: 3 });
   const path = join(dir, `${id}-json.log`);
