@@ -42,7 +42,7 @@ async function metric(url: string, series: string): Promise<number> {
   return line === undefined ? 0 : Number(line.slice(series.length + 1));
 }
 
-/** seq → bytes that record took in the file, as the writer noted them (--sizes). */
+/** seq → bytes that record took in the file, as the writer noted them (--ledger). */
 function recordSizes(path: string): Map<number, number> {
   const sizes = new Map<number, number>();
   for (const line of readFileSync(path, 'utf8').split('\n')) {
@@ -109,7 +109,7 @@ test('max_open_files too small for an outage: the records lost are exactly the b
   const agent = start(s);
   const url = await metricsUrl(agent);
   await s.es.stop();
-  await runPythonWriter([join(s.logs, 'django.log'), ...OUTAGE_WRITER, '--sizes', sizesFile]);
+  await runPythonWriter([join(s.logs, 'django.log'), ...OUTAGE_WRITER, '--ledger', sizesFile]);
   await s.es.start();
   await settle(s, 6000, 60_000);
   const lostMetric = await metric(url, 'logship_rotation_lost_bytes_total{reason="deleted_before_open"}');

@@ -41,6 +41,11 @@ export interface EsServerHandle {
   readonly docs: Map<string, Map<string, Source>>;
   /** How many `create` actions named each _id (across all targets), whatever their outcome. */
   readonly createAttempts: Map<string, number>;
+  /**
+   * How many times each _id was sent again after it was stored (`create` answered 409): a record's sends beyond the
+   * first that reached the index, which a retry of a refused item is not.
+   */
+  readonly createConflicts: Map<string, number>;
   /** Index templates installed with PUT /_index_template/{name}: name → body. */
   readonly templates: Map<string, Source>;
   /** Every request in order. */
@@ -75,6 +80,7 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsServe
   const versions = new Map<string, number>(); // `${target}\u0000${id}` → _version
   const dataStreams = new Map<string, string>(); // data stream → its backing index name
   const createAttempts = new Map<string, number>();
+  const createConflicts = new Map<string, number>();
   const templates = new Map<string, Source>();
   const requests: SeenRequest[] = [];
   const stats = { requests: 0, bulkRequests: 0, items: 0 };
@@ -103,6 +109,7 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsServe
     },
     docs,
     createAttempts,
+    createConflicts,
     templates,
     requests,
     get lastBulkStatuses() {
@@ -290,6 +297,7 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsServe
     const current = versions.get(key);
     // create of an existing _id: 409 version_conflict_engine_exception, the stored document untouched.
     if (op === 'create' && current !== undefined) {
+      createConflicts.set(id, (createConflicts.get(id) ?? 0) + 1);
       return fail(409, 'version_conflict_engine_exception',
         `[${id}]: version conflict, document already exists (current version [${current}])`, shardInfo(backing));
     }
