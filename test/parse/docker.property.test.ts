@@ -97,7 +97,7 @@ function parserFor(ctx: ParserContext, out: Got[], carried = false): RecordParse
  */
 function readFile(parser: RecordParser, bytes: Buffer, at: number[], maxLine: number, expected: WrittenLine[], got: Got[], generation: number, last = true): void {
   const now = NOW;
-  const splitter = new LineSplitter(maxLine, (l) => parser.push(l, now), 0, (buf, from, to, start, end) => parser.pushBytes!(buf, from, to, start, end));
+  const splitter = new LineSplitter(maxLine, (l) => parser.push(l, now), 0, (buf, from, to, start, end) => parser.pushBytes!(buf, from, to, start, end, now));
   let read = 0;
   for (const chunk of chunks(bytes, at)) {
     splitter.push(chunk);
@@ -174,9 +174,7 @@ interface Carrier {
 /**
  * How the reader of a rotated container log goes on in the next file, as the parse thread does at a handover: the
  * rotated file's parser, read to its end, exports the pieces it holds and the next file's parser (not read yet, so
- * its part begins at 0) imports them. A parser without exportCarried (before issue 11 §2's joining) hands over
- * nothing, and a line's pieces in two files come out as two records: the property below fails, which is why it is
- * skipped unless LOGSHIP_CROSS_FILE_PARTIALS=1.
+ * its part begins at 0) imports them.
  */
 function nextGeneration(previous: RecordParser | null, ctx: ParserContext, got: Got[], link: number): RecordParser {
   const next = parserFor(ctx, got, true);
@@ -186,7 +184,6 @@ function nextGeneration(previous: RecordParser | null, ctx: ParserContext, got: 
 
 test(
   'pieces of a line split by a max-size rotation come out as one record, with the offset where it began',
-  { skip: process.env['LOGSHIP_CROSS_FILE_PARTIALS'] === '1' ? false : 'until cross-file joining lands (issue 11 §2): set LOGSHIP_CROSS_FILE_PARTIALS=1' },
   () => {
     fc.assert(
       fc.property(writes, fc.integer({ min: 4, max: 64 }), fc.integer({ min: 50, max: 400 }), fc.boolean(), (ws, size, maxSize, eof) => {
