@@ -1,4 +1,5 @@
 import type { ParsedRecord } from './document.js';
+import type { FormatterSpec } from './formatter/index.js';
 
 export type { ParsedRecord } from './document.js';
 
@@ -15,6 +16,8 @@ export interface Line {
   readonly invalidUtf8: boolean;
   /** Flushed without a newline after partial_line_timeout. */
   readonly partial: boolean;
+  /** The rest of a line flushed as `partial` before: its bytes after the ones already shipped. */
+  readonly partialTail?: boolean;
 }
 
 /** Facts about the file a parser reads, fixed for its life. */
@@ -30,6 +33,11 @@ export interface ParserContext {
   readonly multilineTimeoutMs: number;
   /** Cap on a joined record's size in bytes (max_line_bytes); longer is truncated and tagged. */
   readonly maxRecordBytes: number;
+  /**
+   * The input's Formatter string (`format`, `style`, `datefmt`): a Django file's records' first lines are read with
+   * it. Absent or null: the common layouts are detected.
+   */
+  readonly formatter?: FormatterSpec | null;
 }
 
 /**

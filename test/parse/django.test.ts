@@ -365,27 +365,37 @@ describe('django text records (file mode)', () => {
     );
   });
 
-  it('caps a joined record at maxRecordBytes, still accounting every byte', () => {
+  it('ships a record at maxRecordBytes and goes on with the rest as records of their own, nothing dropped', () => {
     const h = harness('file', { maxRecordBytes: 60 });
-    // 26 + 1 + 20 = 47 bytes so far; the next line gets 60 - 47 - 1 = 12 bytes, then nothing more fits.
-    const lines = h.feed(['[2026-11-27 12:00:00] INFO', 'line two is 20 bytes', 'Traceback (most recent call last):', '  File "a.py", line 1', 'ValueError: dropped'].join('\n'));
+    // 26 + 1 + 20 = 47 bytes; the traceback's first line (34) does not fit: the record is shipped there.
+    const lines = h.feed(['[2026-11-27 12:00:00] INFO', 'line two is 20 bytes', 'Traceback (most recent call last):', '  File "a.py", line 1', 'ValueError: kept'].join('\n'));
     h.parser.flush(NOW, true);
-    assert.equal(h.records.length, 1);
-    const r = h.records[0]!;
-    assert.equal(r.start, 0);
-    assert.equal(r.end, lines[4]!.end);
-    assert.equal(r.doc.message, '\nline two is 20 bytes');
-    // The cut line is still recognised as the start of the traceback.
-    assert.deepEqual(r.doc.error, { stack_trace: 'Traceback (m' });
-    assert.deepEqual(r.doc.tags, ['_logship_truncated']);
-    assert.equal(Buffer.byteLength(['[2026-11-27 12:00:00] INFO', 'line two is 20 bytes', 'Traceback (m'].join('\n')), 60);
+    const ts = '2026-11-27T12:00:00.000+01:00';
+    const pick = (r: DecodedRecord) => [r.start, r.end, r.doc['@timestamp'], r.doc.log.level, r.doc.message, r.doc.error?.stack_trace, r.doc.tags];
+    assert.deepEqual(h.records.map(pick), [
+      [0, lines[1]!.end, ts, 'INFO', '\nline two is 20 bytes', undefined, ['_logship_truncated']],
+      // 34 + 1 + 21 = 56: the exception line (16) does not fit either.
+      [lines[2]!.start, lines[3]!.end, ts, 'INFO', '', 'Traceback (most recent call last):\n  File "a.py", line 1', ['_logship_truncated']],
+      [lines[4]!.start, lines[4]!.end, ts, 'INFO', '', 'ValueError: kept', ['_logship_truncated']],
+    ]);
+    assertCoverage(h.records, h.offset);
+    // Every byte of text is in a record.
+    const shipped = h.records.map((r) => [r.doc.message, r.doc.error?.stack_trace ?? ''].join('')).join('');
+    for (const l of lines.slice(1)) assert.ok(shipped.includes(l.text), l.text);
 
     const h2 = harness('file', { maxRecordBytes: 40 });
-    h2.feed('[2026-11-27 12:00:00] INFO\nabcdefghijkéé\nmore');
+    h2.feed('[2026-11-27 12:00:00] INFO\nabcdefghijkéé\nmore\n[2026-11-27 12:00:01] INFO next');
     h2.parser.flush(NOW, true);
-    // 26 + 1 = 27; 13 bytes of room: "abcdefghijk" (11) + "é" would be 13 → fits; the second "é" does not.
-    assert.equal(h2.records[0]!.doc.message, '\nabcdefghijké');
-    assert.deepEqual(h2.records[0]!.doc.tags, ['_logship_truncated']);
+    // 26 + 1 + 15 = 42 > 40: the header alone, then the rest of its message, then the next record as usual.
+    assert.deepEqual(
+      h2.records.map((r) => [r.doc.message, r.doc.tags]),
+      [
+        ['', ['_logship_truncated']],
+        ['abcdefghijkéé\nmore', ['_logship_truncated']],
+        ['next', undefined],
+      ],
+    );
+    assertCoverage(h2.records, h2.offset);
   });
 
   it('carries line flags into tags, event.original when asked, and no tags key otherwise', () => {
