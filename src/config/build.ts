@@ -29,6 +29,7 @@ export function buildConfig(file: ConfigFile, configFile: string): Config {
     timezone: input.timezone,
     startAt: input.start_at ?? file.start_at,
     includeOriginal: input.include_original,
+    formatter: input.format === undefined ? null : { format: input.format, style: input.style ?? '%', datefmt: input.datefmt ?? null },
   }));
   return {
     configFile,

@@ -26,6 +26,8 @@ import {
 } from './fields.js';
 import { formatDuration } from './duration.js';
 import { parseListen } from '../monitoring/listen.js';
+import { compileFormat, FORMAT_STYLES, FormatterError } from '../parse/formatter/index.js';
+import { isValidTimezone } from '../parse/time.js';
 import { cloudwatchSinkSchema } from '../../sinks/cloudwatch/config.js';
 import { cloudLoggingSinkSchema } from '../../sinks/cloud-logging/config.js';
 
@@ -52,9 +54,37 @@ const inputSchema = mapping(
     start_at: oneOf(START_AT).optional(),
     /** Default false: keep the raw text of each record in event.original. */
     include_original: boolean().default(false),
+    /**
+     * Optional, django inputs: the Formatter string of the handler writing the files, as in settings.py's
+     * LOGGING['formatters'][…]['format'] (quote it in YAML). Without it the common layouts are detected per file.
+     */
+    format: nonEmptyString().optional(),
+    /** Default "%" (with format): the Formatter's style, "%", "{" or "$". */
+    style: oneOf(FORMAT_STYLES).optional(),
+    /** Default Python's "%Y-%m-%d %H:%M:%S,mmm" (with format): the Formatter's datefmt, a time.strftime format. */
+    datefmt: nonEmptyString().optional(),
   },
   'an input',
-);
+).superRefine((input, ctx) => {
+  if (input.format === undefined) {
+    for (const key of ['style', 'datefmt'] as const) {
+      if (input[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'only with format (the Formatter string it belongs to)' });
+    }
+    return;
+  }
+  if (input.type !== 'django') {
+    ctx.addIssue({ code: 'custom', path: ['format'], message: 'only for type django inputs' });
+    return;
+  }
+  if (!isValidTimezone(input.timezone)) return; // reported as inputs[i].timezone
+  // Compiled here exactly as the parser compiles it, so `logship check` refuses what could not be read.
+  try {
+    compileFormat({ format: input.format, style: input.style ?? '%', datefmt: input.datefmt ?? null }, input.timezone);
+  } catch (err) {
+    if (!(err instanceof FormatterError)) throw err;
+    ctx.addIssue({ code: 'custom', path: [err.key], message: `${show(err.key === 'format' ? input.format : input.datefmt)} ${err.message}` });
+  }
+});
 
 const authSchema = mapping(
   {

@@ -3,6 +3,8 @@
  * paths absolute, defaults filled. Made by loadConfig (load.ts) from the YAML described in schema.ts.
  */
 
+import type { FormatterSpec } from '../parse/formatter/index.js';
+
 export type StartAt = 'beginning' | 'end';
 export type InputType = 'django' | 'docker';
 
@@ -16,6 +18,8 @@ export interface InputConfig {
   timezone: string;
   startAt: StartAt;
   includeOriginal: boolean;
+  /** The Formatter string records are written with (`format`, `style`, `datefmt`); null: layouts are detected. */
+  formatter: FormatterSpec | null;
 }
 
 import type { ElasticsearchSinkConfig } from '../../sinks/elasticsearch/config.js';
