@@ -423,6 +423,30 @@ describe('django text records (file mode)', () => {
   });
 });
 
+describe('django partial lines', () => {
+  it('ships the rest of a line shipped at partial_line_timeout as a record of its own, tagged, at its offset', () => {
+    const records: DecodedRecord[] = [];
+    const p = createDjangoParser(context(), (r) => records.push(decoded(r)), 'file');
+    const base = { truncated: false, invalidUtf8: false, partial: false };
+    p.push({ ...base, text: '[2026-11-27 12:00:00,000] ERROR first', start: 0, end: 38 }, NOW);
+    p.push({ ...base, text: '[2026-11-27 12:00:01,000] INFO half a li', start: 38, end: 77, partial: true }, NOW);
+    p.push({ ...base, text: 'ne, the rest', start: 77, end: 90, partialTail: true }, NOW);
+    p.push({ ...base, text: '  an indented line after it', start: 90, end: 118 }, NOW);
+    p.push({ ...base, text: '', start: 118, end: 119, partialTail: true }, NOW); // only the newline came: nothing to ship
+    p.flush(NOW, true);
+    assert.deepEqual(
+      records.map((r) => [r.start, r.end, r.doc['@timestamp'], r.doc.message, r.doc.tags]),
+      [
+        [0, 38, '2026-11-27T12:00:00.000+01:00', 'first', undefined],
+        [38, 77, '2026-11-27T12:00:01.000+01:00', 'half a li', ['_logship_partial_line_timeout']],
+        [77, 90, '2026-11-27T12:00:01.000+01:00', 'ne, the rest', ['_logship_timestamp_missing', '_logship_partial_line_tail']],
+        [90, 118, '2026-11-27T12:00:01.000+01:00', '  an indented line after it', ['_logship_parse_error', '_logship_timestamp_missing']],
+      ],
+    );
+    assert.equal(records[2]!.doc.log.offset, 77);
+  });
+});
+
 describe('django JSON records', () => {
   const line = (obj: Record<string, unknown>) => JSON.stringify(obj);
 
