@@ -12,6 +12,8 @@ export interface PipelineEvents {
   truncationSeen(path: string): void;
   /** Bytes that were in a file but could not be read before it disappeared. Honest accounting: normally 0. */
   bytesLost(path: string, bytes: number): void;
+  /** A matched file that is not read at all: 'binary' (a NUL byte in its first block: not a log). */
+  fileSkipped(path: string, reason: 'binary'): void;
   batchSent(sink: string, records: number, latencyMs: number): void;
   sendFailed(sink: string, reason: string): void;
   recordsRetried(sink: string, records: number): void;
@@ -30,6 +32,7 @@ export class Counters implements PipelineEvents {
   rotations = 0;
   truncations = 0;
   lostBytes = 0;
+  filesSkipped = 0;
   batches = 0;
   failures = 0;
   retried = 0;
@@ -55,6 +58,9 @@ export class Counters implements PipelineEvents {
   }
   bytesLost(_path: string, bytes: number): void {
     this.lostBytes += bytes;
+  }
+  fileSkipped(): void {
+    this.filesSkipped++;
   }
   batchSent(): void {
     this.batches++;

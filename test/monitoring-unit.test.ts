@@ -198,6 +198,7 @@ describe('metrics', () => {
     events.recordsParsed('django', 45, 2, 3);
     events.rotationSeen('/l/a.log');
     events.truncationSeen('/l/a.log');
+    events.fileSkipped('/l/core.log', 'binary');
     events.batchSent('elasticsearch', 40, 120);
     events.sendFailed('elasticsearch', 'connect ECONNREFUSED');
     events.recordsRetried('elasticsearch', 5);
@@ -221,6 +222,7 @@ describe('metrics', () => {
     assert.equal(value('logship_rotations_total'), 1);
     assert.equal(value('logship_truncations_total'), 1);
     assert.equal(value('logship_rotation_lost_bytes_total'), 0);
+    assert.equal(value('logship_files_skipped_total{reason="binary"}'), 1);
     assert.equal(value('logship_sink_records_sent_total{sink="elasticsearch"}'), 45);
     assert.equal(value('logship_sink_batches_sent_total{sink="elasticsearch"}'), 2);
     assert.equal(value('logship_sink_batches_failed_total{sink="elasticsearch"}'), 1);
@@ -236,6 +238,7 @@ describe('metrics', () => {
     // The Counters got the same events.
     assert.equal(counters.lines, 50);
     assert.equal(counters.acked, 47);
+    assert.equal(counters.filesSkipped, 1);
     // Conventions: every metric is logship_*, counters end in _total, no unit other than base units.
     for (const line of text.split('\n')) {
       const type = /^# TYPE (\S+) (\S+)$/.exec(line);

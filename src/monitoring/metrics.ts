@@ -74,6 +74,11 @@ export class Metrics implements PipelineEvents {
     'logship_rotation_lost_bytes_total',
     'Bytes that were in a file but could not be read before it was rotated away or truncated. Normally 0.',
   );
+  private readonly filesSkipped = this.counter(
+    'logship_files_skipped_total',
+    'Matched files not read at all, by reason: binary (a NUL byte in the first block, so not a log; the agent log names each).',
+    ['reason'],
+  );
   private readonly recordsSent = this.counter('logship_sink_records_sent_total', 'Records the sink stored.', ['sink']);
   private readonly batchesSent = this.counter('logship_sink_batches_sent_total', 'Send requests that stored at least part of a batch.', ['sink']);
   private readonly batchesFailed = this.counter(
@@ -137,6 +142,7 @@ export class Metrics implements PipelineEvents {
     for (const type of options.inputTypes) this.input(type);
     this.sink(options.sinkName);
     this.checkpointAge.set(0);
+    this.filesSkipped.labels('binary').inc(0);
     for (const s of HEALTH_STATES) this.health.labels(s).set(s === 'ok' ? 1 : 0);
   }
 
@@ -175,6 +181,10 @@ export class Metrics implements PipelineEvents {
 
   bytesLost(_path: string, bytes: number): void {
     this.lostBytes.inc(bytes);
+  }
+
+  fileSkipped(_path: string, reason: 'binary'): void {
+    this.filesSkipped.labels(reason).inc();
   }
 
   batchSent(sink: string, records: number, latencyMs: number): void {

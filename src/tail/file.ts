@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { PipelineEvents } from '../events.js';
 import type { InputConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
 import type { ParserContext } from '../parse/types.js';
 import type { SourceRef } from '../record.js';
 import { AckTracker } from '../pipeline/acks.js';
@@ -41,6 +42,7 @@ export interface TrackedFileDeps {
   readonly parserContext: Omit<ParserContext, 'path'>;
   readonly maxLineBytes: number;
   readonly events: PipelineEvents;
+  readonly logger: Logger;
   readonly emit: EmitLogRecord;
   /** Where the file's lines are split and parsed. */
   readonly parse: ParseThread;
@@ -94,6 +96,8 @@ export class TrackedFile implements SourceRef {
   private readonly parserContext: ParserContext;
   /** The request in flight, if any: the descriptor is not closed under it. */
   private inFlight: Promise<unknown> | null = null;
+  /** Not a log (the worker found binary content at its start): never read, counts as read to its end. */
+  private skipped = false;
 
   constructor(
     path: string,
@@ -128,9 +132,9 @@ export class TrackedFile implements SourceRef {
     return this.fh !== null;
   }
 
-  /** Offset of the next byte to read. */
+  /** Offset of the next byte to read (a skipped file's size: nothing is waiting to be read there). */
   get readOffset(): number {
-    return this.state.position;
+    return this.skipped ? Math.max(this.size, this.state.position) : this.state.position;
   }
 
   get committed(): number {
@@ -207,7 +211,7 @@ export class TrackedFile implements SourceRef {
 
   private async readChunks(budget: number, now: number, proceed: () => Promise<boolean>): Promise<number | 'truncated'> {
     const fh = this.fh;
-    if (fh === null) return 0;
+    if (fh === null || this.skipped) return 0;
     const { size, mtimeMs } = await fh.stat();
     if (size < this.state.position) return 'truncated';
     this.mtimeMs = mtimeMs;
@@ -336,6 +340,11 @@ export class TrackedFile implements SourceRef {
    */
   private accept(parsed: ParsedChunk): void {
     this.state = parsed.state;
+    if (parsed.state.binary === true && !this.skipped) {
+      this.skipped = true;
+      this.deps.events.fileSkipped(this.path, 'binary');
+      this.deps.logger.warn('skipping a file that is not text (a NUL byte in its first block)', { path: this.path, input: this.deps.input.type });
+    }
     const rows = parsed.rows;
     for (let o = 0; o < parsed.rowCount * ROW_FIELDS; o += ROW_FIELDS) {
       const chunkId = rows[o + ROW_CHUNK]!;

@@ -447,6 +447,7 @@ export class Tailer {
       hostName: this.options.hostName,
       timezone: input.timezone,
       includeOriginal: input.includeOriginal,
+      formatter: input.formatter,
       multilineTimeoutMs: this.options.multilineTimeoutMs,
       maxRecordBytes: this.options.maxLineBytes,
     };
@@ -455,6 +456,7 @@ export class Tailer {
       parserContext,
       maxLineBytes: this.options.maxLineBytes,
       events: this.events,
+      logger: this.logger,
       emit: this.emit,
       parse: this.parse,
     }, now, originPath);

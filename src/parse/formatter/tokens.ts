@@ -9,8 +9,8 @@
  * access, `*` widths).
  */
 
-export type FormatStyle = '%' | '{' | '$';
-export const FORMAT_STYLES: readonly FormatStyle[] = ['%', '{', '$'];
+export const FORMAT_STYLES = ['%', '{', '$'] as const;
+export type FormatStyle = (typeof FORMAT_STYLES)[number];
 
 /** The format spec of a field, in the terms of Python's format mini-language (printf flags map onto it). */
 export interface FieldSpec {
