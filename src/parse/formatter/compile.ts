@@ -153,7 +153,7 @@ export class CompiledFormat {
         case Target.ServerTime: serverTime = raw; break;
         case Target.Created: created = readNumber(raw, plan.read); createdKey = cap.keyJson; break;
         case Target.Msecs: msecs = Math.floor(readNumber(raw, plan.read)); break;
-        case Target.Level: h.level = valueText(raw, plan); break;
+        case Target.Level: h.level = plan.spec.precision >= 0 ? levelOfPrefix(raw) : valueText(raw, plan); break;
         case Target.LevelNo:
           levelNo = readNumber(raw, plan.read);
           if (Number.isFinite(levelNo)) h.django = addMemberJson(h.django, cap.keyJson, String(levelNo));
@@ -199,6 +199,14 @@ export class CompiledFormat {
     }
     return true;
   }
+}
+
+const LEVELS_BY_RANK = ['ERROR', 'WARNING', 'INFO', 'DEBUG', 'CRITICAL', 'NOTSET'];
+
+/** %(levelname).4s writes "ERRO", "WARN": the level they are the beginning of (as written when none is). */
+function levelOfPrefix(prefix: string): string {
+  for (const level of LEVELS_BY_RANK) if (level.startsWith(prefix)) return level;
+  return prefix;
 }
 
 function valueText(raw: string, plan: FieldPlan): string {
