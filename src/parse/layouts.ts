@@ -28,9 +28,14 @@ import { createTimestampReader, type TimestampReader } from './time.js';
 import type { Header } from './header.js';
 
 /** Weak layouts, as bits of what a file has learned. */
-const WEAK_LEVEL = 1;
+/** "LEVEL message" ({levelname} {message}, Django docs' "simple"). */
+const WEAK_SIMPLE = 1;
+/** "LEVEL:name:message" (logging.basicConfig's default). */
 const WEAK_BASIC = 2;
+/** A timestamp, no level after it ("[27/Nov/2026 12:00:00] ..." of runserver, say). */
 const WEAK_TIME = 4;
+/** A level and another separator: "LEVEL: message", "LEVEL | message", "LEVEL - message". */
+const WEAK_LEVEL_SEP = 8;
 
 const DOTTED_LOGGER_COLON_RE = /^([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*): /;
 const BRACKET_LOGGER_RE = /^\[([^\]\s]+):(\d+)\](?: |$)/;
@@ -237,9 +242,9 @@ export class LayoutDetector {
         return 0;
       }
       h.message = s.slice(le + 1);
-      return WEAK_LEVEL;
+      return WEAK_SIMPLE;
     }
-    if (le === s.length) return WEAK_LEVEL;
+    if (le === s.length) return WEAK_SIMPLE;
     if (sep === 58 /* : */) {
       // basicConfig: LEVEL:name:message (a name has no space and no colon)
       const colon = s.indexOf(':', le + 1);
@@ -251,7 +256,7 @@ export class LayoutDetector {
     }
     if (sep === 58 || sep === 124 /* | */ || sep === 9 /* tab */ || sep === 93 /* ] */ || sep === 45 /* - */) {
       h.message = s.slice(s.charCodeAt(le + 1) === 32 ? le + 2 : le + 1);
-      return WEAK_LEVEL;
+      return WEAK_LEVEL_SEP;
     }
     h.level = undefined;
     return -1;

@@ -82,3 +82,13 @@ export function assertSameRecords(docs: readonly EcsDocument[], written: readonl
     if (w.error_type !== null) assert.match(doc.error!.stack_trace!, /^Traceback \(most recent call last\):\n/, `${at}: stack trace`);
   });
 }
+
+/** The zone's UTC offset at an instant, as Intl names it ("GMT+01:00"). */
+function offsetAt(ms: number, tz: string): string {
+  return new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'longOffset' }).formatToParts(ms).find((p) => p.type === 'timeZoneName')!.value;
+}
+
+/** Near a DST change a zone-less asctime may name two instants; logship reads the first (see time.ts). */
+export function ambiguousLocalTime(ms: number, tz: string): boolean {
+  return offsetAt(ms - 3_600_000, tz) !== offsetAt(ms + 3_600_000, tz);
+}

@@ -1,6 +1,8 @@
 """Writes Django-style text logs through Python's own logging.Formatter, one file per case, and prints what it wrote.
 
 Usage: formatter_writer.py < cases.json   (TZ in the environment decides asctime's zone, as it does for Django)
+       formatter_writer.py --records < records.json   (prints a JSON list: each record formatted, as a string; see
+                                                       format_records)
 
 cases.json is a list of {"path", "format", "style" ("%", "{" or "$"), "datefmt" (null: Python's default)}. Each file
 gets the same six records, as a Django app logs them: three errors logged with logger.exception() inside chained
@@ -81,5 +83,28 @@ def write(case):
     return out
 
 
-for case in json.load(sys.stdin):
-    sys.stdout.write(json.dumps({"path": case["path"], "records": write(case)}) + "\n")
+def format_records(items):
+    """Each item: {format, style, datefmt, name, level, message, lineno, funcName, created, exc?}: the formatted
+    text (with a chained traceback of ValueError(exc) when exc is given)."""
+    out = []
+    for it in items:
+        exc_info = None
+        if it.get("exc") is not None:
+            try:
+                fail(ValueError, it["exc"])
+            except ValueError:
+                exc_info = sys.exc_info()
+        r = logging.LogRecord(it["name"], getattr(logging, it["level"]), "/app/backend/api/views.py", it["lineno"], it["message"], (), exc_info, it["funcName"])
+        r.created = it["created"]
+        r.msecs = int((it["created"] - int(it["created"])) * 1000) + 0.0
+        r.process = 4242
+        r.thread = 140245123456
+        out.append(logging.Formatter(it["format"], it["datefmt"], style=it["style"]).format(r))
+    return out
+
+
+if sys.argv[1:] == ["--records"]:
+    sys.stdout.write(json.dumps(format_records(json.load(sys.stdin))))
+else:
+    for case in json.load(sys.stdin):
+        sys.stdout.write(json.dumps({"path": case["path"], "records": write(case)}) + "\n")

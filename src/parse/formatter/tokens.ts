@@ -90,7 +90,7 @@ class TokenList {
 }
 
 /** printf style with a mapping: `%(name)[#0- +]*[width][.precision]type`, `%%`. */
-const PERCENT_FIELD = /\(([^)]*)\)([#0\- +]*)(\d*|\*)(?:\.(\d*|\*))?([hlL]?)([diouxXeEfFgGcrsa%]?)/y;
+const PERCENT_FIELD = /\(([^)]*)\)([#0\- +]*)(\*|\d*)(?:\.(\*|\d*))?([hlL]?)([diouxXeEfFgGcrsa%]?)/y;
 
 function percentTokens(format: string): FormatToken[] {
   const out = new TokenList();

@@ -178,7 +178,9 @@ export function planField(token: FieldToken, timePattern: string, timeFirst: str
     }
     if (spec.precision >= 0 && !numeric) {
       // A string cut to `precision` characters: any prefix of its text.
-      value = kind === Kind.Level ? `[A-Za-z0-9 ]{1,${spec.precision}}` : `.{1,${spec.precision}}`;
+      // Lazy: the text after it decides where it ends (a cut name followed by ": " and a message starting ": ").
+      const chars = kind === Kind.Level ? '[A-Za-z0-9 ]' : kind === Kind.Word ? '\\S' : '.';
+      value = `${chars}{1,${spec.precision}}?`;
       read = 'text';
       first = null;
     }
