@@ -69,13 +69,17 @@ function levelAt(s: string, i: number): string | null {
   return level;
 }
 
+/** Where "YYYY-MM-DD HH:MM:SS" and "DD/Mon/YYYY HH:MM:SS" have digits. */
+const ISO_DIGITS = new Uint8Array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]);
+const DMY_DIGITS = new Uint8Array([0, 1, 7, 8, 9, 10, 12, 13, 15, 16, 18, 19]);
+
 /**
  * End of an ISO-shaped timestamp at s[i..]: "YYYY-MM-DD[ T]HH:MM:SS[.,fraction][Z|±hh[:mm]]", or -1. Only the shape:
  * the timestamp reader checks the values (a header with an impossible date still starts a record, tagged).
  */
 function isoEnd(s: string, i: number): number {
   if (s.length < i + 19) return -1;
-  for (const k of [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]) if (!isDigit(s.charCodeAt(i + k))) return -1;
+  for (let k = 0; k < ISO_DIGITS.length; k++) if (!isDigit(s.charCodeAt(i + ISO_DIGITS[k]!))) return -1;
   const sep = s.charCodeAt(i + 10);
   if (s.charCodeAt(i + 4) !== 45 || s.charCodeAt(i + 7) !== 45 || (sep !== 32 && sep !== 84) || s.charCodeAt(i + 13) !== 58 || s.charCodeAt(i + 16) !== 58) {
     return -1;
@@ -99,7 +103,7 @@ function isoEnd(s: string, i: number): number {
 /** End of "DD/Mon/YYYY[ :]HH:MM:SS" at s[i..] (Django's runserver, Apache), or -1. */
 function dmyEnd(s: string, i: number): number {
   if (s.length < i + 20 || s.charCodeAt(i + 2) !== 47 || s.charCodeAt(i + 6) !== 47) return -1;
-  for (const k of [0, 1, 7, 8, 9, 10, 12, 13, 15, 16, 18, 19]) if (!isDigit(s.charCodeAt(i + k))) return -1;
+  for (let k = 0; k < DMY_DIGITS.length; k++) if (!isDigit(s.charCodeAt(i + DMY_DIGITS[k]!))) return -1;
   const sep = s.charCodeAt(i + 11);
   if ((sep !== 32 && sep !== 58) || s.charCodeAt(i + 14) !== 58 || s.charCodeAt(i + 17) !== 58) return -1;
   return MONTHS.indexOf(s.slice(i + 3, i + 6)) % 3 === 0 ? i + 20 : -1;
@@ -122,13 +126,13 @@ export class LayoutDetector {
     this.readTimestamp = createTimestampReader(timezone);
   }
 
-  /** Is `text` a record's first line here? Then its fields are in `h` (cleared first). */
+  /** Is `text` a record's first line here? Then its fields are in `h` (cleared first; on no, `h` is not to be read). */
   match(text: string, h: Header): boolean {
     const c = text.charCodeAt(0);
     let layout = -1;
-    if (c === 91 /* [ */) layout = this.bracketed(text, h.clear());
-    else if (isDigit(c)) layout = this.timeFirst(text, h.clear());
-    else if (c >= 65 && c <= 90) layout = this.levelFirst(text, h.clear());
+    if (c === 91 /* [ */) layout = this.bracketed(text, h);
+    else if (isDigit(c)) layout = this.timeFirst(text, h);
+    else if (c >= 65 && c <= 90) layout = this.levelFirst(text, h);
     if (layout < 0) return false;
     if (layout > 0) {
       // A weak shape: the file's layout if it has none yet, else only if it is the one it has.
@@ -146,9 +150,9 @@ export class LayoutDetector {
   matchStrong(text: string, h: Header): boolean {
     const c = text.charCodeAt(0);
     let layout = -1;
-    if (c === 91 /* [ */) layout = this.bracketed(text, h.clear());
-    else if (isDigit(c)) layout = this.timeFirst(text, h.clear());
-    else if (c >= 65 && c <= 90) layout = this.levelFirst(text, h.clear());
+    if (c === 91 /* [ */) layout = this.bracketed(text, h);
+    else if (isDigit(c)) layout = this.timeFirst(text, h);
+    else if (c >= 65 && c <= 90) layout = this.levelFirst(text, h);
     return layout === 0;
   }
 
@@ -162,6 +166,7 @@ export class LayoutDetector {
     }
     if (e < 0 || s.charCodeAt(e) !== 93 /* ] */) return -1;
     const asctime = s.slice(1, e);
+    h.clear();
     h.timestamp = this.readTimestamp(dmy ? isoFromDmy(asctime) : asctime);
     let p = e + 1;
     if (s.charCodeAt(p) === 32) {
@@ -191,6 +196,7 @@ export class LayoutDetector {
     }
     if (e < 0) return -1;
     const asctime = s.slice(0, e);
+    h.clear();
     h.timestamp = this.readTimestamp(dmy ? isoFromDmy(asctime) : asctime);
     if (s.charCodeAt(e) === 32) {
       const n = s.charCodeAt(e + 1);
@@ -232,6 +238,7 @@ export class LayoutDetector {
     if (level === null) return -1;
     const le = levelEnd;
     const sep = s.charCodeAt(le);
+    h.clear();
     h.level = level;
     if (sep === 32) {
       const te = isoEnd(s, le + 1);
@@ -267,18 +274,20 @@ export class LayoutDetector {
     if (p >= s.length) return;
     p++; // the space
     const m1 = s.indexOf(' ', p);
-    const word = m1 < 0 ? s.slice(p) : s.slice(p, m1);
     if (m1 > p) {
+      // The numbers are read as they are scanned: no text is cut out for them.
       const m2 = digitsEnd(s, m1 + 1);
+      const pid = digitsValue;
       const m3 = m2 > 0 && s.charCodeAt(m2) === 32 ? digitsEnd(s, m2 + 1) : -1;
       if (m3 > 0 && (m3 === s.length || s.charCodeAt(m3) === 32)) {
-        h.originName = word;
-        h.pid = Number(s.slice(m1 + 1, m2));
-        h.threadId = Number(s.slice(m2 + 1, m3));
+        h.originName = s.slice(p, m1);
+        h.pid = pid;
+        h.threadId = digitsValue;
         h.message = s.slice(Math.min(m3 + 1, s.length));
         return;
       }
     }
+    const word = m1 < 0 ? s.slice(p) : s.slice(p, m1);
     if (MODULE_RE.test(word)) {
       h.originName = word;
       h.message = m1 < 0 ? '' : s.slice(m1 + 1);
@@ -321,9 +330,14 @@ export class LayoutDetector {
   }
 }
 
-/** End of a run of digits at s[i..] (at least one), or -1. */
+/** Scratch result of digitsEnd: the value of the digits (exact up to 2^53, like Number() of them). */
+let digitsValue = 0;
+
+/** End of a run of digits at s[i..] (at least one), or -1. Sets digitsValue. */
 function digitsEnd(s: string, i: number): number {
   let e = i;
-  while (isDigit(s.charCodeAt(e))) e++;
+  let v = 0;
+  for (let c = s.charCodeAt(e); c >= 48 && c <= 57; c = s.charCodeAt(++e)) v = v * 10 + (c - 48);
+  digitsValue = v;
   return e > i ? e : -1;
 }
