@@ -137,6 +137,7 @@ delivery:
         timezone: 'Europe/Paris',
         startAt: 'end',
         includeOriginal: true,
+        formatter: null,
       },
       {
         type: 'docker',
@@ -145,6 +146,7 @@ delivery:
         timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
         startAt: 'beginning',
         includeOriginal: false,
+        formatter: null,
       },
     ]);
     assert.deepEqual(config.sink, {
