@@ -111,6 +111,7 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
     rotations: events.rotations,
     truncations: events.truncations,
     lost_bytes: events.lostBytes,
+    files_skipped: events.filesSkipped,
     unacknowledged: unacked,
     ...resourceSummary(),
   });

@@ -25,6 +25,8 @@ export interface PipelineEvents {
    * Honest accounting: normally 0.
    */
   bytesLost(path: string, bytes: number, reason: LossReason): void;
+  /** A matched file that is not read at all: 'binary' (a NUL byte in its first block: not a log). */
+  fileSkipped(path: string, reason: 'binary'): void;
   batchSent(sink: string, records: number, latencyMs: number): void;
   sendFailed(sink: string, reason: string): void;
   recordsRetried(sink: string, records: number): void;
@@ -43,6 +45,7 @@ export class Counters implements PipelineEvents {
   rotations = 0;
   truncations = 0;
   lostBytes = 0;
+  filesSkipped = 0;
   batches = 0;
   failures = 0;
   retried = 0;
@@ -68,6 +71,9 @@ export class Counters implements PipelineEvents {
   }
   bytesLost(_path: string, bytes: number, _reason: LossReason): void {
     this.lostBytes += bytes;
+  }
+  fileSkipped(): void {
+    this.filesSkipped++;
   }
   batchSent(): void {
     this.batches++;

@@ -10,6 +10,8 @@ export const TAG_TRUNCATED = '_logship_truncated';
 export const TAG_INVALID_UTF8 = '_logship_invalid_utf8';
 export const TAG_PARTIAL_TIMEOUT = '_logship_partial_line_timeout';
 export const TAG_NO_TIMESTAMP = '_logship_timestamp_missing';
+/** The rest of a line whose beginning was shipped without it after partial_line_timeout: a record of its own. */
+export const TAG_PARTIAL_TAIL = '_logship_partial_line_tail';
 
 /** A log document with ECS field names. Nested objects, as Elasticsearch stores them. */
 export interface EcsDocument {

@@ -74,6 +74,7 @@ describe('loadConfig: happy path', () => {
           startAt: 'beginning',
           includeOriginal: false,
           symlinkRoots: null,
+          formatter: null,
         },
       ],
       sink: { type: 'stdout' },
@@ -138,6 +139,7 @@ delivery:
         startAt: 'end',
         includeOriginal: true,
         symlinkRoots: null,
+        formatter: null,
       },
       {
         type: 'docker',
@@ -147,6 +149,7 @@ delivery:
         startAt: 'beginning',
         includeOriginal: false,
         symlinkRoots: null,
+        formatter: null,
       },
     ]);
     assert.deepEqual(config.sink, {
@@ -272,6 +275,27 @@ describe('loadConfig: errors name the key', () => {
       `inputs:\n  - type: django\n    paths: [a]\n    timezone: Mars/Olympus\nsink: { type: stdout }\n`,
       'inputs[0].timezone: "Mars/Olympus" is not a known IANA time zone (e.g. UTC, Europe/Paris, America/New_York)',
     );
+  });
+
+  test('a Formatter string is compiled at check: what cannot be read back is an error naming the key', () => {
+    const input = (extra: string) => `inputs:\n  - type: django\n    paths: [a]\n${extra}sink: { type: stdout }\n`;
+    fails(input(`    format: "%(asctime)s %(levelname)s 100%"\n`), 'inputs[0].format: "%(asctime)s %(levelname)s 100%" "%" at position 29 starts no field: write %(name)s, or %% for a percent sign');
+    fails(input(`    format: "{levelname} {message"\n    style: "{"\n`), 'inputs[0].format: "{levelname} {message" single "{" at position 12: write {{ for a brace');
+    fails(input(`    format: "{levelname} {message}"\n`), 'inputs[0].format: "{levelname} {message}" has no field for style "%" (e.g. %(message)s); is style right?');
+    fails(input(`    format: "{0} {message}"\n    style: "{"\n`), 'inputs[0].format: "{0} {message}" {0} at position 0: positional fields are not LogRecord attributes');
+    fails(input(`    format: "$levelname $ $message"\n    style: $\n`), 'inputs[0].format: "$levelname $ $message" bare "$" at position 11: write $name, ${name}, or $$ for a dollar sign');
+    fails(input(`    format: "%(message)s"\n    style: "%%"\n`), 'inputs[0].style: expected one of %, {, $, got "%%"');
+    fails(input(`    format: "%(asctime)s %(message)s"\n    datefmt: "%H:%M%n"\n`), 'inputs[0].datefmt: "%H:%M%n" %n puts a line break inside asctime: a record\'s first line could not be told');
+    fails(input(`    datefmt: "%Y"\n`), 'inputs[0].datefmt: only with format (the Formatter string it belongs to)');
+    fails(input(`    style: "{"\n`), 'inputs[0].style: only with format (the Formatter string it belongs to)');
+    fails(
+      `inputs:\n  - type: docker\n    paths: [a]\n    format: "%(message)s"\nsink: { type: stdout }\n`,
+      'inputs[0].format: only for type django inputs',
+    );
+    const config = load(input(`    format: "{levelname} {asctime} {module} {message}"\n    style: "{"\n    datefmt: "%d/%b/%Y %H:%M:%S"\n`));
+    assert.deepEqual(config.inputs[0]!.formatter, { format: '{levelname} {asctime} {module} {message}', style: '{', datefmt: '%d/%b/%Y %H:%M:%S' });
+    assert.deepEqual(load(input(`    format: "%(message)s"\n`)).inputs[0]!.formatter, { format: '%(message)s', style: '%', datefmt: null });
+    assert.equal(load(input('')).inputs[0]!.formatter, null);
   });
 
   test('invalid glob', () => {

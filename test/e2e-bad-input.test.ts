@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, checkExactlyOnce, parseAgentLog, runOnce, seqsOf } from './support/agent.js';
-import { appendSeqLines, INDEX, scenario, type Scenario } from './support/scenario.js';
+import { CLI, checkExactlyOnce, parseAgentLog, runOnce, runPythonWriter, seqsOf } from './support/agent.js';
+import { appendSeqLines, dockerLine, INDEX, scenario, type Scenario } from './support/scenario.js';
 
 const open: Scenario[] = [];
 after(() => Promise.all(open.map((s) => s.close())));
@@ -171,3 +171,79 @@ test(
     assert.equal(code, 0, `exit code; stderr:\n${stderr.slice(-3000)}`);
   },
 );
+
+test('a 5 MB Django JSON line keeps its @timestamp, level and logger: the message is truncated, not the JSON text', async () => {
+  const MAX = 1_048_576;
+  const s = await djangoScenario((logs) => [join(logs, 'django.log')], { max_line_bytes: MAX });
+  const file = join(s.logs, 'django.log');
+  appendSeqLines(file, 0, 100);
+  // Written by python-json-logger: asctime, levelname, name, module, process, thread, then the 5 MB message.
+  await runPythonWriter([file, '--count', '1', '--start', '100', '--pad', String(5 * 1024 * 1024)]);
+  appendSeqLines(file, 101, 200);
+
+  const { code } = await runOnce(s.config);
+  assert.equal(code, 0);
+  assert.equal(checkExactlyOnce(seqsOf(s.stored()), 200), null);
+  const big = bySeq(s).get(100)!;
+  assert.deepEqual(big['tags'], ['_logship_truncated']);
+  assert.match(String(big['@timestamp']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.equal(big['log']['level'], 'INFO');
+  assert.equal(big['log']['logger'], 'django.request');
+  assert.equal(big['log']['origin']['file']['name'], 'django_writer');
+  assert.ok(Number.isInteger(big['process']['pid']));
+  assert.match(String(big['message']), /^GET \/api\/items\/100 200 seq=100 x+$/);
+  assert.ok(Buffer.byteLength(String(big['message'])) < MAX);
+  assert.ok(Buffer.byteLength(String(big['message'])) > MAX - 1024, 'the message keeps what arrived');
+  for (const seq of [99, 101]) assert.equal(bySeq(s).get(seq)!['tags'], undefined);
+});
+
+test("consecutive Python crashes on a container's stderr: one record per traceback, each with its time and message", async () => {
+  const id = 'deadbeef'.repeat(8);
+  const s = await scenario((logs) => [{ type: 'docker', paths: [join(logs, 'containers/*/*-json.log')] }]);
+  open.push(s);
+  const dir = join(s.logs, 'containers', id);
+  mkdirSync(dir, { recursive: true });
+  let body = '';
+  const time = (crash: number, line: number): string => `2026-11-27T12:${String(Math.floor(crash / 60)).padStart(2, '0')}:${String(crash % 60).padStart(2, '0')}.${String(line).padStart(9, '0')}Z`;
+  for (let crash = 0; crash < 200; crash++) {
+    // A worker that crashes at start-up and is restarted (restart: always): Python's uncaught-exception output.
+    const lines = [
+      'Traceback (most recent call last):',
+      '  File "/app/manage.py", line 22, in <module>',
+      '    main()',
+      '    ^^^^^^',
+      `RuntimeError: crash seq=${crash}`,
+    ];
+    lines.forEach((l, k) => (body += dockerLine(`${l}\n`, 'stderr', time(crash, k))));
+  }
+  writeFileSync(join(dir, `${id}-json.log`), body);
+
+  const { code } = await runOnce(s.config);
+  assert.equal(code, 0);
+  assert.equal(checkExactlyOnce(seqsOf(s.stored()), 200), null);
+  for (const [crash, d] of bySeq(s)) {
+    assert.equal(d['@timestamp'], time(crash, 0).replace(/\.(\d{3})\d{6}Z$/, '.$1Z'));
+    assert.equal(d['message'], `RuntimeError: crash seq=${crash}`);
+    assert.deepEqual(d['error']['type'], 'RuntimeError');
+    assert.equal(String(d['error']['stack_trace']).split('Traceback').length, 2, 'one traceback per record');
+  }
+});
+
+test('a binary file matched by the glob is skipped with a warning naming it, counted; the logs beside it ship', async () => {
+  const s = await djangoScenario((logs) => [join(logs, '*')]);
+  appendSeqLines(join(s.logs, 'django.log'), 0, 50);
+  const binary = join(s.logs, 'core.1234');
+  const bytes = Buffer.alloc(20_000);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7) % 256;
+  writeFileSync(binary, bytes);
+
+  const { code, logs } = await runOnce(s.config);
+  assert.equal(code, 0);
+  assert.equal(checkExactlyOnce(seqsOf(s.stored()), 50), null);
+  assert.equal(docs(s).length, 50, 'nothing of the binary file');
+  const warnings = logs.filter((l) => l['level'] === 'warn' && l['path'] === binary);
+  assert.equal(warnings.length, 1, JSON.stringify(logs.filter((l) => l['level'] === 'warn')));
+  assert.match(String(warnings[0]!['msg']), /not text/);
+  const summary = logs.find((l) => l['msg'] === 'logship stopped')!;
+  assert.equal(summary['files_skipped'], 1);
+});

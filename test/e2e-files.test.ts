@@ -4,7 +4,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, readdirSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readlinkSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkExactlyOnce, runOnce, seqsOf, startAgent, waitFor } from './support/agent.js';
 import { appendSeqLines, dockerLine, INDEX, scenario, type Scenario } from './support/scenario.js';
@@ -84,9 +84,20 @@ test('a last line without newline is held until its newline comes; past the time
     '_logship_partial_line_timeout',
     '_logship_timestamp_missing',
   ]);
+  // The rest of that line comes after all: a record of its own at its own offset, tagged as a tail; the shipped
+  // beginning stays as it was (no record gets it appended with a line feed).
+  const tailAt = statSync(file).size;
+  appendFileSync(file, ' and its rest seq=3\n');
+  await waitFor(() => s.es.count(INDEX) >= 4, 20_000, 'the rest of the partial line');
+  const tail = [...s.es.docs.get(INDEX)!.values()].find((d) => String(d['message']).includes('seq=3'))!;
+  assert.equal(tail['message'], ' and its rest seq=3');
+  assert.equal((tail['log'] as { offset: number }).offset, tailAt);
+  assert.deepEqual([...(tail['tags'] as string[])].sort(), ['_logship_partial_line_tail', '_logship_timestamp_missing']);
+  assert.equal(partial['message'], 'no newline ever seq=2');
   agent.signal('SIGTERM');
   assert.equal(await agent.exited(), 0);
-  assert.equal(checkExactlyOnce(seqsOf(s.stored()), 3), null);
+  assert.equal(checkExactlyOnce(seqsOf(s.stored()), 4), null);
+  assert.ok(!s.stored().some((m) => m.includes('seq=2\n')), 'nothing joined to the shipped beginning');
 });
 
 test('use_polling: true (file systems without inotify): rotation followed, every record once', async () => {

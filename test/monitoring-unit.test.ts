@@ -202,6 +202,7 @@ describe('metrics', () => {
     events.bytesLost('/l/a.log.1', 300, 'deleted_before_open');
     events.bytesLost('/l/b.log', 20, 'truncated');
     events.bytesLost('/l/b.log', 5, 'truncated');
+    events.fileSkipped('/l/core.log', 'binary');
     events.batchSent('elasticsearch', 40, 120);
     events.sendFailed('elasticsearch', 'connect ECONNREFUSED');
     events.recordsRetried('elasticsearch', 5);
@@ -228,6 +229,7 @@ describe('metrics', () => {
     assert.equal(value('logship_rotation_lost_bytes_total{reason="truncated"}'), 25);
     assert.equal(value('logship_rotation_lost_bytes_total{reason="deleted_while_closed"}'), 0, 'every reason has a series from the start');
     assert.equal(value('logship_rotation_lost_bytes_total{reason="gone_at_restart"}'), 0);
+    assert.equal(value('logship_files_skipped_total{reason="binary"}'), 1);
     assert.equal(value('logship_sink_records_sent_total{sink="elasticsearch"}'), 45);
     assert.equal(value('logship_sink_batches_sent_total{sink="elasticsearch"}'), 2);
     assert.equal(value('logship_sink_batches_failed_total{sink="elasticsearch"}'), 1);
@@ -243,6 +245,7 @@ describe('metrics', () => {
     // The Counters got the same events.
     assert.equal(counters.lines, 50);
     assert.equal(counters.acked, 47);
+    assert.equal(counters.filesSkipped, 1);
     // Conventions: every metric is logship_*, counters end in _total, no unit other than base units.
     for (const line of text.split('\n')) {
       const type = /^# TYPE (\S+) (\S+)$/.exec(line);

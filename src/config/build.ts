@@ -40,6 +40,7 @@ export function buildConfig(file: ConfigFile, configFile: string): Config {
         labels: input.containers.labels ?? [...DEFAULT_DOCUMENT_LABELS],
       },
     }),
+    formatter: input.format === undefined ? null : { format: input.format, style: input.style ?? '%', datefmt: input.datefmt ?? null },
   }));
   return {
     configFile,

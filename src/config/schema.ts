@@ -27,6 +27,8 @@ import {
 import { formatDuration } from './duration.js';
 import { parseListen } from '../monitoring/listen.js';
 import { MATCH_KEYS } from '../containers/filter.js';
+import { compileFormat, FORMAT_STYLES, FormatterError } from '../parse/formatter/index.js';
+import { isValidTimezone } from '../parse/time.js';
 import { cloudwatchSinkSchema } from '../../sinks/cloudwatch/config.js';
 import { cloudLoggingSinkSchema } from '../../sinks/cloud-logging/config.js';
 
@@ -73,7 +75,7 @@ const containersSchema = mapping(
   'inputs[].containers',
 );
 
-const inputSchema = mapping(
+const inputFields = mapping(
   {
     /** Required: django | docker (Docker's json-file logs, `<container-id>-json.log`) | cri (containerd/CRI-O, /var/log/pods). */
     type: oneOf(INPUT_TYPES),
@@ -99,9 +101,29 @@ const inputSchema = mapping(
     symlink_roots: stringList('directories', { acceptSingle: true }).optional(),
     /** docker and cri only. Default: every container, the compose labels. Which containers to ship; see containersSchema. */
     containers: containersSchema.optional(),
+    /**
+     * Optional, django inputs: the Formatter string of the handler writing the files, as in settings.py's
+     * LOGGING['formatters'][…]['format'] (quote it in YAML). Without it the common layouts are detected per file.
+     */
+    format: nonEmptyString().optional(),
+    /** Default "%" (with format): the Formatter's style, "%", "{" or "$". */
+    style: oneOf(FORMAT_STYLES).optional(),
+    /** Default Python's "%Y-%m-%d %H:%M:%S,mmm" (with format): the Formatter's datefmt, a time.strftime format. */
+    datefmt: nonEmptyString().optional(),
   },
   'an input',
-).superRefine((input, ctx) => {
+);
+
+const inputSchema = inputFields.superRefine((input, ctx) => {
+  checkContainers(input, ctx);
+  checkFormatter(input, ctx);
+});
+
+type InputFields = z.output<typeof inputFields>;
+type Refinement = z.core.$RefinementCtx;
+
+/** containers: for docker and cri inputs only, each entry with the keys of its input type. */
+function checkContainers(input: InputFields, ctx: Refinement): void {
   const c = input.containers;
   if (c === undefined) return;
   if (input.type === 'django') {
@@ -128,7 +150,29 @@ const inputSchema = mapping(
   if (c.labels !== undefined && input.type !== 'docker') {
     ctx.addIssue({ code: 'custom', path: ['containers', 'labels'], message: 'only docker containers have labels' });
   }
-});
+}
+
+/** format, style, datefmt: compiled here exactly as the parser compiles them, so `check` refuses what it could not read. */
+function checkFormatter(input: InputFields, ctx: Refinement): void {
+  if (input.format === undefined) {
+    for (const key of ['style', 'datefmt'] as const) {
+      if (input[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'only with format (the Formatter string it belongs to)' });
+    }
+    return;
+  }
+  if (input.type !== 'django') {
+    ctx.addIssue({ code: 'custom', path: ['format'], message: 'only for type django inputs' });
+    return;
+  }
+  if (!isValidTimezone(input.timezone)) return; // reported as inputs[i].timezone
+  // Compiled here exactly as the parser compiles it, so `logship check` refuses what could not be read.
+  try {
+    compileFormat({ format: input.format, style: input.style ?? '%', datefmt: input.datefmt ?? null }, input.timezone);
+  } catch (err) {
+    if (!(err instanceof FormatterError)) throw err;
+    ctx.addIssue({ code: 'custom', path: [err.key], message: `${show(err.key === 'format' ? input.format : input.datefmt)} ${err.message}` });
+  }
+}
 
 const authSchema = mapping(
   {

@@ -3,6 +3,8 @@
  * paths absolute, defaults filled. Made by loadConfig (load.ts) from the YAML described in schema.ts.
  */
 
+import type { FormatterSpec } from '../parse/formatter/index.js';
+
 export type StartAt = 'beginning' | 'end';
 export type InputType = 'django' | 'docker' | 'cri';
 
@@ -29,6 +31,8 @@ export interface InputConfig {
   symlinkRoots: string[] | null;
   /** Only when configured (docker and cri inputs); absent: every container, the default labels. */
   containers?: ContainersConfig;
+  /** The Formatter string records are written with (`format`, `style`, `datefmt`); null: layouts are detected. */
+  formatter: FormatterSpec | null;
 }
 
 import type { ContainerMatchConfig } from '../containers/filter.js';

@@ -29,6 +29,9 @@ export class FanOut implements PipelineEvents {
   bytesLost(path: string, bytes: number, reason: LossReason): void {
     for (const t of this.targets) t.bytesLost(path, bytes, reason);
   }
+  fileSkipped(path: string, reason: 'binary'): void {
+    for (const t of this.targets) t.fileSkipped(path, reason);
+  }
   batchSent(sink: string, records: number, latencyMs: number): void {
     for (const t of this.targets) t.batchSent(sink, records, latencyMs);
   }

@@ -75,6 +75,11 @@ export class Metrics implements PipelineEvents {
     'Bytes that were in a file but could not be read before they were gone (reason: deleted_before_open, deleted_while_closed, truncated, gone_at_restart). Normally 0.',
     ['reason'],
   );
+  private readonly filesSkipped = this.counter(
+    'logship_files_skipped_total',
+    'Matched files not read at all, by reason: binary (a NUL byte in the first block, so not a log; the agent log names each).',
+    ['reason'],
+  );
   private readonly recordsSent = this.counter('logship_sink_records_sent_total', 'Records the sink stored.', ['sink']);
   private readonly batchesSent = this.counter('logship_sink_batches_sent_total', 'Send requests that stored at least part of a batch.', ['sink']);
   private readonly batchesFailed = this.counter(
@@ -149,6 +154,7 @@ export class Metrics implements PipelineEvents {
     this.sink(options.sinkName);
     this.checkpointAge.set(0);
     for (const reason of LOSS_REASONS) this.lostBytes.labels(reason).inc(0);
+    this.filesSkipped.labels('binary').inc(0);
     for (const s of HEALTH_STATES) this.health.labels(s).set(s === 'ok' ? 1 : 0);
   }
 
@@ -187,6 +193,10 @@ export class Metrics implements PipelineEvents {
 
   bytesLost(_path: string, bytes: number, reason: LossReason): void {
     this.lostBytes.labels(reason).inc(bytes);
+  }
+
+  fileSkipped(_path: string, reason: 'binary'): void {
+    this.filesSkipped.labels(reason).inc();
   }
 
   batchSent(sink: string, records: number, latencyMs: number): void {

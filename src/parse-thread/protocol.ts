@@ -109,6 +109,11 @@ export interface StreamState {
   readonly partialLine: boolean;
   /** Offset of the first byte a parser holds back (not yet in an emitted record), or -1 when none. */
   readonly heldFrom: number;
+  /**
+   * Set once the file's first block held a NUL byte: it is not text, and nothing of it is read or parsed (every
+   * later read answers 0 bytes). The main thread skips the file, with a warning and a metric.
+   */
+  readonly binary?: true;
 }
 
 export interface ParsedReply {

@@ -226,6 +226,8 @@ export class ParseStream {
   private lines = 0;
   /** The clock for the lines of the chunk being split: read once per request, not per line. */
   private now = 0;
+  /** The file starts with binary content: nothing of it is parsed (see read). */
+  private binary = false;
 
   constructor(
     type: ParserType,
@@ -245,11 +247,13 @@ export class ParseStream {
   }
 
   get state(): StreamState {
-    return { position: this.splitter.position, partialLine: this.splitter.hasPartial(), heldFrom: this.parser.heldFrom() ?? -1 };
+    const state = { position: this.splitter.position, partialLine: this.splitter.hasPartial(), heldFrom: this.parser.heldFrom() ?? -1 };
+    return this.binary ? { ...state, binary: true } : state;
   }
 
   /** Reads up to `bytes` at the stream's position through `fd` into `buffer` and parses them; returns bytes and lines. */
   read(fd: number, buffer: Buffer, bytes: number, now: number): { bytesRead: number; lines: number } {
+    if (this.binary) return { bytesRead: 0, lines: 0 };
     let bytesRead: number;
     try {
       bytesRead = readSync(fd, buffer, 0, Math.min(bytes, buffer.length), this.splitter.position);
@@ -258,6 +262,14 @@ export class ParseStream {
     }
     this.lines = 0;
     this.now = now;
+    if (bytesRead > 0 && this.splitter.position === 0 && buffer.subarray(0, bytesRead).indexOf(0) >= 0) {
+      // A NUL byte in the file's first block: not a log (a compressed rotation, a core dump, UTF-16) that a glob
+      // happened to match. Parsed, it would be one garbage record per block; the main thread is told instead
+      // (state.binary), skips the file, warns and counts it. Checked only from offset 0, once: a log's text has
+      // no NUL bytes, and a file picked up at its end is not read from the start.
+      this.binary = true;
+      return { bytesRead: 0, lines: 0 };
+    }
     if (bytesRead > 0) {
       this.splitter.push(buffer, bytesRead);
       this.release();

@@ -266,6 +266,8 @@ class DockerRecordParser implements RecordParser {
   }
 
   push(line: Line, nowMs: number): void {
+    // The rest of a line shipped at partial_line_timeout that is only its newline: nothing more to ship.
+    if (line.partialTail === true && line.text.length === 0) return;
     if (this.scanned.scan(line.text) && this.pushPlainEntry(line, nowMs)) return;
     const entry = parseEntry(line.text);
     if (entry === null) {

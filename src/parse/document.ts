@@ -15,6 +15,7 @@ import {
   TAG_INVALID_UTF8,
   TAG_NO_TIMESTAMP,
   TAG_PARSE_ERROR,
+  TAG_PARTIAL_TAIL,
   TAG_PARTIAL_TIMEOUT,
   TAG_TRUNCATED,
   type EcsDocument,
@@ -29,8 +30,10 @@ export const REC_PARSE_ERROR = 8;
 export const REC_NO_TIMESTAMP = 16;
 /** Not a tag: the record spans lines (a multi-line message or a stack trace), for the multiline metric. */
 export const REC_MULTILINE = 32;
+/** The line is the rest of one whose beginning was shipped after partial_line_timeout. */
+export const LINE_PARTIAL_TAIL = 64;
 
-const TAG_BITS = 31;
+const TAG_BITS = 31 | LINE_PARTIAL_TAIL;
 
 /** The `"tags":[…]` member for each combination of tag bits, in a fixed order so documents are deterministic. */
 const TAGS_JSON: readonly string[] = Array.from({ length: TAG_BITS + 1 }, (_, flags) => {
@@ -40,6 +43,7 @@ const TAGS_JSON: readonly string[] = Array.from({ length: TAG_BITS + 1 }, (_, fl
   if (flags & LINE_TRUNCATED) tags.push(TAG_TRUNCATED);
   if (flags & LINE_INVALID_UTF8) tags.push(TAG_INVALID_UTF8);
   if (flags & LINE_PARTIAL) tags.push(TAG_PARTIAL_TIMEOUT);
+  if (flags & LINE_PARTIAL_TAIL) tags.push(TAG_PARTIAL_TAIL);
   return tags.length === 0 ? '' : `,"tags":${JSON.stringify(tags)}`;
 });
 

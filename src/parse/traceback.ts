@@ -93,6 +93,11 @@ export class TracebackTracker {
     return this.state !== NONE;
   }
 
+  /** Between a "Traceback (most recent call last):" and its exception line: the next line belongs to it. */
+  get inFrames(): boolean {
+    return this.state === BODY;
+  }
+
   reset(): void {
     this.state = NONE;
     this.kind = KIND_OTHER;
@@ -140,8 +145,10 @@ export class TracebackTracker {
           this.kind = KIND_EXCEPTION_MORE;
           return true;
         }
-        // logging's exc_info followed directly by stack_info; or a malformed chain without the blank line.
-        return this.begin(line) || this.chainMarker(line);
+        // logging's exc_info followed directly by stack_info, or a chain marker. A new "Traceback (most recent call
+        // last):" after a completed exception line is another exception (consecutive crashes on a container's
+        // stderr): it ends this traceback, and the caller starts a new record with it.
+        return this.beginStack(line) || this.chainMarker(line) || this.end();
       case GROUP:
         if (isIndented(c)) {
           // "  | ExceptionGroup: eg (2 sub-exceptions)": the top level's exception line, after its frames.
@@ -164,14 +171,21 @@ export class TracebackTracker {
         }
         return this.begin(line) || this.end();
       case BLANK:
+        // After an exception and a blank line only a chain marker continues it (or logging's stack_info): a new
+        // traceback without one is another exception.
         if (isBlank(line)) return true;
-        return this.chainMarker(line) || this.begin(line) || this.end();
+        return this.chainMarker(line) || this.beginStack(line) || this.end();
       case CHAIN:
         if (isBlank(line)) return true;
         return this.begin(line) || this.end();
       default:
         return false;
     }
+  }
+
+  /** begin() for logging's "Stack (most recent call last):" only. */
+  private beginStack(line: string): boolean {
+    return line.charCodeAt(0) === 83 /* S */ && this.begin(line);
   }
 
   private chainMarker(line: string): boolean {

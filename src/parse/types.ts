@@ -1,5 +1,6 @@
 import type { ParsedRecord } from './document.js';
 import type { ContainerInfo } from '../containers/metadata.js';
+import type { FormatterSpec } from './formatter/index.js';
 
 export type { ParsedRecord } from './document.js';
 
@@ -16,6 +17,8 @@ export interface Line {
   readonly invalidUtf8: boolean;
   /** Flushed without a newline after partial_line_timeout. */
   readonly partial: boolean;
+  /** The rest of a line flushed as `partial` before: its bytes after the ones already shipped. */
+  readonly partialTail?: boolean;
 }
 
 /** Facts about the file a parser reads, fixed for its life. */
@@ -36,6 +39,11 @@ export interface ParserContext {
    * src/containers/catalog.ts); written into every document of the file. Absent: nothing known beyond the path.
    */
   readonly container?: ContainerInfo;
+  /**
+   * The input's Formatter string (`format`, `style`, `datefmt`): a Django file's records' first lines are read with
+   * it. Absent or null: the common layouts are detected.
+   */
+  readonly formatter?: FormatterSpec | null;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { PipelineEvents } from '../events.js';
 import type { InputConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
 import type { ParserContext } from '../parse/types.js';
 import type { SourceRef } from '../record.js';
 import { AckTracker } from '../pipeline/acks.js';
@@ -45,6 +46,7 @@ export interface TrackedFileDeps {
   readonly parserContext: Omit<ParserContext, 'path'>;
   readonly maxLineBytes: number;
   readonly events: PipelineEvents;
+  readonly logger: Logger;
   readonly emit: EmitLogRecord;
   /** Where the file's lines are split and parsed. */
   readonly parse: ParseThread;
@@ -137,6 +139,8 @@ export class TrackedFile implements SourceRef {
   private readonly parserContext: ParserContext;
   /** The tail of the file's lane: the last operation queued. */
   private lane: Promise<unknown> = Promise.resolve();
+  /** Not a log (the worker found binary content at its start): never read, counts as read to its end. */
+  private skipped = false;
 
   constructor(
     path: string,
@@ -177,9 +181,9 @@ export class TrackedFile implements SourceRef {
     return this.fh !== null;
   }
 
-  /** Offset of the next byte to read. */
+  /** Offset of the next byte to read (a skipped file's size: nothing is waiting to be read there). */
   get readOffset(): number {
-    return this.state.position;
+    return this.skipped ? Math.max(this.size, this.state.position) : this.state.position;
   }
 
   get committed(): number {
@@ -203,7 +207,7 @@ export class TrackedFile implements SourceRef {
 
   /** Has every byte seen (at the last fstat or stat) been read? */
   get readToEnd(): boolean {
-    return this.state.position >= this.size;
+    return this.readOffset >= this.size;
   }
 
   /**
@@ -214,7 +218,7 @@ export class TrackedFile implements SourceRef {
     if (this.isOpen || this.opening || this.letGo) return false;
     if (!this.everOpened) return true;
     if (this.placement === 'moved' && this.identity === null) return false;
-    return this.size !== this.state.position || this.mtimeMs > this.lastGrowthAt;
+    return this.size !== this.readOffset || this.mtimeMs > this.lastGrowthAt;
   }
 
   attach(fh: FileHandle): void {
@@ -325,7 +329,7 @@ export class TrackedFile implements SourceRef {
 
   private async readChunks(budget: number, now: number, proceed: () => boolean): Promise<ReadOutcome> {
     const fh = this.fh;
-    if (fh === null) return 0;
+    if (fh === null || this.skipped) return 0;
     const { size, mtimeMs, nlink } = await fh.stat();
     if (size < this.state.position) return 'truncated';
     this.observe(size, mtimeMs, now);
@@ -480,6 +484,11 @@ export class TrackedFile implements SourceRef {
    */
   private accept(parsed: ParsedChunk): void {
     this.state = parsed.state;
+    if (parsed.state.binary === true && !this.skipped) {
+      this.skipped = true;
+      this.deps.events.fileSkipped(this.path, 'binary');
+      this.deps.logger.warn('skipping a file that is not text (a NUL byte in its first block)', { path: this.path, input: this.deps.input.type });
+    }
     const rows = parsed.rows;
     const skip = this.skip;
     for (let o = 0; o < parsed.rowCount * ROW_FIELDS; o += ROW_FIELDS) {

@@ -23,6 +23,11 @@ export class LineSplitter {
   private offset: number;
   /** File offset where the unfinished line starts (== offset when there is none). */
   private lineStart: number;
+  /**
+   * The unfinished line was handed out as it was (flushPartial): what follows up to its newline is that line's rest,
+   * handed out marked `partialTail` so the parser ships it as such rather than joining it to whatever it holds.
+   */
+  private tail = false;
 
   /**
    * @param takeBytes offered every whole line (bytes [from, to) of the chunk as it came, or of the held bytes of a line
@@ -76,7 +81,9 @@ export class LineSplitter {
 
   /** Hand out the unfinished last line as it is (the writer never finished it within the partial-line timeout). */
   flushPartial(): void {
-    if (this.hasPartial()) this.emitPending(this.offset, true);
+    if (!this.hasPartial()) return;
+    this.emitPending(this.offset, true);
+    this.tail = true;
   }
 
   private emitFromChunk(chunk: Buffer, from: number, nl: number, lineEnd: number): void {
@@ -88,7 +95,7 @@ export class LineSplitter {
       end = utf8Boundary(chunk, from + this.maxLineBytes, from);
       truncated = true;
     }
-    if (truncated || this.takeBytes === null || !this.takeBytes(chunk, from, end, start, lineEnd)) {
+    if (truncated || this.tail || this.takeBytes === null || !this.takeBytes(chunk, from, end, start, lineEnd)) {
       this.emit(chunk, from, end, start, lineEnd, truncated, false);
     }
     this.lineStart = lineEnd;
@@ -122,7 +129,9 @@ export class LineSplitter {
     const text = buf.toString('utf8', from, to);
     // toString() replaces invalid sequences with U+FFFD; only then is the slower exact check worth it.
     const invalidUtf8 = text.includes(REPLACEMENT_CHAR) && !isUtf8(buf.subarray(from, to));
-    this.onLine({ text, start, end, truncated, invalidUtf8, partial });
+    const partialTail = this.tail;
+    if (!partial) this.tail = false;
+    this.onLine({ text, start, end, truncated, invalidUtf8, partial, partialTail });
   }
 
   /** Copy bytes [from, to) of the chunk onto the unfinished line, up to maxLineBytes. */

@@ -19,6 +19,7 @@ function input(type: InputConfig['type'], paths: string[], containers?: Partial<
     startAt: 'beginning',
     includeOriginal: false,
     symlinkRoots: null,
+    formatter: null,
     ...(containers && { containers: { include: [], exclude: [], labels: ['com.docker.compose.project', 'com.docker.compose.service'], ...containers } }),
   };
 }

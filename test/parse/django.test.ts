@@ -365,27 +365,37 @@ describe('django text records (file mode)', () => {
     );
   });
 
-  it('caps a joined record at maxRecordBytes, still accounting every byte', () => {
+  it('ships a record at maxRecordBytes and goes on with the rest as records of their own, nothing dropped', () => {
     const h = harness('file', { maxRecordBytes: 60 });
-    // 26 + 1 + 20 = 47 bytes so far; the next line gets 60 - 47 - 1 = 12 bytes, then nothing more fits.
-    const lines = h.feed(['[2026-11-27 12:00:00] INFO', 'line two is 20 bytes', 'Traceback (most recent call last):', '  File "a.py", line 1', 'ValueError: dropped'].join('\n'));
+    // 26 + 1 + 20 = 47 bytes; the traceback's first line (34) does not fit: the record is shipped there.
+    const lines = h.feed(['[2026-11-27 12:00:00] INFO', 'line two is 20 bytes', 'Traceback (most recent call last):', '  File "a.py", line 1', 'ValueError: kept'].join('\n'));
     h.parser.flush(NOW, true);
-    assert.equal(h.records.length, 1);
-    const r = h.records[0]!;
-    assert.equal(r.start, 0);
-    assert.equal(r.end, lines[4]!.end);
-    assert.equal(r.doc.message, '\nline two is 20 bytes');
-    // The cut line is still recognised as the start of the traceback.
-    assert.deepEqual(r.doc.error, { stack_trace: 'Traceback (m' });
-    assert.deepEqual(r.doc.tags, ['_logship_truncated']);
-    assert.equal(Buffer.byteLength(['[2026-11-27 12:00:00] INFO', 'line two is 20 bytes', 'Traceback (m'].join('\n')), 60);
+    const ts = '2026-11-27T12:00:00.000+01:00';
+    const pick = (r: DecodedRecord) => [r.start, r.end, r.doc['@timestamp'], r.doc.log.level, r.doc.message, r.doc.error?.stack_trace, r.doc.tags];
+    assert.deepEqual(h.records.map(pick), [
+      [0, lines[1]!.end, ts, 'INFO', '\nline two is 20 bytes', undefined, ['_logship_truncated']],
+      // 34 + 1 + 21 = 56: the exception line (16) does not fit either.
+      [lines[2]!.start, lines[3]!.end, ts, 'INFO', '', 'Traceback (most recent call last):\n  File "a.py", line 1', ['_logship_truncated']],
+      [lines[4]!.start, lines[4]!.end, ts, 'INFO', '', 'ValueError: kept', ['_logship_truncated']],
+    ]);
+    assertCoverage(h.records, h.offset);
+    // Every byte of text is in a record.
+    const shipped = h.records.map((r) => [r.doc.message, r.doc.error?.stack_trace ?? ''].join('')).join('');
+    for (const l of lines.slice(1)) assert.ok(shipped.includes(l.text), l.text);
 
     const h2 = harness('file', { maxRecordBytes: 40 });
-    h2.feed('[2026-11-27 12:00:00] INFO\nabcdefghijkéé\nmore');
+    h2.feed('[2026-11-27 12:00:00] INFO\nabcdefghijkéé\nmore\n[2026-11-27 12:00:01] INFO next');
     h2.parser.flush(NOW, true);
-    // 26 + 1 = 27; 13 bytes of room: "abcdefghijk" (11) + "é" would be 13 → fits; the second "é" does not.
-    assert.equal(h2.records[0]!.doc.message, '\nabcdefghijké');
-    assert.deepEqual(h2.records[0]!.doc.tags, ['_logship_truncated']);
+    // 26 + 1 + 15 = 42 > 40: the header alone, then the rest of its message, then the next record as usual.
+    assert.deepEqual(
+      h2.records.map((r) => [r.doc.message, r.doc.tags]),
+      [
+        ['', ['_logship_truncated']],
+        ['abcdefghijkéé\nmore', ['_logship_truncated']],
+        ['next', undefined],
+      ],
+    );
+    assertCoverage(h2.records, h2.offset);
   });
 
   it('carries line flags into tags, event.original when asked, and no tags key otherwise', () => {
@@ -410,6 +420,30 @@ describe('django text records (file mode)', () => {
     );
     assert.equal('tags' in records[3]!.doc, false);
     assertCoverage(records, 141);
+  });
+});
+
+describe('django partial lines', () => {
+  it('ships the rest of a line shipped at partial_line_timeout as a record of its own, tagged, at its offset', () => {
+    const records: DecodedRecord[] = [];
+    const p = createDjangoParser(context(), (r) => records.push(decoded(r)), 'file');
+    const base = { truncated: false, invalidUtf8: false, partial: false };
+    p.push({ ...base, text: '[2026-11-27 12:00:00,000] ERROR first', start: 0, end: 38 }, NOW);
+    p.push({ ...base, text: '[2026-11-27 12:00:01,000] INFO half a li', start: 38, end: 77, partial: true }, NOW);
+    p.push({ ...base, text: 'ne, the rest', start: 77, end: 90, partialTail: true }, NOW);
+    p.push({ ...base, text: '  an indented line after it', start: 90, end: 118 }, NOW);
+    p.push({ ...base, text: '', start: 118, end: 119, partialTail: true }, NOW); // only the newline came: nothing to ship
+    p.flush(NOW, true);
+    assert.deepEqual(
+      records.map((r) => [r.start, r.end, r.doc['@timestamp'], r.doc.message, r.doc.tags]),
+      [
+        [0, 38, '2026-11-27T12:00:00.000+01:00', 'first', undefined],
+        [38, 77, '2026-11-27T12:00:01.000+01:00', 'half a li', ['_logship_partial_line_timeout']],
+        [77, 90, '2026-11-27T12:00:01.000+01:00', 'ne, the rest', ['_logship_timestamp_missing', '_logship_partial_line_tail']],
+        [90, 118, '2026-11-27T12:00:01.000+01:00', '  an indented line after it', ['_logship_parse_error', '_logship_timestamp_missing']],
+      ],
+    );
+    assert.equal(records[2]!.doc.log.offset, 77);
   });
 });
 

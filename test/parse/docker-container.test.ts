@@ -26,7 +26,7 @@ function composeInfo(): NonNullable<ReturnType<ContainerCatalog['infoFor']>> {
   const root = tempDir('logship-docker-');
   try {
     const { log } = placeContainer(root);
-    const input: InputConfig = { type: 'docker', paths: [join(root, '*', '*-json.log')], exclude: [], timezone: 'UTC', startAt: 'beginning', includeOriginal: false, symlinkRoots: null };
+    const input: InputConfig = { type: 'docker', paths: [join(root, '*', '*-json.log')], exclude: [], timezone: 'UTC', startAt: 'beginning', includeOriginal: false, symlinkRoots: null, formatter: null };
     return new ContainerCatalog([input], silentLogger).infoFor(input, log)!;
   } finally {
     rmSync(root, { recursive: true, force: true });

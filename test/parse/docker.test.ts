@@ -368,6 +368,25 @@ describe('docker json-file parser', () => {
     assert.deepEqual([one.records[0]!.doc.message, one.records[0]!.doc.tags], ['0123456789', ['_logship_truncated']]);
   });
 
+  it('ships the rest of an entry shipped at partial_line_timeout as its own record, tagged; a bare newline adds none', () => {
+    const { parser, records } = setup();
+    const whole = entry('hello\n', 'stdout', 0);
+    const cut = whole.length - 10;
+    const head: Line = { text: whole.slice(0, cut), start: 0, end: cut, truncated: false, invalidUtf8: false, partial: true };
+    const tail: Line = { text: whole.slice(cut, -1), start: cut, end: whole.length, truncated: false, invalidUtf8: false, partial: false, partialTail: true };
+    const newline: Line = { text: '', start: whole.length, end: whole.length + 1, truncated: false, invalidUtf8: false, partial: false, partialTail: true };
+    for (const l of [head, tail, newline]) parser.push(l, NOW);
+    parser.flush(NOW, true);
+    assert.deepEqual(
+      records.map((r) => [r.start, r.end, r.doc.message, r.doc.tags]),
+      [
+        [0, cut, whole.slice(0, cut), ['_logship_parse_error', '_logship_timestamp_missing', '_logship_partial_line_timeout']],
+        [cut, whole.length, whole.slice(cut, -1), ['_logship_parse_error', '_logship_timestamp_missing', '_logship_partial_line_tail']],
+      ],
+    );
+    assert.equal(parser.heldFrom(), null);
+  });
+
   it('reports the lowest held offset of both streams', () => {
     const { parser, records, file } = setup();
     const a = file.log('[2026-11-27 13:00:00,000] ERROR stderr record\n', 'stderr'); // held: a traceback may follow

@@ -179,12 +179,24 @@ describe('TracebackTracker on hand-made input', () => {
     assert.equal(t.next('Performing system checks...'), false);
   });
 
-  it('accepts a new traceback right after an exception line', () => {
+  it('ends at a new traceback after a completed exception line (another exception), not at stack_info', () => {
     const t = new TracebackTracker();
     t.begin('Traceback (most recent call last):');
     t.next('  File "a.py", line 1, in <module>');
     t.next('ValueError: boom');
-    assert.equal(t.next('Traceback (most recent call last):'), true);
+    assert.equal(t.next('Traceback (most recent call last):'), false);
+    assert.equal(t.active, false);
+    // After a blank line too: only a chain marker links two tracebacks.
+    t.begin('Traceback (most recent call last):');
+    t.next('  File "a.py", line 1, in <module>');
+    t.next('ValueError: boom');
+    assert.equal(t.next(''), true);
+    assert.equal(t.next('Traceback (most recent call last):'), false);
+    // logging's stack_info right after the exception belongs to the same record.
+    t.begin('Traceback (most recent call last):');
+    t.next('  File "a.py", line 1, in <module>');
+    t.next('ValueError: boom');
+    assert.equal(t.next('Stack (most recent call last):'), true);
     assert.equal(t.next('  File "b.py", line 2, in <module>'), true);
   });
 

@@ -28,7 +28,7 @@ export function runPython(script: string): string | null {
   try {
     const file = join(dir, 'app.py');
     writeFileSync(file, script);
-    return execFileSync(PYTHON, [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync(PYTHON, [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
   } catch {
     return null;
   } finally {

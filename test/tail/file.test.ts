@@ -2,11 +2,13 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { open, writeFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { TrackedFile } from '../../src/tail/file.js';
 import { ParseThread, ParseThreadFailed } from '../../src/parse-thread/thread.js';
 import { ROW_CHUNK, ROW_FIELDS } from '../../src/parse-thread/protocol.js';
 import { Counters } from '../../src/events.js';
+import { silentLogger, type Logger } from '../../src/log.js';
 import type { InputConfig } from '../../src/config/types.js';
 import type { SourceRef } from '../../src/record.js';
 import type { ArenaChunk } from '../../src/pipeline/arena.js';
@@ -23,14 +25,21 @@ interface Emitted {
   chunk: ArenaChunk;
 }
 
-function trackedFile(type: InputConfig['type'], path: string, emitted: Emitted[], parse = thread): TrackedFile {
+function trackedFile(
+  type: InputConfig['type'],
+  path: string,
+  emitted: Emitted[],
+  parse = thread,
+  report: { events?: Counters; logger?: Logger } = {},
+): TrackedFile {
   const st = statSync(path);
-  const input: InputConfig = { type, paths: [path], exclude: [], timezone: 'UTC', startAt: 'beginning', includeOriginal: false, symlinkRoots: null };
+  const input: InputConfig = { type, paths: [path], exclude: [], timezone: 'UTC', startAt: 'beginning', includeOriginal: false, symlinkRoots: null, formatter: null };
   return new TrackedFile(path, st.dev, st.ino, null, 0, {
     input,
     parserContext: { hostName: 'h', timezone: 'UTC', includeOriginal: false, multilineTimeoutMs: 1000, maxRecordBytes: 1 << 20 },
     maxLineBytes: 1 << 20,
-    events: new Counters(),
+    events: report.events ?? new Counters(),
+    logger: report.logger ?? silentLogger,
     emit: (_source: SourceRef, start, end, seq, chunk, at, length) => {
       const doc = JSON.parse(chunk.buffer.toString('utf8', at, at + length)) as Emitted['doc'];
       emitted.push({ start, end, seq, doc, chunk });
@@ -182,4 +191,29 @@ test('records are counted in their chunk as each reply arrives, so a chunk a lat
     await fh.close();
     await own.terminate();
   }
+});
+
+test('a binary file (a NUL byte in its first block) is skipped: no record, one warning naming it, counted, read to its end', async () => {
+  const path = join(tempDir(), 'django.log.2.gz');
+  // What a glob like "django.log*" also matches: a compressed rotation (gzip's header holds NUL bytes).
+  await writeFile(path, gzipSync(Buffer.from('[2026-11-27 12:00:00,000] INFO hello\n'.repeat(500))));
+  const size = statSync(path).size;
+  const emitted: Emitted[] = [];
+  const events = new Counters();
+  const warnings: { msg: string; fields?: Record<string, unknown> }[] = [];
+  const logger: Logger = { ...silentLogger, warn: (msg, fields) => warnings.push({ msg, fields }) };
+  const file = trackedFile('django', path, emitted, thread, { events, logger });
+  file.attach(await open(path, 'r'));
+  assert.equal(await file.read(1 << 30, Date.now()), 0);
+  assert.deepEqual(emitted, []);
+  assert.equal(events.filesSkipped, 1);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!.msg, /not text/);
+  assert.equal(warnings[0]!.fields?.path, path);
+  // Nothing waits to be read there (monitoring does not see a stalled file), and nothing is held.
+  assert.equal(file.readOffset, size);
+  assert.equal(file.settled, true);
+  assert.equal(await file.read(1 << 30, Date.now()), 0);
+  assert.equal(warnings.length, 1, 'warned once');
+  await file.close();
 });

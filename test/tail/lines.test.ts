@@ -95,3 +95,25 @@ test('takeBytes is offered every whole line, also one that spanned reads; not a 
     ],
   );
 });
+
+test('after a partial line was handed out, the rest of that line comes marked as its tail, not offered as bytes', () => {
+  const lines: Line[] = [];
+  const offered: number[] = [];
+  const splitter = new LineSplitter(1024, (l) => lines.push(l), 0, (_b, _f, _t, start) => (offered.push(start), false));
+  splitter.push(Buffer.from('ab\ncd'));
+  splitter.flushPartial();
+  splitter.push(Buffer.from('ef'));
+  splitter.flushPartial(); // the writer stopped again mid-line: this piece is both a partial line and a tail
+  splitter.push(Buffer.from('gh\nij\n'));
+  assert.deepEqual(
+    lines.map((l) => [l.text, l.start, l.end, l.partial, l.partialTail]),
+    [
+      ['ab', 0, 3, false, false],
+      ['cd', 3, 5, true, false],
+      ['ef', 5, 7, true, true],
+      ['gh', 7, 10, false, true],
+      ['ij', 10, 13, false, false],
+    ],
+  );
+  assert.deepEqual(offered, [0, 10], 'a tail is decoded for the parser, never taken as bytes');
+});
