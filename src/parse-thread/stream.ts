@@ -228,6 +228,11 @@ export class ParseStream {
   private now = 0;
   /** The file starts with binary content: nothing of it is parsed (see read). */
   private binary = false;
+  /**
+   * Whether a NUL byte means "not a log": Django text and Docker's JSON (which escapes every control character) never
+   * hold one; a CRI log holds the container's raw bytes, where one NUL must not cost the whole file.
+   */
+  private readonly textOnly: boolean;
 
   constructor(
     type: ParserType,
@@ -236,6 +241,7 @@ export class ParseStream {
     startOffset: number,
     private readonly out: ReplyWriter,
   ) {
+    this.textOnly = type !== 'cri';
     // Documents a parser writes itself go straight into the reply's chunks.
     const placement: DocumentPlacement = {
       place: (bytes) => out.place(bytes),
@@ -262,7 +268,7 @@ export class ParseStream {
     }
     this.lines = 0;
     this.now = now;
-    if (bytesRead > 0 && this.splitter.position === 0 && buffer.subarray(0, bytesRead).indexOf(0) >= 0) {
+    if (bytesRead > 0 && this.textOnly && this.splitter.position === 0 && buffer.subarray(0, bytesRead).indexOf(0) >= 0) {
       // A NUL byte in the file's first block: not a log (a compressed rotation, a core dump, UTF-16) that a glob
       // happened to match. Parsed, it would be one garbage record per block; the main thread is told instead
       // (state.binary), skips the file, warns and counts it. Checked only from offset 0, once: a log's text has

@@ -32,7 +32,7 @@ interface Out {
  */
 function split(parts: Buffer[], max: number, start: number, take: ((b: Buffer) => boolean) | null = null): Out[] {
   const out: Out[] = [];
-  const onLine = (l: Line): void => void out.push({ ...l });
+  const onLine = ({ text, start: s, end, truncated, invalidUtf8, partial }: Line): void => void out.push({ text, start: s, end, truncated, invalidUtf8, partial });
   const takeBytes = take === null ? null : (buf: Buffer, from: number, to: number, s: number, e: number): boolean => {
     const bytes = Buffer.from(buf.subarray(from, to));
     if (!take(bytes)) return false;
