@@ -10,6 +10,8 @@ export const TAG_TRUNCATED = '_logship_truncated';
 export const TAG_INVALID_UTF8 = '_logship_invalid_utf8';
 export const TAG_PARTIAL_TIMEOUT = '_logship_partial_line_timeout';
 export const TAG_NO_TIMESTAMP = '_logship_timestamp_missing';
+/** With TAG_PARSE_ERROR: a JSON line nesting deeper than MAX_JSON_DEPTH, shipped as its text. */
+export const TAG_TOO_DEEP = '_logship_too_deep';
 
 /** A log document with ECS field names. Nested objects, as Elasticsearch stores them. */
 export interface EcsDocument {

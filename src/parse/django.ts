@@ -31,8 +31,17 @@ import {
   REC_MULTILINE,
   REC_NO_TIMESTAMP,
   REC_PARSE_ERROR,
+  REC_TOO_DEEP,
 } from './document.js';
-import { JSON_NUMBER, JSON_STRING, ParsedObject, ScannedObject, type JsonMembers } from './json-members.js';
+import {
+  JSON_NUMBER,
+  JSON_STRING,
+  MAX_JSON_DEPTH,
+  nestsDeeperThan,
+  ParsedObject,
+  ScannedObject,
+  type JsonMembers,
+} from './json-members.js';
 import type { EmitRecord, Line, ParserContext, RecordParser } from './types.js';
 
 export { LINE_INVALID_UTF8, LINE_PARTIAL, LINE_TRUNCATED } from './document.js';
@@ -172,6 +181,13 @@ class DjangoRecordParser implements DjangoParser {
       if (this.scanned.scan(text)) {
         this.finish();
         this.emitJson(this.scanned, text, start, end, flags, nowMs, timestamp ?? null);
+        return;
+      }
+      // Only lines the scanner declined pay for the depth scan: a value nested deeper than MAX_JSON_DEPTH would
+      // overflow the stack when passed on (ParsedObject.json), so such a line is a record of its own, as its text.
+      if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+        this.finish();
+        this.emitPlain(text, start, end, flags | REC_PARSE_ERROR | REC_TOO_DEEP, nowMs, timestamp ?? null);
         return;
       }
       const obj = parseObject(text);

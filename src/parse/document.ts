@@ -16,6 +16,7 @@ import {
   TAG_NO_TIMESTAMP,
   TAG_PARSE_ERROR,
   TAG_PARTIAL_TIMEOUT,
+  TAG_TOO_DEEP,
   TAG_TRUNCATED,
   type EcsDocument,
 } from '../record.js';
@@ -29,13 +30,17 @@ export const REC_PARSE_ERROR = 8;
 export const REC_NO_TIMESTAMP = 16;
 /** Not a tag: the record spans lines (a multi-line message or a stack trace), for the multiline metric. */
 export const REC_MULTILINE = 32;
+/** A JSON line nesting deeper than MAX_JSON_DEPTH (always with REC_PARSE_ERROR). */
+export const REC_TOO_DEEP = 64;
 
-const TAG_BITS = 31;
+/** Every bit that is a tag (REC_MULTILINE is not one: the table has duplicate entries for it, unused). */
+const TAG_BITS = 31 | REC_TOO_DEEP;
 
 /** The `"tags":[…]` member for each combination of tag bits, in a fixed order so documents are deterministic. */
 const TAGS_JSON: readonly string[] = Array.from({ length: TAG_BITS + 1 }, (_, flags) => {
   const tags: string[] = [];
   if (flags & REC_PARSE_ERROR) tags.push(TAG_PARSE_ERROR);
+  if (flags & REC_TOO_DEEP) tags.push(TAG_TOO_DEEP);
   if (flags & REC_NO_TIMESTAMP) tags.push(TAG_NO_TIMESTAMP);
   if (flags & LINE_TRUNCATED) tags.push(TAG_TRUNCATED);
   if (flags & LINE_INVALID_UTF8) tags.push(TAG_INVALID_UTF8);

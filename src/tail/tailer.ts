@@ -67,7 +67,7 @@ export class Tailer {
   private known: Checkpoint[];
   private readonly discovery: Discovery;
   /** Splits and parses every file's lines, on a thread of its own. */
-  private readonly parse = new ParseThread();
+  private readonly parse: ParseThread;
   private watcher: FSWatcher | null = null;
   private wakeUp: (() => void) | null = null;
   private woken = false;
@@ -93,6 +93,7 @@ export class Tailer {
       this.pathMtime.set(c.path, Math.max(this.pathMtime.get(c.path) ?? 0, c.mtimeMs ?? 0));
     }
     this.discovery = new Discovery(options.inputs);
+    this.parse = new ParseThread(logger);
   }
 
   /** Every file's durable progress, plus registry entries not yet matched (kept, not forgotten). */
