@@ -174,7 +174,7 @@ test('prefixWithin and jsonStringBytes count what JSON.stringify writes', () => 
 
 test('templates: fields, problems, names made valid', () => {
   assert.deepEqual(parseTemplate('/app/{input}/x'), ['/app/', { field: 'input' }, '/x']);
-  assert.throws(() => parseTemplate('{nope}'), { message: 'unknown template field {nope} (known: {host}, {input}, {file}, {container}, {path})' });
+  assert.throws(() => parseTemplate('{nope}'), { message: 'unknown template field "{nope}" (known: {host}, {input}, {file}, {container}, {path})' });
   assert.throws(() => parseTemplate('a{b'), { message: 'unbalanced "{" or "}" in "a{b"' });
   assert.equal(groupTemplateProblem('/accreditrack/{input}'), null);
   assert.equal(groupTemplateProblem('/a b'), '" " cannot be part of a log group name (letters, digits and . - _ / # only)');
