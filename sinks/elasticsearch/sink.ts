@@ -14,6 +14,7 @@ import type { Batch, SendResult, Sink, SinkDeps } from '../../src/sink.js';
 import type { ElasticsearchSinkConfig } from './config.js';
 import { BodyBuffers, encodeBulk } from './encode.js';
 import { BulkAwareSerializer } from './serializer.js';
+import { BoundedConnection, MAX_RESPONSE_BYTES } from './connection.js';
 import { classifyBulkResponse, classifyClientError, classifyHttpFailure } from './classify.js';
 import { ensureTemplate } from './template.js';
 
@@ -124,6 +125,10 @@ function clientOptions(config: ElasticsearchSinkConfig): ClientOptions {
     // are read there, with no error object at all. Credentials never reach logs: the sink logs reasons only.
     redaction: { type: 'remove' },
     Serializer: BulkAwareSerializer,
+    // Every answer is read whole before it is parsed: bounded, and a larger one is a failure to retry (connection.ts).
+    Connection: BoundedConnection,
+    maxResponseSize: MAX_RESPONSE_BYTES,
+    maxCompressedResponseSize: MAX_RESPONSE_BYTES,
   };
 }
 
