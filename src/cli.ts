@@ -71,13 +71,13 @@ program
   .option('--json', 'print JSON for scripts instead of a table')
   .action(async (opts: { config: string; json?: boolean }) => {
     const config = await configOrExit(opts.config);
-    const { collectStatus, formatStatus, StatusError } = await import('./status.js');
+    const { collectStatus, formatStatus, printable, StatusError } = await import('./status.js');
     try {
       const report = await collectStatus(config);
       process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatStatus(report));
     } catch (err) {
       if (!(err instanceof StatusError)) throw err;
-      process.stderr.write(`logship: ${err.message}\n`);
+      process.stderr.write(`logship: ${printable(err.message)}\n`);
       process.exitCode = 1;
     }
   });

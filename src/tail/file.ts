@@ -79,9 +79,13 @@ export class TrackedFile implements SourceRef {
   size = 0;
   /** When the file last grew (or was opened), ms since epoch. */
   lastGrowthAt: number;
-  /** Last time any record of this file was acknowledged and moved the checkpoint. */
+  /**
+   * Last time any record of this file was acknowledged and moved the checkpoint. A file resumed from the registry
+   * starts with the registry's (the tailer sets it), so a restart with nothing acknowledged does not move it.
+   */
   ackedAt: string | null = null;
-  private lastCheckpointed = -1;
+  /** The committed offset at the last checkpoint; at first, where reading started (no move yet). */
+  private lastCheckpointed: number;
   private fh: FileHandle | null = null;
   private readonly acks: AckTracker;
   /**
@@ -111,6 +115,7 @@ export class TrackedFile implements SourceRef {
     if (identity) this.idPrefix = idPrefixOf(identity);
     this.lastGrowthAt = now;
     this.acks = new AckTracker(startOffset);
+    this.lastCheckpointed = startOffset;
     this.parserContext = { ...deps.parserContext, path };
     this.state = { position: startOffset, partialLine: false, heldFrom: -1 };
   }
@@ -186,7 +191,8 @@ export class TrackedFile implements SourceRef {
       offset: this.acks.committed,
       size: this.size,
       mtimeMs: this.mtimeMs,
-      ackedAt: this.ackedAt ?? new Date().toISOString(),
+      // Nothing acknowledged yet: the time of the first checkpoint, kept from then on.
+      ackedAt: (this.ackedAt ??= new Date().toISOString()),
     };
   }
 

@@ -415,6 +415,7 @@ export class Tailer {
       startOffset = s.size;
     }
     const f = this.newFile(path, input, s.dev, s.ino, identity, startOffset, now);
+    if (entry) f.ackedAt = entry.ackedAt; // LAST ACK does not move at a restart with nothing acknowledged
     const opened = await this.openFile(f);
     if (opened !== 'ok') {
       if (entry) this.known.push(entry); // try again at the next scan
@@ -486,6 +487,7 @@ export class Tailer {
       if (found) {
         const f = this.newFile(found, input, entry.dev, entry.ino, entry, entry.offset, now, entry.path);
         f.placement = 'moved';
+        f.ackedAt = entry.ackedAt;
         if ((await this.openFile(f)) === 'ok') {
           this.draining.add(f);
           this.logger.info('reading the rest of a file rotated while the agent was stopped', { path: found, offset: entry.offset });
