@@ -7,6 +7,7 @@ import { runAgent } from './agent.js';
 import { configProblemLine } from './config/errors.js';
 import { createLogger } from './log.js';
 import { preflight, type Preflight } from './preflight.js';
+import { logProcessWarnings } from './process-warnings.js';
 import { writeStderr } from './stderr.js';
 import type { AgentThreadData, AgentThreadMessage } from './supervise.js';
 
@@ -15,6 +16,7 @@ if (port === null) throw new Error('agent-thread.js runs as a worker thread');
 const { configFile, once, logLevel } = workerData as AgentThreadData;
 
 const logger = createLogger(logLevel, writeStderr);
+logProcessWarnings(logger);
 // What `logship check` checks, exactly: a config it accepts is one `run` accepts, and the other way round.
 let prepared: Preflight;
 try {

@@ -97,7 +97,8 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
     options.signal.removeEventListener('abort', onSignal);
     await writeCheckpoints();
     await tailer.close();
-    await sink.close();
+    // The end of the sequence, whatever happened: a sink that cannot even close must not turn exit 2 into exit 1.
+    await sink.close().catch((err: unknown) => logger.warn('closing the sink failed', { error: err }));
     await monitor?.close();
   }
 
