@@ -6,8 +6,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, parseAgentLog, startAgent, tempDir, waitFor } from './support/agent.js';
 import { startEsServer, type EsServerHandle } from './support/es-server.js';
@@ -183,4 +183,28 @@ test('the agent log of a run is JSON only', async () => {
   const r = await cli(['run', '--once', '--config', config]);
   assert.equal(r.code, 0);
   assert.ok(parseAgentLog(r.stderr).every((l) => l['unparsed'] !== true), r.stderr);
+});
+
+test('a data_dir the agent\'s user cannot create: check and run refuse it with one line (as nobody)', async (t) => {
+  const { dir, config } = configIn(() => `${INPUTS}${FAST}data_dir: locked/data\nsink: {type: stdout}\n`);
+  mkdirSync(join(dir, 'locked'), { mode: 0o755 }); // root's: nobody may not create in it
+  chmodSync(dir, 0o755);
+  chmodSync(join(dir, 'logs'), 0o755);
+  chmodSync(join(dir, 'logs', 'app.log'), 0o644);
+  chmodSync(config, 0o644);
+  if (process.getuid?.() !== 0) return t.skip('needs root, to run the CLI as nobody');
+  const asNobody = (command: string): Run => {
+    const r = spawnSync(process.execPath, [CLI, command, '--config', config], { uid: 65534, gid: 65534, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' } });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr, ms: 0 };
+  };
+  const check = asNobody('check');
+  if (check.code !== 1 || !check.stderr.startsWith('logship: data_dir:')) {
+    if (/EACCES|permission denied.*(cli\.js|node_modules)/i.test(check.stderr)) return t.skip(`the CLI cannot run as nobody here: ${check.stderr}`);
+  }
+  const expected = `logship: data_dir: cannot create the directory ${join(dir, 'locked', 'data')}: permission denied\n`;
+  assert.equal(check.stderr, expected);
+  assert.equal(check.code, 1);
+  const run = asNobody('run');
+  assert.equal(run.stderr, expected);
+  assert.equal(run.code, 1);
 });
