@@ -37,7 +37,12 @@ const INPUTS = 'inputs: [{type: django, paths: ["logs/*.log"]}]\n';
 
 /** Characters a password may hold, the ones that break naive masking first. */
 const secretPart = fc.string({ unit: fc.constantFrom('/', '@', '%', 'Z', ':', '#', '?', '$', '{', '}', '"', "'", '\\', ' ', 'a', '9', '.', '-', '[', ']'), maxLength: 6 });
-const secret = fc.tuple(secretPart, secretPart).map(([a, b]) => a + MARK + b);
+/**
+ * A secret: the marker between such characters. Never a `${NAME}` reference: a value holding one refers to a
+ * variable, whose name is shown when it is unset (names are not secrets; a literal `${` is written `$${`).
+ * Unclosed and malformed references are made below, on purpose.
+ */
+const secret = fc.tuple(secretPart, secretPart).map(([a, b]) => (a + MARK + b).replaceAll('${', '$_{'));
 
 /** A YAML scalar for `text`: quoted (every character kept) or plain when YAML reads it back the same. */
 const yamlString = (text: string): string => JSON.stringify(text);
