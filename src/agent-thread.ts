@@ -4,9 +4,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { runAgent } from './agent.js';
-import { loadConfig } from './config/index.js';
 import { configProblemLine } from './config/errors.js';
 import { createLogger } from './log.js';
+import { preflight, type Preflight } from './preflight.js';
+import { logProcessWarnings } from './process-warnings.js';
 import { writeStderr } from './stderr.js';
 import type { AgentThreadData, AgentThreadMessage } from './supervise.js';
 
@@ -14,15 +15,19 @@ const port = parentPort;
 if (port === null) throw new Error('agent-thread.js runs as a worker thread');
 const { configFile, once, logLevel } = workerData as AgentThreadData;
 
-let config: ReturnType<typeof loadConfig>;
+const logger = createLogger(logLevel, writeStderr);
+logProcessWarnings(logger);
+// What `logship check` checks, exactly: a config it accepts is one `run` accepts, and the other way round.
+let prepared: Preflight;
 try {
-  config = loadConfig(configFile);
+  prepared = await preflight(configFile, 'run', logger);
 } catch (err) {
   writeStderr(configProblemLine(err));
   process.exit(1);
 }
+const { config, sink } = prepared;
+for (const w of prepared.warnings) logger.warn(`${w.key}: ${w.message}`, { key: w.key });
 
-const logger = createLogger(logLevel, writeStderr);
 const controller = new AbortController();
 port.on('message', (m: AgentThreadMessage) => {
   logger.info('signal received', { signal: m.signal });
@@ -31,7 +36,7 @@ port.on('message', (m: AgentThreadMessage) => {
 
 let code: number;
 try {
-  code = await runAgent(config, logger, { once, signal: controller.signal });
+  code = await runAgent(config, logger, { once, signal: controller.signal, sink });
 } catch (err) {
   logger.error('logship failed', { error: err });
   code = 1;

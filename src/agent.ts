@@ -16,6 +16,8 @@ export interface RunOptions {
   readonly once: boolean;
   /** Aborted on SIGTERM/SIGINT: stop reading, flush, checkpoint, exit. */
   readonly signal: AbortSignal;
+  /** The sink, made (not started) by preflight; made here when absent. */
+  readonly sink?: Sink;
 }
 
 /** Exit codes: 0 done, 2 the sink failed for good (or --once could not deliver), 1 anything unexpected. */
@@ -30,7 +32,7 @@ export const EXIT_DELIVERY_FAILED = 2;
 export async function runAgent(config: Config, logger: Logger, options: RunOptions): Promise<number> {
   const events = new Counters();
   const registry = loadRegistry(config.dataDir, logger);
-  const sink: Sink = await createSink(config.sink, { logger, hostName: config.hostName });
+  const sink: Sink = options.sink ?? (await createSink(config.sink, { logger, hostName: config.hostName }));
   // Self-monitoring (/health, /metrics) while following files; a --once run is a batch job and serves none.
   const monitor = config.monitoring.enabled && !options.once ? new Monitor(config, sink.name, logger) : null;
   const pipelineEvents = monitor ? new FanOut(events, monitor.metrics) : events;
@@ -95,7 +97,8 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
     options.signal.removeEventListener('abort', onSignal);
     await writeCheckpoints();
     await tailer.close();
-    await sink.close();
+    // The end of the sequence, whatever happened: a sink that cannot even close must not turn exit 2 into exit 1.
+    await sink.close().catch((err: unknown) => logger.warn('closing the sink failed', { error: err }));
     await monitor?.close();
   }
 

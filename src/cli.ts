@@ -39,10 +39,27 @@ program
 
 program
   .command('check')
-  .description('validate a config file: exit 1 with one line naming the key and the problem')
+  .description('validate a config file: exit 1 with one line naming the key and the problem; warnings do not fail it')
   .requiredOption('-c, --config <file>', 'config file (YAML)')
   .action(async (opts: { config: string }) => {
-    const config = await configOrExit(opts.config);
+    const { preflight } = await import('./preflight.js');
+    const { configProblemLine } = await import('./config/errors.js');
+    const { silentLogger } = await import('./log.js');
+    const { patternsMatchingNothing } = await import('./tail/unmatched.js');
+    let prepared: Awaited<ReturnType<typeof preflight>>;
+    try {
+      prepared = await preflight(opts.config, 'check', silentLogger);
+    } catch (err) {
+      process.stderr.write(configProblemLine(err));
+      process.exit(1);
+    }
+    const { config, sink, warnings } = prepared;
+    await sink.close();
+    const lines = warnings.map((w) => `${w.key}: ${w.message}`);
+    for (const u of await patternsMatchingNothing(config.inputs)) {
+      lines.push(`inputs[${u.input}].paths[${u.index}]: ${JSON.stringify(u.pattern)} matches no file now`);
+    }
+    for (const line of lines) process.stderr.write(`logship: warning: ${line}\n`);
     const inputs = config.inputs.map((i) => `${i.type} (${i.paths.length} path${i.paths.length === 1 ? '' : 's'})`);
     process.stdout.write(`${opts.config}: ok — inputs: ${inputs.join(', ')}; sink: ${config.sink.type}\n`);
   });
@@ -54,13 +71,13 @@ program
   .option('--json', 'print JSON for scripts instead of a table')
   .action(async (opts: { config: string; json?: boolean }) => {
     const config = await configOrExit(opts.config);
-    const { collectStatus, formatStatus, StatusError } = await import('./status.js');
+    const { collectStatus, formatStatus, printable, StatusError } = await import('./status.js');
     try {
       const report = await collectStatus(config);
       process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatStatus(report));
     } catch (err) {
       if (!(err instanceof StatusError)) throw err;
-      process.stderr.write(`logship: ${err.message}\n`);
+      process.stderr.write(`logship: ${printable(err.message)}\n`);
       process.exitCode = 1;
     }
   });

@@ -12,6 +12,8 @@ export const TAG_PARTIAL_TIMEOUT = '_logship_partial_line_timeout';
 export const TAG_NO_TIMESTAMP = '_logship_timestamp_missing';
 /** The rest of a line whose beginning was shipped without it after partial_line_timeout: a record of its own. */
 export const TAG_PARTIAL_TAIL = '_logship_partial_line_tail';
+/** With TAG_PARSE_ERROR: a JSON line nesting deeper than MAX_JSON_DEPTH, shipped as its text. */
+export const TAG_TOO_DEEP = '_logship_too_deep';
 
 /** A log document with ECS field names. Nested objects, as Elasticsearch stores them. */
 export interface EcsDocument {

@@ -7,7 +7,7 @@
  * last read), so `behind` includes what was written since. When the agent's monitoring server answers at the
  * configured address, its /health status is shown too.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import type { Config } from './config/types.js';
@@ -48,6 +48,15 @@ export interface AgentStatus {
   /** ok | degraded | failing, from /health. */
   status?: string;
   reasons?: string[];
+  /**
+   * Is the agent answering this config's (its /health names the same config file)? false: another logship's, or
+   * something that is not logship at all (then `config` is absent).
+   */
+  ours?: boolean;
+  /** The config file, pid and per-run instance id of the agent that answered, as its /health says. */
+  config?: string;
+  pid?: number;
+  instance?: string;
 }
 
 export interface StatusReport {
@@ -134,15 +143,21 @@ async function probeAgent(config: Config): Promise<AgentStatus | null> {
       res.on('data', (d: string) => (body += d));
       res.on('end', () => {
         try {
-          const parsed = JSON.parse(body) as { status?: unknown; reasons?: unknown };
+          const parsed = JSON.parse(body) as { status?: unknown; reasons?: unknown; agent?: { config?: unknown; pid?: unknown; instance?: unknown } };
+          const who = parsed.agent ?? {};
+          const agentConfig = typeof who.config === 'string' ? who.config : undefined;
           resolve({
             url,
             reachable: true,
             status: String(parsed.status),
             reasons: Array.isArray(parsed.reasons) ? parsed.reasons.map(String) : [],
+            ours: agentConfig !== undefined && sameFile(agentConfig, config.configFile),
+            ...(agentConfig !== undefined && { config: agentConfig }),
+            ...(typeof who.pid === 'number' && { pid: who.pid }),
+            ...(typeof who.instance === 'string' && { instance: who.instance }),
           });
         } catch {
-          resolve({ url, reachable: true, status: `HTTP ${res.statusCode ?? '?'} (not logship?)` });
+          resolve({ url, reachable: true, status: `HTTP ${res.statusCode ?? '?'} (not logship?)`, ours: false });
         }
       });
     });
@@ -152,19 +167,62 @@ async function probeAgent(config: Config): Promise<AgentStatus | null> {
   });
 }
 
-/** The report as a table for people. */
+/** Two names of one config file: the same path, or the same file once links are resolved. */
+function sameFile(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Text for a terminal: control characters (C0, DEL, C1), the Unicode line and paragraph separators and bidirectional
+ * overrides are written as escapes, and so is `\` itself, so that a file name (or a reason from the registry, the
+ * dead letters or whatever answers on the monitoring port) can neither run terminal escape sequences (retitle,
+ * clear the screen), nor start a line of its own and forge a table row, nor reorder what is shown.
+ */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => {
+    switch (c) {
+      case '\\':
+        return '\\\\';
+      case '\n':
+        return '\\n';
+      case '\r':
+        return '\\r';
+      case '\t':
+        return '\\t';
+      default: {
+        const code = c.charCodeAt(0);
+        return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+      }
+    }
+  });
+}
+
+const UNPRINTABLE = /[\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** The report as a table for people. Every string from outside (file names, reasons, answers) goes through printable(). */
 export function formatStatus(report: StatusReport, now = Date.now()): string {
   const lines: string[] = [];
-  lines.push(`registry: ${report.registry}${report.written_at ? ` (written ${report.written_at}, ${ago(Date.parse(report.written_at), now)})` : ''}`);
+  lines.push(`registry: ${printable(report.registry)}${report.written_at ? ` (written ${report.written_at}, ${ago(Date.parse(report.written_at), now)})` : ''}`);
   if (report.agent) {
     const a = report.agent;
-    const state = a.reachable ? `${a.status}${a.reasons && a.reasons.length > 0 ? ` — ${a.reasons.join('; ')}` : ''}` : 'not answering (not running, or listening elsewhere)';
-    lines.push(`agent:    ${state} (${a.url})`);
+    const reasons = a.reasons && a.reasons.length > 0 ? ` — ${a.reasons.join('; ')}` : '';
+    let state: string;
+    if (!a.reachable) state = 'not answering (not running, or listening elsewhere)';
+    else if (a.ours === false && a.config === undefined) state = `something that is not a logship agent answers there (${a.status})`;
+    else if (a.ours === false) {
+      state = `not this config's agent: the logship answering (pid ${a.pid ?? '?'}) runs ${a.config}; its status: ${a.status}${reasons}`;
+    } else state = `${a.status}${reasons}${a.pid !== undefined ? ` (pid ${a.pid})` : ''}`;
+    lines.push(`agent:    ${printable(state)} (${printable(a.url)})`);
   }
   const dead = report.dead_letters;
   if (dead) {
     const top = dead.reasons.map((r) => `${r.count}× ${r.reason}`).join('; ');
-    lines.push(`dead letters: ${dead.count} in ${dead.path}${top ? ` — ${top}` : ''}${dead.unreadable ? ` (${dead.unreadable} unreadable lines)` : ''}`);
+    lines.push(printable(`dead letters: ${dead.count} in ${dead.path}${top ? ` — ${top}` : ''}${dead.unreadable ? ` (${dead.unreadable} unreadable lines)` : ''}`));
   }
   if (!report.exists) {
     lines.push('no checkpoints yet: the agent has not run with this data_dir, or has not read a line yet');
@@ -175,15 +233,17 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
     return lines.join('\n') + '\n';
   }
   const header = ['PATH', 'STATE', 'IDENTITY', 'SIZE', 'COMMITTED', 'BEHIND', 'LAST ACK'];
-  const rows = report.files.map((f) => [
-    f.path + (f.state === 'rotated' && f.location ? ` → ${f.location}` : ''),
-    f.state,
-    `${f.identity.dev}:${f.identity.ino}/${f.identity.fingerprint.slice(0, 8)}`,
-    String(f.size),
-    String(f.committed_offset),
-    f.bytes_behind === null ? '?' : String(f.bytes_behind),
-    `${f.last_acknowledged} (${ago(Date.parse(f.last_acknowledged), now)})`,
-  ]);
+  const rows = report.files.map((f) =>
+    [
+      f.path + (f.state === 'rotated' && f.location ? ` → ${f.location}` : ''),
+      f.state,
+      `${f.identity.dev}:${f.identity.ino}/${f.identity.fingerprint.slice(0, 8)}`,
+      String(f.size),
+      String(f.committed_offset),
+      f.bytes_behind === null ? '?' : String(f.bytes_behind),
+      `${f.last_acknowledged} (${ago(Date.parse(f.last_acknowledged), now)})`,
+    ].map(printable),
+  );
   const numeric = new Set([3, 4, 5]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const format = (cells: string[]): string =>

@@ -9,6 +9,7 @@
  * throughput (`npm run bench`). The main thread itself loads nothing but the command line.
  */
 import { createLogger, type LogLevel } from './log.js';
+import { logProcessWarnings } from './process-warnings.js';
 import { writeStderr } from './stderr.js';
 import { startModuleWorker } from './threads.js';
 
@@ -27,8 +28,9 @@ const AGENT_LIMITS = { maxYoungGenerationSizeMb: 6 };
 /** Runs the agent thread to its end; resolves to the exit code. */
 export function superviseAgent(data: AgentThreadData): Promise<number> {
   const agent = startModuleWorker(import.meta.url, 'agent-thread', { workerData: data, resourceLimits: AGENT_LIMITS, stdin: false });
-  // What the main thread itself has to say, in the agent's log format.
+  // What the main thread itself has to say, in the agent's log format (Node's own warnings included).
   const logger = createLogger(data.logLevel, writeStderr);
+  logProcessWarnings(logger);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++;

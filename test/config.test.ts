@@ -365,7 +365,7 @@ describe('loadConfig: errors name the key', () => {
       `${INPUTS}sink: { type: elasticsearch, node: "http://a:9200", auth: { username: elastic, password: "\${ES_PASSWORD}" } }\n`,
       'sink.auth.password: environment variable ES_PASSWORD is not set',
     );
-    fails(`${MINIMAL}host_name: "\${HOST"\n`, 'host_name: unclosed variable reference "${HOST" (use ${NAME} or ${NAME:-default}; write $${ for a literal ${)');
+    fails(`${MINIMAL}host_name: "\${HOST"\n`, 'host_name: unclosed variable reference: ${ without a closing } (use ${NAME} or ${NAME:-default}; write $${ for a literal ${)');
     fails(`${MINIMAL}host_name: "\${1X}"\n`, 'host_name: bad variable reference "${1X}" (use ${NAME} or ${NAME:-default}; write $${ for a literal ${)');
   });
 
@@ -431,7 +431,7 @@ describe('sink type cloud_logging', () => {
         'labels: { app: accreditrack, tier: 1 }, key_filename: sa.json, api_endpoint: "logging.googleapis.com:443"'),
     );
     const base = file.slice(0, -'/logship.yml'.length);
-    writeFileSync(join(base, 'sa.json'), '{}');
+    writeFileSync(join(base, 'sa.json'), '{"type": "service_account"}');
     assert.deepEqual(loadConfig(file, {}).sink, {
       type: 'cloud_logging',
       projectId: 'my-project',
@@ -457,7 +457,7 @@ describe('sink type cloud_logging', () => {
   test('one-line errors naming the key', () => {
     fails(CL('project_id: "My Project"'), 'sink.project_id: expected a Google Cloud project ID (6 to 30 lowercase letters, digits and hyphens, starting with a letter), got "My Project"');
     fails(CL('log_name: "my log"'), 'sink.log_name: may hold only letters, digits, "/", "_", "-", "." and template fields such as {input}, got "my log"');
-    fails(CL('log_name: "{nope}"'), 'sink.log_name: unknown template field {nope} (known: {host}, {input}, {container}, {container_name}, {service})');
+    fails(CL('log_name: "{nope}"'), 'sink.log_name: unknown template field "{nope}" (known: {host}, {input}, {container}, {container_name}, {service})');
     fails(CL('log_name: "app-{input"'), 'sink.log_name: unclosed "{" in "app-{input" (template fields look like {host})');
     fails(CL('resource: { labels: {} }'), 'sink.resource.type: required');
     fails(CL('resource: { type: "Generic Node" }'), 'sink.resource.type: expected a monitored resource type such as global, generic_node or k8s_container, got "Generic Node"');
@@ -465,7 +465,7 @@ describe('sink type cloud_logging', () => {
     fails(CL('resource: { type: generic_node, lables: {} }'), 'sink.resource.lables: unknown key (valid keys for sink.resource: type, labels)');
     fails(CL('labels: [a]'), 'sink.labels: expected a mapping of label names to values, got a list');
     fails(CL('labels: { a: { b: c } }'), 'sink.labels.a: expected a string, got a mapping');
-    fails(CL('labels: { a: "{hots}" }'), 'sink.labels.a: unknown template field {hots} (known: {host}, {input}, {container}, {container_name}, {service})');
+    fails(CL('labels: { a: "{hots}" }'), 'sink.labels.a: unknown template field "{hots}" (known: {host}, {input}, {container}, {container_name}, {service})');
     const many = Array.from({ length: 65 }, (_, i) => `l${i}: v`).join(', ');
     fails(CL(`labels: { ${many} }`), 'sink.labels: at most 64 labels (the Cloud Logging limit per entry), got 65');
     fails(CL('api_endpoint: "https://logging.googleapis.com"'), 'sink.api_endpoint: expected host:port (e.g. 127.0.0.1:8085 or logging.googleapis.com:443), without a scheme, got "https://logging.googleapis.com"');
@@ -528,7 +528,7 @@ describe('cloudwatch sink', () => {
       CW('retention_days: 10'),
       'sink.retention_days: expected one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, got 10',
     );
-    fails(`${INPUTS}sink: { type: cloudwatch, log_group: "/app/{hots}" }\n`, 'sink.log_group: unknown template field {hots} (known: {host}, {input}, {file}, {container}, {container_name}, {service}, {path})');
+    fails(`${INPUTS}sink: { type: cloudwatch, log_group: "/app/{hots}" }\n`, 'sink.log_group: unknown template field "{hots}" (known: {host}, {input}, {file}, {container}, {container_name}, {service}, {path})');
     fails(`${INPUTS}sink: { type: cloudwatch, log_group: "/my app" }\n`, 'sink.log_group: " " cannot be part of a log group name (letters, digits and . - _ / # only)');
     fails(`${INPUTS}sink: { type: cloudwatch, log_group: aws/lambda/x }\n`, 'sink.log_group: log group names starting with "aws/" are reserved for AWS services');
     fails(CW('log_stream: "{host}:{file}"'), 'sink.log_stream: ":" cannot be part of a log stream name');

@@ -116,7 +116,7 @@ test('status after a known workload: per file size, committed offset, 0 behind; 
       'status to show the running agent caught up',
     );
     assert.equal(live!.agent?.reachable, true);
-    assert.match(await status(s.config, false), /^agent: {4}ok \(http:\/\/127\.0\.0\.1:\d+\/health\)$/m);
+    assert.match(await status(s.config, false), /^agent: {4}ok \(pid \d+\) \(http:\/\/127\.0\.0\.1:\d+\/health\)$/m);
   } finally {
     agent.signal('SIGTERM');
     assert.equal(await agent.exited(), 0);

@@ -28,6 +28,13 @@ case "${1:-}" in
     chown 1000:0 "$SECRETS" "$SECRETS"/*
     chmod 0750 "$SECRETS"
     chmod 0440 "$SECRETS"/*
+    # logship gets a volume holding its own password and nothing else (LOGSHIP_SECRET_DIR, mounted by compose).
+    if [ -n "${LOGSHIP_SECRET_DIR:-}" ]; then
+      cp "$SECRETS/logship" "$LOGSHIP_SECRET_DIR/logship"
+      chown 1000:0 "$LOGSHIP_SECRET_DIR" "$LOGSHIP_SECRET_DIR/logship"
+      chmod 0750 "$LOGSHIP_SECRET_DIR"
+      chmod 0440 "$LOGSHIP_SECRET_DIR/logship"
+    fi
     ;;
   configure)
     auth="elastic:$(cat "$SECRETS/elastic")"

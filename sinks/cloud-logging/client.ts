@@ -55,6 +55,7 @@ export interface LoggingClient {
 
 /** The part of the generated client used here (the package types `v2` as any). */
 interface GapicClient {
+  initialize(): Promise<unknown>;
   writeLogEntries(request: WriteRequest, options: { timeout: number }): Promise<unknown>;
   getProjectId(): Promise<string>;
   close(): Promise<void>;
@@ -81,6 +82,10 @@ export function createLoggingClient(config: CloudLoggingSinkConfig): LoggingClie
   return {
     endpoint,
     async write(request) {
+      // The generated methods start with `this.initialize().catch((err) => { throw err; })`: when the stub cannot be
+      // made (no credentials found), that re-throw is a rejection nobody handles, which ended the agent's thread
+      // (exit 1 instead of the documented 2). Awaited here first, the failure is this call's, handled by the sink.
+      await client.initialize();
       await client.writeLogEntries(request, { timeout: REQUEST_TIMEOUT_MS });
     },
     projectId: () => client.getProjectId(),

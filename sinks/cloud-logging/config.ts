@@ -16,7 +16,8 @@
  * ```
  */
 import { z } from 'zod';
-import { show } from '../../src/config/errors.js';
+import { readFileSync } from 'node:fs';
+import { ConfigError, describeErrno, show } from '../../src/config/errors.js';
 import { boolean, mapping, nonEmptyString } from '../../src/config/fields.js';
 import { resolvePattern } from '../../src/config/paths.js';
 import { literalText, parseTemplate } from './template.js';
@@ -132,6 +133,33 @@ export function parseEndpoint(text: string): { host: string; port: number } | nu
   const port = m[2] === undefined ? DEFAULT_PORT : Number(m[2]);
   if (port < 1 || port > 65535) return null;
   return { host: m[1]!, port };
+}
+
+/**
+ * `key_filename` must be a Google credentials file: a JSON object with a `type` ("service_account",
+ * "authorized_user", "external_account", …). Checked when the config is loaded, so that a file that is not one is a
+ * config error naming the key, not a parse error of the client's at start — whose message (V8's JSON.parse quotes
+ * the text it could not read) would put part of a private key in the log. Nothing of the contents is ever shown.
+ */
+export function checkKeyFile(file: string): void {
+  const refuse = (why: string): never => {
+    throw new ConfigError('sink.key_filename', `${file} is not a JSON service account key (${why}; its contents are not shown)`);
+  };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('sink.key_filename', `cannot read file ${file}: ${describeErrno(err)}`);
+  }
+  let key: unknown;
+  try {
+    key = JSON.parse(text);
+  } catch {
+    return refuse('it does not parse as JSON');
+  }
+  if (key === null || typeof key !== 'object' || typeof (key as { type?: unknown }).type !== 'string') {
+    refuse('no "type" field');
+  }
 }
 
 /** Loopback names and addresses: 127.0.0.0/8, ::1, localhost. */

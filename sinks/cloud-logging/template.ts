@@ -30,7 +30,7 @@ export function parseTemplate(text: string): Template | { readonly problem: stri
     if (end === -1) return { problem: `unclosed "{" in ${JSON.stringify(text)} (template fields look like {host})` };
     const name = text.slice(i + 1, end);
     if (!(TEMPLATE_FIELDS as readonly string[]).includes(name)) {
-      return { problem: `unknown template field {${name}} (known: ${TEMPLATE_FIELDS.map((f) => `{${f}}`).join(', ')})` };
+      return { problem: `unknown template field ${JSON.stringify(`{${name}}`)} (known: ${TEMPLATE_FIELDS.map((f) => `{${f}}`).join(', ')})` };
     }
     if (literal !== '') parts.push(literal);
     literal = '';

@@ -32,7 +32,7 @@ export function parseTemplate(template: string): TemplatePart[] {
     if (m.index > last) parts.push(template.slice(last, m.index));
     const name = m[1] ?? '';
     if (!(TEMPLATE_FIELDS as readonly string[]).includes(name)) {
-      throw new Error(`unknown template field {${name}} (known: ${TEMPLATE_FIELDS.map((f) => `{${f}}`).join(', ')})`);
+      throw new Error(`unknown template field ${JSON.stringify(`{${name}}`)} (known: ${TEMPLATE_FIELDS.map((f) => `{${f}}`).join(', ')})`);
     }
     parts.push({ field: name as TemplateField });
     last = m.index + m[0].length;

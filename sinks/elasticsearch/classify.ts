@@ -148,7 +148,7 @@ function describe(status: number, error: BulkItemResult['error'] | undefined): s
 }
 
 function operatorHint(status: number): string {
-  if (status === 401) return '; check the sink credentials (auth.username/auth.password or auth.apiKey)';
+  if (status === 401) return '; check the sink credentials (sink.auth.username and sink.auth.password, or sink.auth.api_key)';
   if (status === 403) return '; the credentials lack a privilege (create_doc and auto_configure on the index) or the index is write-blocked';
   if (status === 404) return '; create the index or data stream, or allow action.auto_create_index for it';
   return '';

@@ -14,6 +14,7 @@ import type { Batch, SendResult, Sink, SinkDeps } from '../../src/sink.js';
 import type { ElasticsearchSinkConfig } from './config.js';
 import { BodyBuffers, encodeBulk } from './encode.js';
 import { BulkAwareSerializer } from './serializer.js';
+import { BoundedConnection, MAX_RESPONSE_BYTES } from './connection.js';
 import { classifyBulkResponse, classifyClientError, classifyHttpFailure } from './classify.js';
 import { ensureTemplate } from './template.js';
 
@@ -86,15 +87,26 @@ export function createElasticsearchSink(config: ElasticsearchSinkConfig, deps: S
   };
 }
 
-function clientOptions(config: ElasticsearchSinkConfig): ClientOptions {
-  const tls: NonNullable<ClientOptions['tls']> = { rejectUnauthorized: config.tls.verify };
-  if (config.tls.ca !== undefined) {
+/**
+ * TLS as configured: verified against the system's CAs, or tls.ca; `verify: false` alone checks nothing at all;
+ * `verify: false` with tls.ca still requires a certificate signed by that CA, and skips only the host name check (as
+ * Beats' `verification_mode: certificate`: a cluster whose certificate names another host). Both warn at start.
+ */
+export function tlsOptions(config: ElasticsearchSinkConfig['tls']): NonNullable<ClientOptions['tls']> {
+  const tls: NonNullable<ClientOptions['tls']> = { rejectUnauthorized: config.verify || config.ca !== undefined };
+  if (config.ca !== undefined) {
     try {
-      tls.ca = readFileSync(config.tls.ca);
+      tls.ca = readFileSync(config.ca);
     } catch (err) {
-      throw new Error(`sink.tls.ca: cannot read ${config.tls.ca}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      throw new Error(`sink.tls.ca: cannot read ${config.ca}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
+    if (!config.verify) tls.checkServerIdentity = () => undefined;
   }
+  return tls;
+}
+
+function clientOptions(config: ElasticsearchSinkConfig): ClientOptions {
+  const tls = tlsOptions(config.tls);
   return {
     nodes: config.nodes,
     ...(config.auth ? { auth: config.auth } : {}),
@@ -113,6 +125,10 @@ function clientOptions(config: ElasticsearchSinkConfig): ClientOptions {
     // are read there, with no error object at all. Credentials never reach logs: the sink logs reasons only.
     redaction: { type: 'remove' },
     Serializer: BulkAwareSerializer,
+    // Every answer is read whole before it is parsed: bounded, and a larger one is a failure to retry (connection.ts).
+    Connection: BoundedConnection,
+    maxResponseSize: MAX_RESPONSE_BYTES,
+    maxCompressedResponseSize: MAX_RESPONSE_BYTES,
   };
 }
 

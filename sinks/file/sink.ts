@@ -6,11 +6,12 @@
  * bytes. A failed write is cut back off the file before retry, so a retried batch never leaves a half line behind.
  * Sends are serialised: size accounting and rotation assume one writer.
  */
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Batch, SendResult, Sink, SinkDeps } from '../../src/sink.js';
 import { documentJson } from '../../src/record.js';
 import type { FileSinkConfig } from './config.js';
+import { makeDirectory } from '../../src/fs/make-dir.js';
 
 export function createFileSink(config: FileSinkConfig, deps: SinkDeps): Sink {
   const { path, maxBytes, maxFiles } = config;
@@ -26,7 +27,7 @@ export function createFileSink(config: FileSinkConfig, deps: SinkDeps): Sink {
   }
 
   async function openFile(): Promise<FileHandle> {
-    await mkdir(dirname(path), { recursive: true });
+    await makeDirectory(dirname(path)); // not mkdir({ recursive }): it spins for ever on a path under /proc
     const handle = await open(path, 'a');
     size = (await handle.stat()).size;
     // A new file exists for good only once its directory entry is on disk too.

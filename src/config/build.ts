@@ -19,7 +19,7 @@ import { parseListen, type ListenAddress } from '../monitoring/listen.js';
 import { patternBase } from '../tail/patterns.js';
 import { DEFAULT_DOCUMENT_LABELS } from '../containers/metadata.js';
 import { buildCloudWatchConfig } from '../../sinks/cloudwatch/config.js';
-import { buildCloudLoggingConfig } from '../../sinks/cloud-logging/config.js';
+import { buildCloudLoggingConfig, checkKeyFile } from '../../sinks/cloud-logging/config.js';
 
 /** `configFile` must be absolute. */
 export function buildConfig(file: ConfigFile, configFile: string): Config {
@@ -135,5 +135,6 @@ export function checkFileSystem(file: ConfigFile, config: Config): void {
   if (config.sink.type === 'cloud_logging' && config.sink.keyFilename !== undefined) {
     if (file.sink.type === 'cloud_logging') checkNoTilde(file.sink.key_filename, 'sink.key_filename');
     checkReadableFile(config.sink.keyFilename, 'sink.key_filename');
+    checkKeyFile(config.sink.keyFilename);
   }
 }

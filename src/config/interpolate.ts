@@ -33,12 +33,13 @@ export function interpolateString(text: string, env: Env, path: readonly Propert
   return text.replace(REFERENCE, (match: string, body: string | undefined) => {
     if (match === '$${') return '${';
     if (!match.endsWith('}') || body === undefined) {
-      throw new ConfigError(keyPath(path), `unclosed variable reference "${match}" (${USAGE})`);
+      // What follows "${" is not shown: without its "}", it may be the rest of a password that holds a "${".
+      throw new ConfigError(keyPath(path), `unclosed variable reference: \${ without a closing } (${USAGE})`);
     }
     const sep = body.indexOf(':-');
     const name = sep === -1 ? body : body.slice(0, sep);
     if (!NAME.test(name)) {
-      throw new ConfigError(keyPath(path), `bad variable reference "${match}" (${USAGE})`);
+      throw new ConfigError(keyPath(path), `bad variable reference ${JSON.stringify(match)} (${USAGE})`);
     }
     const current = env[name];
     if (sep !== -1) return current === undefined || current === '' ? body.slice(sep + 2) : current;

@@ -10,6 +10,7 @@ import { ConfigError, keyPath, show } from './errors.js';
 import { interpolateTree, type Env } from './interpolate.js';
 import { configSchema } from './schema.js';
 import { buildConfig, checkFileSystem } from './build.js';
+import { checkSinkNotFollowed } from './sink-loop.js';
 import type { Config } from './types.js';
 
 /**
@@ -34,6 +35,7 @@ export function configFromText(text: string, configFile: string, env: Env = proc
   if (!result.success) throw issueToError(result.error.issues);
   const config = buildConfig(result.data, configFile);
   checkFileSystem(result.data, config);
+  checkSinkNotFollowed(config);
   return config;
 }
 
@@ -54,7 +56,26 @@ export function parseYaml(text: string, configFile: string): unknown {
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError('config', `expected a mapping of keys at the top level, got ${show(value)}`);
   }
+  refuseObjectKeys(value, []);
   return value;
+}
+
+/**
+ * Keys no mapping of this config has, refused wherever they are: `__proto__` becomes an object's prototype when
+ * copied with `out[k] = v` (so it passed the unknown-key check and could slip values in as inherited ones), and
+ * `constructor` / `prototype` name Object's own machinery.
+ */
+const OBJECT_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function refuseObjectKeys(value: unknown, path: PropertyKey[]): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => refuseObjectKeys(item, [...path, i]));
+  } else if (value !== null && typeof value === 'object') {
+    for (const key of Object.keys(value)) {
+      if (OBJECT_KEYS.has(key)) throw new ConfigError(keyPath([...path, key]), `unknown key (${key} is never a key of this config)`);
+      refuseObjectKeys((value as Record<string, unknown>)[key], [...path, key]);
+    }
+  }
 }
 
 /** `key:` with nothing after it counts as a key not given (its default applies, or it is reported missing). */

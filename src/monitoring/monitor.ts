@@ -5,6 +5,7 @@
  * The agent makes a Monitor before the pipeline (its `metrics` is one of the event targets), attaches the tailer
  * and delivery once they exist, starts it before the sink is prepared, and closes it last.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -29,6 +30,17 @@ export interface DeliveryView {
   readonly fatal: string | null;
 }
 
+/**
+ * Who answers /health: `logship status` compares `config` with its own config file to tell this config's agent from
+ * another one (or another program) on the same port. `instance` is new at every start.
+ */
+export interface AgentIdentity {
+  readonly instance: string;
+  readonly config: string;
+  readonly pid: number;
+  readonly version: string;
+}
+
 /** A look at the files costs one stat() each: requests arriving closer together than this share one. */
 const SAMPLE_REUSE_MS = 250;
 /** Stat files at most this often / at least this often in the background (stall detection needs a clock). */
@@ -50,17 +62,20 @@ export class Monitor {
   private sampling: Promise<HealthReport> | null = null;
   private report: HealthReport | null = null;
   private lastStatus: HealthReport['status'] = 'ok';
+  readonly identity: AgentIdentity;
 
   constructor(
-    private readonly config: Pick<Config, 'inputs' | 'monitoring' | 'delivery'>,
+    private readonly config: Pick<Config, 'inputs' | 'monitoring' | 'delivery' | 'configFile'>,
     private readonly sinkName: string,
     private readonly logger: Logger,
     options: { version?: string; defaultMetrics?: boolean } = {},
   ) {
+    const version = options.version ?? packageVersion();
+    this.identity = { instance: randomUUID(), config: config.configFile, pid: process.pid, version };
     this.metrics = new Metrics({
       sinkName,
       inputTypes: [...new Set(config.inputs.map((i) => i.type))],
-      version: options.version ?? packageVersion(),
+      version,
       defaultMetrics: options.defaultMetrics ?? true,
     });
   }
@@ -85,7 +100,7 @@ export class Monitor {
       {
         health: async () => {
           const report = await this.current();
-          return { status: httpStatusOf(report), body: report };
+          return { status: httpStatusOf(report), body: { ...report, agent: this.identity } };
         },
         metrics: async () => {
           await this.current();

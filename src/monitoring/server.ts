@@ -4,9 +4,17 @@
  * scrape it from the compose network.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from '../log.js';
 import { formatListen, type ListenAddress } from './listen.js';
+
+/** Connections open at once; a new one beyond closes the oldest one not being answered (see startMonitoringServer). */
+export const MAX_CONNECTIONS = 32;
+/** A request's headers must arrive within this, the whole request within REQUEST_TIMEOUT_MS. */
+export const HEADERS_TIMEOUT_MS = 5_000;
+export const REQUEST_TIMEOUT_MS = 10_000;
+/** An idle kept-alive connection is closed after this. */
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 export interface MonitoringHandlers {
   /** The /health body and its HTTP status. */
@@ -30,16 +38,45 @@ export async function startMonitoringServer(
   handlers: MonitoringHandlers,
   logger: Logger,
 ): Promise<MonitoringServer | null> {
-  const server = createServer((req, res) => {
-    route(req, res, handlers).catch((err: unknown) => {
-      logger.error('monitoring request failed', { path: req.url, error: err });
-      if (!res.headersSent) reply(res, req, 500, 'text/plain; charset=utf-8', 'internal error\n');
-      else res.destroy();
-    });
+  /** Open connections, oldest first, each with whether a request of it is being answered. */
+  const connections = new Map<Socket, boolean>();
+  const server = createServer(
+    {
+      // Idle or half-sent requests are closed after these, checked every second (Node's default check is every 30 s).
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      connectionsCheckingInterval: 1_000,
+    },
+    (req, res) => {
+      const socket = req.socket;
+      if (connections.has(socket)) connections.set(socket, true);
+      res.once('close', () => {
+        if (connections.has(socket)) connections.set(socket, false);
+      });
+      route(req, res, handlers).catch((err: unknown) => {
+        logger.error('monitoring request failed', { path: req.url, error: err });
+        if (!res.headersSent) reply(res, req, 500, 'text/plain; charset=utf-8', 'internal error\n');
+        else res.destroy();
+      });
+    },
+  );
+  // At most MAX_CONNECTIONS: a flood cannot take the descriptors that files, checkpoints and the sink need (issue
+  // #13: 320 idle connections under `ulimit -n 300` made checkpoint writes fail with EMFILE). A new connection over
+  // the limit makes room by closing the oldest one that is not being answered — idle, or still sending its request,
+  // which is what a flood holds — so that a probe's quick request still gets in while the flood goes on; when every
+  // connection is being answered, the new one is closed.
+  server.on('connection', (socket: Socket) => {
+    connections.set(socket, false);
+    socket.once('close', () => connections.delete(socket));
+    if (connections.size <= MAX_CONNECTIONS) return;
+    for (const [other, busy] of connections) {
+      if (!busy && other !== socket) return void other.destroy();
+    }
+    socket.destroy();
   });
-  server.keepAliveTimeout = 5_000;
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 10_000;
+  // Not only a request's own timeouts: a connection that sends nothing at all is closed too.
+  server.setTimeout(REQUEST_TIMEOUT_MS, (socket) => socket.destroy());
   try {
     await listen(server, address);
   } catch (err) {

@@ -136,4 +136,17 @@ export interface ParsedReply {
   /** Chunks that were filled while this request ran: no more records go there. */
   readonly sealed: readonly number[];
   readonly state: StreamState;
+  /**
+   * Lines on which the parser threw (a bug, or an input no test foresaw): each was shipped as a parse-error record
+   * instead, and the stream went on with a fresh parser. Absent when there were none (nearly always).
+   */
+  readonly failures?: readonly ParserFailure[];
+}
+
+/** A parser threw on the bytes [start, end) of the file at `path`; `error` is what it threw, as one line. */
+export interface ParserFailure {
+  readonly path: string;
+  readonly start: number;
+  readonly end: number;
+  readonly error: string;
 }

@@ -3,9 +3,11 @@
  * Records are written out as rows of numbers and JSON bytes (ReplyWriter), ready to be sent to the main thread.
  */
 import { readSync } from 'node:fs';
+import { lineFlags } from '../parse/django.js';
 import { REC_MULTILINE, REC_PARSE_ERROR, WrittenRecord, type DocumentPlacement, type ParsedRecord } from '../parse/document.js';
 import { createParser, type ParserType } from '../parse/index.js';
-import type { Line, ParserContext, RecordParser } from '../parse/types.js';
+import type { EmitRecord, Line, ParserContext, RecordParser } from '../parse/types.js';
+import { describeThrown, FailedLineRecords } from './failed.js';
 import { LineSplitter } from '../tail/lines.js';
 import {
   ADVANCE_ROW,
@@ -21,6 +23,7 @@ import {
   ROW_START,
   type NewChunk,
   type ParsedReply,
+  type ParserFailure,
   type StreamState,
 } from './protocol.js';
 
@@ -97,6 +100,7 @@ export class ReplyWriter {
   private records = 0;
   private parseErrors = 0;
   private multiline = 0;
+  private failures: ParserFailure[] | null = null;
 
   constructor(
     private readonly store: ChunkStore,
@@ -157,6 +161,11 @@ export class ReplyWriter {
     if (flags & REC_MULTILINE) this.multiline++;
   }
 
+  /** A parser threw (see ParseStream.parserFailed): told to the main thread with the reply, to be logged. */
+  failure(f: ParserFailure): void {
+    (this.failures ??= []).push(f);
+  }
+
   /** Bytes up to `safe` are finished with no record to come. */
   advance(safe: number): void {
     this.row(0, 0, safe, ADVANCE_ROW, 0, 0, 0);
@@ -185,7 +194,9 @@ export class ReplyWriter {
       newChunks: this.newChunks,
       sealed: this.sealed,
       state,
+      ...(this.failures !== null && { failures: this.failures }),
     };
+    this.failures = null;
     this.rows = null;
     this.rowCount = 0;
     this.newChunks = [];
@@ -213,14 +224,22 @@ export class ReplyWriter {
   }
 }
 
+/** Makes a file's parser (createParser; a test may give another). */
+export type ParserFactory = (type: ParserType, context: ParserContext, emit: EmitRecord, placement: DocumentPlacement) => RecordParser;
+
 /**
  * A file's line splitter and parser. Each record is written out with the offset that is safe to resume from once it
  * and all before it are stored: the smallest start of anything still unshipped after it.
+ *
+ * No line can stop it: a parser that throws on a line is replaced by a fresh one, and the line is shipped as a
+ * parse-error record (parserFailed).
  */
 export class ParseStream {
   private readonly splitter: LineSplitter;
-  /** Readable by the stream of a successor generation, for a handover. */
-  readonly parser: RecordParser;
+  /** Readable by the stream of a successor generation, for a handover; replaced by a fresh one after a parser threw. */
+  parser: RecordParser;
+  private readonly makeParser: () => RecordParser;
+  private readonly failed: FailedLineRecords;
   /** Records the parser emitted and not yet written out. */
   private emitted: (ParsedRecord | WrittenRecord)[] = [];
   private lines = 0;
@@ -236,10 +255,11 @@ export class ParseStream {
 
   constructor(
     type: ParserType,
-    context: ParserContext,
+    private readonly context: ParserContext,
     maxLineBytes: number,
     startOffset: number,
     private readonly out: ReplyWriter,
+    parserFactory: ParserFactory = createParser,
   ) {
     this.textOnly = type !== 'cri';
     // Documents a parser writes itself go straight into the reply's chunks.
@@ -247,7 +267,10 @@ export class ParseStream {
       place: (bytes) => out.place(bytes),
       written: (start, end, flags) => this.emitted.push(out.writtenRecord(start, end, flags)),
     };
-    this.parser = createParser(type, context, (r) => this.emitted.push(r), placement);
+    const emit: EmitRecord = (r) => this.emitted.push(r);
+    this.makeParser = () => parserFactory(type, context, emit, placement);
+    this.parser = this.makeParser();
+    this.failed = new FailedLineRecords(type, context);
     const takeBytes = this.parser.pushBytes === undefined ? null : this.takeBytes.bind(this);
     this.splitter = new LineSplitter(maxLineBytes, (line) => this.onLine(line), startOffset, takeBytes);
   }
@@ -301,13 +324,24 @@ export class ParseStream {
   flush(partialLine: boolean, force: boolean, now: number): void {
     this.now = now;
     if (partialLine) this.splitter.flushPartial();
-    this.parser.flush(now, force);
+    // Not per line: the held start is asked for before, in case the flush throws half-way (see flushFailed).
+    const held = this.parser.heldFrom();
+    try {
+      this.parser.flush(now, force);
+    } catch (err) {
+      this.flushFailed(err, held);
+    }
     this.release();
   }
 
   private onLine(line: Line): void {
     this.lines++;
-    this.parser.push(line, this.now);
+    // A try block costs nothing per line in V8 (TurboFan optimises it); the catch work is in a method of its own.
+    try {
+      this.parser.push(line, this.now);
+    } catch (err) {
+      this.parserFailed(err, line.start, line.end, line.text, lineFlags(line));
+    }
     // Records are written out as they come, a few at a time: kept until a whole 1 MiB chunk was parsed, thousands of
     // them (and their JSON text) lived long enough to be promoted to V8's old generation.
     // Everything up to this line's end has been seen by the parser.
@@ -316,10 +350,73 @@ export class ParseStream {
 
   /** A line offered as bytes (see RecordParser.pushBytes); counted and released like onLine's. */
   private takeBytes(buf: Buffer, from: number, to: number, start: number, end: number): boolean {
-    if (!this.parser.pushBytes!(buf, from, to, start, end, this.now)) return false;
+    let taken: boolean;
+    try {
+      taken = this.parser.pushBytes!(buf, from, to, start, end, this.now);
+    } catch (err) {
+      // Room it may have placed in a chunk is simply not used. The bytes are still in `buf` (push() has not returned).
+      this.parserFailed(err, start, end, buf.toString('utf8', from, to), 0);
+      taken = true;
+    }
+    if (!taken) return false;
     this.lines++;
     if (this.emitted.length >= RELEASE_EVERY) this.release(end);
     return true;
+  }
+
+  /**
+   * The parser threw on the line [start, end). Its state is unknown now, and so is what heldFrom() means: a record it
+   * was finishing may already count as not held (the checkpoint would pass bytes never shipped), or one may stay
+   * "held" for ever (the checkpoint would never move again). So:
+   * 1. what it holds from earlier lines is flushed out once, if it can (their records keep their text);
+   * 2. records it made from this line (start >= this line's) are dropped: the line becomes one record, step 4;
+   * 3. the parser is replaced by a fresh one, which holds nothing;
+   * 4. the line is shipped as a parse-error record, and the failure is reported with the reply (logged by the agent).
+   * Should step 1 fail, the record of step 4 starts where the old parser's held bytes did, so that the checkpoint
+   * never passes them unshipped: their text is lost, their bytes are counted in a record and the failure is logged.
+   */
+  private parserFailed(err: unknown, start: number, end: number, text: string, flags: number): void {
+    const old = this.parser;
+    this.parser = this.makeParser();
+    let from = start;
+    try {
+      old.flush(this.now, true);
+      const stillHeld = old.heldFrom();
+      if (stillHeld !== null && stillHeld < start) from = stillHeld;
+    } catch {
+      const held = safeHeldFrom(old);
+      if (held !== null && held < start) from = held;
+    }
+    this.emitted = this.emitted.filter((r) => r.start < start);
+    if (from < start && this.emitted.some((r) => r.start === from)) from = start; // ids are by start: never two alike
+    this.emitted.push(this.failed.record(from, end, text, flags, this.now));
+    this.out.failure({ path: this.context.path, start: from, end, error: describeThrown(err) });
+  }
+
+  /**
+   * The parser threw while flushing what it held (from `held`; e.g. Docker pieces joined and parsed at a timeout):
+   * the text is gone, but the bytes are not let go silently. They become a parse-error record saying so, from the
+   * first held byte no record emitted before the throw starts at, to what the splitter has handed out.
+   */
+  private flushFailed(err: unknown, held: number | null): void {
+    this.parser = this.makeParser();
+    const end = this.splitter.consumed;
+    let from = held ?? end;
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (const r of this.emitted) {
+        if (r.start === from && r.end > from) {
+          from = r.end;
+          moved = true;
+        }
+      }
+    }
+    const error = describeThrown(err);
+    if (from < end) {
+      const text = `logship: the parser failed on bytes ${from}-${end} of this file (${error}); their text is not in this record`;
+      this.emitted.push(this.failed.record(from, end, text, 0, this.now));
+    }
+    this.out.failure({ path: this.context.path, start: from, end, error });
   }
 
   private release(consumed: number = this.splitter.consumed): void {
@@ -337,5 +434,14 @@ export class ParseStream {
       safe = Math.min(safe, emitted[i]!.start);
     }
     for (let i = 0; i < emitted.length; i++) this.out.record(emitted[i]!, safeOffsets[i]!);
+  }
+}
+
+/** heldFrom() of a parser that threw, which may throw too. */
+function safeHeldFrom(parser: RecordParser): number | null {
+  try {
+    return parser.heldFrom();
+  } catch {
+    return null;
   }
 }

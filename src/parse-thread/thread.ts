@@ -6,11 +6,12 @@
  * catch-up (one core saturated while the other idled). The main thread keeps what needs the event loop (files,
  * checkpoints, delivery, HTTP); the worker splits lines and parses, on the second core.
  */
+import { silentLogger, type Logger } from '../log.js';
 import { ArenaChunk, type ChunkOwner } from '../pipeline/arena.js';
 import { startModuleWorker } from '../threads.js';
 import type { ParserType } from '../parse/index.js';
 import type { ParserContext } from '../parse/types.js';
-import { OUTPUT_CHUNK_BYTES, ROW_CHUNK, ROW_FIELDS, type ParsedReply, type ToWorker } from './protocol.js';
+import { OUTPUT_CHUNK_BYTES, ROW_CHUNK, ROW_FIELDS, type ParsedReply, type ParserFailure, type ToWorker } from './protocol.js';
 
 /**
  * The worker died or hit a bug: parsing cannot go on. What it held is read again after a restart (checkpoints never
@@ -39,6 +40,42 @@ interface Waiting {
  */
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 6 };
 
+/**
+ * Parser failures are logged at most this often (the first at once): a file full of lines that break the parser must
+ * not flood the agent's log. Each such line is shipped as a parse-error record and counted either way.
+ */
+const FAILURE_LOG_INTERVAL_MS = 10_000;
+
+/** Lines the worker's parser threw on (each shipped as a parse-error record instead), logged at most every interval. */
+export class ParserFailureLog {
+  /** Failures since the last one logged, and when that was. */
+  private unlogged = 0;
+  private loggedAt = -Infinity;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly intervalMs = FAILURE_LOG_INTERVAL_MS,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  report(failures: readonly ParserFailure[]): void {
+    this.unlogged += failures.length;
+    const now = this.clock();
+    if (now - this.loggedAt < this.intervalMs) return;
+    const last = failures[failures.length - 1]!;
+    this.logger.error('the parser failed on a line: shipped as a parse error (tagged _logship_parse_error), parsing goes on', {
+      path: last.path,
+      offset: last.start,
+      end: last.end,
+      error: last.error,
+      // Lines that failed since the last such log line, this one included (logship_parse_errors_total counts all).
+      failed_lines: this.unlogged,
+    });
+    this.unlogged = 0;
+    this.loggedAt = now;
+  }
+}
+
 export class ParseThread implements ChunkOwner {
   private readonly worker = startModuleWorker(import.meta.url, 'worker', { resourceLimits: WORKER_LIMITS });
   private readonly waiting = new Map<number, Waiting>();
@@ -59,8 +96,10 @@ export class ParseThread implements ChunkOwner {
   private nextRequest = 1;
   private failure: ParseThreadFailed | null = null;
   private closed = false;
+  private readonly failureLog: ParserFailureLog;
 
-  constructor() {
+  constructor(logger: Logger = silentLogger) {
+    this.failureLog = new ParserFailureLog(logger);
     // Idle, the worker must not keep the process alive; busy, it must (a request in flight may be all there is).
     this.worker.unref();
     this.worker.on('message', (reply: ParsedReply) => this.onReply(reply));
@@ -145,6 +184,7 @@ export class ParseThread implements ChunkOwner {
       }
       return;
     }
+    if (reply.failures !== undefined) this.failureLog.report(reply.failures);
     for (const { id, memory } of reply.newChunks) {
       const chunk = new ArenaChunk(Buffer.from(memory), this);
       this.chunks.set(id, chunk);

@@ -3,11 +3,16 @@
  * answered in the order they come; a failed read is answered with its error, and the stream is left as it was.
  */
 import { parentPort } from 'node:worker_threads';
+import { createLogger } from '../log.js';
+import { logProcessWarnings } from '../process-warnings.js';
+import { writeStderr } from '../stderr.js';
 import { ChunkStore, ParseStream, ReadFailed, ReplyWriter, RowsPool } from './stream.js';
 import type { ParsedReply, StreamState, ToWorker } from './protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('parse-thread/worker.js runs as a worker thread');
+// Warnings of this thread as JSON log lines too (the level: whatever the agent logs at, warnings always pass).
+logProcessWarnings(createLogger('warn', writeStderr));
 
 /** Bytes read per request at most (the main thread asks for up to this much). One buffer: requests run in turn. */
 const readBuffer = Buffer.allocUnsafe(1 << 20);

@@ -33,11 +33,12 @@ import {
   REC_MULTILINE,
   REC_NO_TIMESTAMP,
   REC_PARSE_ERROR,
+  REC_TOO_DEEP,
 } from './document.js';
 import { DjangoJsonLines, parseObject } from './django-json.js';
 import { compileFormat, type CompiledFormat, type FormatterSpec } from './formatter/index.js';
 import { Header } from './header.js';
-import { ParsedObject, ScannedObject } from './json-members.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan, ParsedObject, ScannedObject } from './json-members.js';
 import { repairTruncatedJson } from './json-repair.js';
 import { LayoutDetector } from './layouts.js';
 import type { EmitRecord, Line, ParserContext, RecordParser } from './types.js';
@@ -247,6 +248,13 @@ class DjangoRecordParser implements DjangoParser {
     if (this.scanned.scan(text)) {
       this.finish();
       this.lastTs = this.json.write(this.scanned, text, start, end, flags, ts, this.fallbackTimestamp(nowMs));
+      return true;
+    }
+    // Only lines the scanner declined pay for the depth scan: a value nested deeper than MAX_JSON_DEPTH would
+    // overflow the stack when passed on (ParsedObject.json), so such a line is a record of its own, as its text.
+    if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+      this.finish();
+      this.emitPlain(text, start, end, flags | REC_PARSE_ERROR | REC_TOO_DEEP, nowMs, ts);
       return true;
     }
     let obj = parseObject(text);

@@ -17,6 +17,7 @@ import {
   TAG_PARSE_ERROR,
   TAG_PARTIAL_TAIL,
   TAG_PARTIAL_TIMEOUT,
+  TAG_TOO_DEEP,
   TAG_TRUNCATED,
   type EcsDocument,
 } from '../record.js';
@@ -32,13 +33,17 @@ export const REC_NO_TIMESTAMP = 16;
 export const REC_MULTILINE = 32;
 /** The line is the rest of one whose beginning was shipped after partial_line_timeout. */
 export const LINE_PARTIAL_TAIL = 64;
+/** A JSON line nesting deeper than MAX_JSON_DEPTH (always with REC_PARSE_ERROR). */
+export const REC_TOO_DEEP = 128;
 
-const TAG_BITS = 31 | LINE_PARTIAL_TAIL;
+/** Every bit that is a tag (REC_MULTILINE is not one: the table has duplicate entries for it, unused). */
+const TAG_BITS = 31 | LINE_PARTIAL_TAIL | REC_TOO_DEEP;
 
 /** The `"tags":[…]` member for each combination of tag bits, in a fixed order so documents are deterministic. */
 const TAGS_JSON: readonly string[] = Array.from({ length: TAG_BITS + 1 }, (_, flags) => {
   const tags: string[] = [];
   if (flags & REC_PARSE_ERROR) tags.push(TAG_PARSE_ERROR);
+  if (flags & REC_TOO_DEEP) tags.push(TAG_TOO_DEEP);
   if (flags & REC_NO_TIMESTAMP) tags.push(TAG_NO_TIMESTAMP);
   if (flags & LINE_TRUNCATED) tags.push(TAG_TRUNCATED);
   if (flags & LINE_INVALID_UTF8) tags.push(TAG_INVALID_UTF8);

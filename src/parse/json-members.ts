@@ -74,6 +74,8 @@ const QUOTE = 34;
 const BACKSLASH = 92;
 const OPEN = 123;
 const CLOSE = 125;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
 const COLON = 58;
 const COMMA = 44;
 const MINUS = 45;
@@ -87,6 +89,43 @@ function isSpace(c: number): boolean {
 
 function isHex(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+
+/**
+ * The deepest nesting of objects and arrays a JSON line may have (the line's own object is level 1), as serde_json's
+ * recursion limit. JSON.parse reads any depth, but what is done with a parsed value after (JSON.stringify of a member,
+ * a sink walking the document) recurses: a 40 KB line of 20,000 nested arrays overflowed the stack and ended the
+ * agent, on every restart. A deeper line is shipped as its text, tagged (see the Django parser).
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/**
+ * Does the JSON text nest objects and arrays deeper than `limit`? A scan of the text without parsing it, run only on
+ * the lines ScannedObject declines (before they go to JSON.parse): brackets inside strings do not count. Text that
+ * is not JSON gets an answer too; JSON.parse then refuses it (or it is too deep either way).
+ */
+export function nestsDeeperThan(text: string, limit: number): boolean {
+  const n = text.length;
+  let depth = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      // Skip the string: to the next quote preceded by an even number of backslashes.
+      for (;;) {
+        const close = text.indexOf('"', i + 1);
+        if (close < 0) return false; // unterminated: not JSON
+        i = close;
+        let j = close - 1;
+        while (text.charCodeAt(j) === BACKSLASH) j--;
+        if (((close - 1 - j) & 1) === 0) break;
+      }
+    } else if (c === OPEN || c === OPEN_BRACKET) {
+      if (++depth > limit) return true;
+    } else if (c === CLOSE || c === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 /** Most members a line may have on the fast path; more goes to JSON.parse (the duplicate check is quadratic). */

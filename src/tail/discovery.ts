@@ -20,8 +20,14 @@ export interface MatchedFile {
 export interface ScanResult {
   /** Every regular file matched, by path; each file (device + inode) once, under the first path that reached it. */
   readonly files: Map<string, MatchedFile>;
-  /** Patterns (as configured) that match no file now. */
-  readonly empty: readonly string[];
+  /** Patterns that match no file now: which input (index in the config's inputs), which of its paths, and the pattern. */
+  readonly empty: readonly EmptyPattern[];
+}
+
+export interface EmptyPattern {
+  readonly input: number;
+  readonly index: number;
+  readonly pattern: string;
 }
 
 interface CompiledInput {
@@ -77,10 +83,10 @@ export class Discovery {
   async scan(): Promise<ScanResult> {
     const files = new Map<string, MatchedFile>();
     const inodes = new Set<string>();
-    const empty: string[] = [];
-    for (const { input, patterns, excluded } of this.inputs) {
+    const empty: EmptyPattern[] = [];
+    for (const [i, { input, patterns, excluded }] of this.inputs.entries()) {
       const follow = input.symlinkRoots !== null;
-      for (const pattern of patterns) {
+      for (const [index, pattern] of patterns.entries()) {
         const paths =
           pattern.glob === null
             ? [pattern.base]
@@ -98,7 +104,7 @@ export class Discovery {
           inodes.add(inode);
           files.set(path, { path, input, stat });
         }
-        if (matched === 0) empty.push(pattern.pattern);
+        if (matched === 0) empty.push({ input: i, index, pattern: pattern.pattern });
       }
     }
     return { files, empty };

@@ -276,7 +276,8 @@ export class TrackedFile implements SourceRef {
       offset: committed,
       size: this.size,
       mtimeMs: this.mtimeMs,
-      ackedAt: this.ackedAt ?? new Date().toISOString(),
+      // Nothing acknowledged yet: the time of the first checkpoint, kept from then on.
+      ackedAt: (this.ackedAt ??= new Date().toISOString()),
     };
     const acked = this.ackedAhead();
     return acked.length > 0 ? { ...checkpoint, acked } : checkpoint;

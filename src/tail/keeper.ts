@@ -10,7 +10,7 @@
 import { lstat } from 'node:fs/promises';
 import type { InputConfig } from '../config/types.js';
 import type { Checkpoint } from '../pipeline/registry.js';
-import type { Discovery, MatchedFile } from './discovery.js';
+import type { Discovery, EmptyPattern, MatchedFile } from './discovery.js';
 import type { FileStart, TailContext } from './context.js';
 import type { TrackedFile } from './file.js';
 import { generationsOf, olderFirst } from './generations.js';
@@ -39,7 +39,7 @@ export class Keeper {
   /** Patterns that matched nothing, with when that was last said. */
   private readonly emptySaid = new Map<string, number>();
   /** Patterns that match nothing now (for /health). */
-  emptyPatterns: readonly string[] = [];
+  emptyPatterns: readonly EmptyPattern[] = [];
   /** When the last scan finished (liveness: a scan stuck in the kernel stops this clock). */
   lastScanAt = 0;
 
@@ -398,16 +398,16 @@ export class Keeper {
     return true;
   }
 
-  private noteEmpty(empty: readonly string[], now: number): void {
+  private noteEmpty(empty: readonly EmptyPattern[], now: number): void {
     this.emptyPatterns = empty;
-    for (const pattern of empty) {
+    for (const { pattern } of empty) {
       const said = this.emptySaid.get(pattern);
       if (said !== undefined && now - said < EMPTY_PATTERN_EVERY_MS) continue;
       this.emptySaid.set(pattern, now);
       this.ctx.logger.warn('a path pattern matches no file', { pattern, ...(said === undefined ? {} : { still: true }) });
     }
     for (const pattern of this.emptySaid.keys()) {
-      if (!empty.includes(pattern)) {
+      if (!empty.some((e) => e.pattern === pattern)) {
         this.emptySaid.delete(pattern);
         this.ctx.logger.info('a path pattern matches files again', { pattern });
       }

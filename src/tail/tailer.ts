@@ -9,7 +9,7 @@ import { ParseThread, ParseThreadFailed } from '../parse-thread/thread.js';
 import { ContainerCatalog } from '../containers/catalog.js';
 import { CarriedRecords } from './carried.js';
 import type { FileStart, Loss, LossReason, TailContext, TailerOptions } from './context.js';
-import { Discovery } from './discovery.js';
+import { Discovery, type EmptyPattern } from './discovery.js';
 import { FileSet, statusOf, type FileStatus } from './file-set.js';
 import { TrackedFile, TrackingFailed, type EmitLogRecord } from './file.js';
 import { Keeper } from './keeper.js';
@@ -61,7 +61,7 @@ export class Tailer {
   private readonly fileSet: FileSet;
   private readonly carried = new CarriedRecords();
   /** Splits and parses every file's lines, on a thread of its own. */
-  private readonly parse = new ParseThread();
+  private readonly parse: ParseThread;
   private readonly discovery: Discovery;
   /** Which containers' files to follow, and what their documents say of the container. */
   private readonly containers: ContainerCatalog;
@@ -85,6 +85,7 @@ export class Tailer {
     private readonly logger: Logger,
   ) {
     this.fileSet = new FileSet(options.maxOpenFiles, events);
+    this.parse = new ParseThread(logger);
     this.containers = new ContainerCatalog(options.inputs, logger);
     this.discovery = new Discovery(options.inputs, logger, (input, path) => this.containers.selects(input, path));
     this.known = new KnownCheckpoints(checkpoints);
@@ -141,7 +142,7 @@ export class Tailer {
   }
 
   /** Patterns that match no file at the last scan. */
-  emptyPatterns(): readonly string[] {
+  emptyPatterns(): readonly EmptyPattern[] {
     return this.keeper.emptyPatterns;
   }
 

@@ -55,7 +55,7 @@ test('templates: fields, literals, and the problems the config reports', () => {
   assert.deepEqual(parseTemplate('django'), ['django']);
   assert.deepEqual(parseTemplate('app-{input}/{host}'), ['app-', { field: 'input' }, '/', { field: 'host' }]);
   assert.deepEqual(parseTemplate('{nope}'), {
-    problem: 'unknown template field {nope} (known: {host}, {input}, {container}, {container_name}, {service})',
+    problem: 'unknown template field "{nope}" (known: {host}, {input}, {container}, {container_name}, {service})',
   });
   assert.deepEqual(parseTemplate('a{host'), { problem: 'unclosed "{" in "a{host" (template fields look like {host})' });
   assert.deepEqual(parseTemplate('a}'), { problem: 'unmatched "}" in "a}" (template fields look like {host})' });

@@ -175,7 +175,7 @@ test('prefixWithin and jsonStringBytes count what JSON.stringify writes', () => 
 test('templates: fields, problems, names made valid', () => {
   assert.deepEqual(parseTemplate('/app/{input}/x'), ['/app/', { field: 'input' }, '/x']);
   assert.throws(() => parseTemplate('{nope}'), {
-    message: 'unknown template field {nope} (known: {host}, {input}, {file}, {container}, {container_name}, {service}, {path})',
+    message: 'unknown template field "{nope}" (known: {host}, {input}, {file}, {container}, {container_name}, {service}, {path})',
   });
   assert.throws(() => parseTemplate('a{b'), { message: 'unbalanced "{" or "}" in "a{b"' });
   assert.equal(groupTemplateProblem('/accreditrack/{input}'), null);

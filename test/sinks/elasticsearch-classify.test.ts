@@ -186,7 +186,7 @@ test('401 and 403: fatal with a clear reason and a hint', () => {
   const r401 = classifyHttpFailure(401, security401, {}, 10);
   assert.deepEqual(r401, {
     kind: 'fatal',
-    reason: '401 security_exception: unable to authenticate user [logship] for REST request [/_bulk]; check the sink credentials (auth.username/auth.password or auth.apiKey)',
+    reason: '401 security_exception: unable to authenticate user [logship] for REST request [/_bulk]; check the sink credentials (sink.auth.username and sink.auth.password, or sink.auth.api_key)',
   });
   const r403 = classifyHttpFailure(403, security403, {}, 10);
   assert.equal(r403.kind, 'fatal');

@@ -71,3 +71,38 @@ test('verify: false is an explicit opt-out that works without the CA', async () 
     await sink.close();
   }
 });
+
+test('verify: false with tls.ca: the certificate must still be signed by that CA, only its host name is not checked', async () => {
+  // A cluster whose certificate names another host (issued for its DNS name, reached by address).
+  const dir = tempDir('logship-tls-');
+  const otherCa = join(dir, 'other.crt');
+  const otherKey = join(dir, 'other.key');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=es.example',
+    '-addext', 'subjectAltName=DNS:es.example', '-keyout', otherKey, '-out', otherCa,
+  ], { stdio: 'ignore' });
+  const named = await startEsServer({ tls: { key: readFileSync(otherKey, 'utf8'), cert: readFileSync(otherCa, 'utf8') } });
+  const sinkFor = (tls: { ca?: string; verify: boolean }) =>
+    createElasticsearchSink(
+      { type: 'elasticsearch', nodes: [named.url], index: 'logs-django-default', dataStream: true, tls, compression: false, requestTimeoutMs: 5000 },
+      { logger: silentLogger, hostName: 'test' },
+    );
+  try {
+    const results: Record<string, string> = {};
+    for (const [name, tls] of [
+      ['right CA, verify', { ca: otherCa, verify: true }],
+      ['right CA, no verify', { ca: otherCa, verify: false }],
+      ['wrong CA, no verify', { ca: caFile, verify: false }],
+    ] as const) {
+      const sink = sinkFor(tls);
+      try {
+        results[name] = (await sink.start()).kind;
+      } finally {
+        await sink.close();
+      }
+    }
+    assert.deepEqual(results, { 'right CA, verify': 'fatal', 'right CA, no verify': 'delivered', 'wrong CA, no verify': 'fatal' });
+  } finally {
+    await named.close();
+  }
+});

@@ -9,7 +9,7 @@
 import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { loopbackHttp } from './loopback-http.js';
 import { randomUUID } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { createGzip, gunzipSync, gzipSync } from 'node:zlib';
 
 type Source = Record<string, unknown>;
 
@@ -61,6 +61,12 @@ export interface EsServerHandle {
   delayMs: number;
   /** Answer every request with this status and Elasticsearch's error body for it; null restores normal service. */
   rejectAllWith(status: number | null, opts?: { retryAfterSeconds?: number }): void;
+  /**
+   * `_bulk` answers padded with `bytes` of whitespace after the JSON (still valid JSON, as a broken proxy or a hostile
+   * endpoint could send), with a content-length or chunked, gzipped when the client accepts it; null turns it off.
+   * The items are stored all the same.
+   */
+  hugeBulkAnswers: { bytes: number; chunked: boolean } | null;
   /** Items whose source matches are answered 400 mapper_parsing_exception; null turns it off. */
   mappingErrorWhen(predicate: ((doc: Source) => boolean) | null, field?: string): void;
   /** Stop listening and destroy open (keep-alive) sockets: clients get connection refused. */
@@ -125,6 +131,7 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsServe
       rejectCounter = 0;
     },
     delayMs: 0,
+    hugeBulkAnswers: null,
     rejectAllWith(status, o) {
       rejectAll = status === null ? null : { status, ...o };
     },
@@ -177,7 +184,9 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsServe
       const defaultIndex = bulk[1] === undefined ? undefined : decodeURIComponent(bulk[1]);
       const [status, answer] = handleBulk(body.toString('utf8'), defaultIndex);
       const filter = url.searchParams.get('filter_path');
-      return send(req, res, status, filter === null ? answer : filterPath(answer, filter));
+      const filtered = filter === null ? answer : filterPath(answer, filter);
+      if (handle.hugeBulkAnswers !== null) return sendHuge(req, res, status, filtered, handle.hugeBulkAnswers);
+      return send(req, res, status, filtered);
     }
 
     const tmpl = /^\/_index_template\/([^/]+)$/.exec(path);
@@ -364,6 +373,47 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsServe
   }
 
   /** Every response carries x-elastic-product (the client refuses servers without it) and a JSON content type. */
+  /** An answer of `bytes` whitespace after the JSON, written 1 MiB at a time while the client keeps reading. */
+  function sendHuge(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, huge: { bytes: number; chunked: boolean }): void {
+    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, status });
+    const json = Buffer.from(JSON.stringify(body));
+    const gzip = /gzip/.test(String(req.headers['accept-encoding'] ?? ''));
+    const out: Record<string, string> = { 'x-elastic-product': 'Elasticsearch', 'content-type': 'application/json' };
+    const piece = Buffer.alloc(1 << 20, 0x20);
+    let left = huge.bytes;
+    res.on('close', () => (left = 0));
+    if (gzip) {
+      // A gzip bomb: a small compressed answer that inflates to `bytes`, made as it is sent (never whole in memory).
+      out['content-encoding'] = 'gzip';
+      res.writeHead(status, out);
+      const zip = createGzip();
+      zip.pipe(res);
+      zip.write(json);
+      const more = (): void => {
+        while (left > 0 && !res.destroyed) {
+          const n = Math.min(left, piece.length);
+          left -= n;
+          if (!zip.write(n === piece.length ? piece : piece.subarray(0, n))) return void zip.once('drain', more);
+        }
+        zip.end();
+      };
+      more();
+      return;
+    }
+    if (!huge.chunked) out['content-length'] = String(json.length + huge.bytes);
+    res.writeHead(status, out);
+    res.write(json);
+    const more = (): void => {
+      while (left > 0 && !res.destroyed) {
+        const n = Math.min(left, piece.length);
+        left -= n;
+        if (!res.write(n === piece.length ? piece : piece.subarray(0, n))) return void res.once('drain', more);
+      }
+      if (!res.destroyed) res.end();
+    };
+    more();
+  }
+
   function send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, status });
     let payload: Buffer = body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(body));
