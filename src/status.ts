@@ -92,7 +92,7 @@ export async function collectStatus(config: Config, options: { probeAgent?: bool
 
 function parseCheckpoints(text: string, path: string): Checkpoint[] {
   try {
-    return parseRegistry(text);
+    return parseRegistry(text).checkpoints;
   } catch (err) {
     throw new StatusError(`the registry ${path} is ${(err as Error).message}; the agent sets such a file aside at its next start`);
   }

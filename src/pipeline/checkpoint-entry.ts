@@ -1,0 +1,72 @@
+/**
+ * One registry entry, checked field by field before the agent trusts it. The registry is the agent's own file, but
+ * it can be edited by hand, restored from an old backup, or damaged on disk, and every value in it reaches a system
+ * call (`fingerprintBytes` sizes a buffer, `offset` positions reads): an impossible value there made every start fail
+ * (`fingerprintBytes: 1e12` → ERR_OUT_OF_RANGE). So each entry is checked on its own; a bad one is set aside and its
+ * file read as if new, and the others keep their checkpoints.
+ */
+import { isAbsolute } from 'node:path';
+import { FINGERPRINT_MAX_BYTES } from '../tail/identity.js';
+
+export interface Checkpoint {
+  /** The matched path the file was found at (it may since have been renamed beside it, e.g. to `.1`). */
+  readonly path: string;
+  readonly dev: number;
+  readonly ino: number;
+  readonly fingerprint: string;
+  readonly fingerprintBytes: number;
+  /** Every record before this byte offset is acknowledged by the sink. */
+  readonly offset: number;
+  /** File size when last read, for `bytes behind`. */
+  readonly size: number;
+  /** The file's mtime when last read: rotated generations newer than this were written after it. */
+  readonly mtimeMs: number;
+  /** ISO time of the last acknowledgement that moved the offset. */
+  readonly ackedAt: string;
+}
+
+/** Hex of the first 16 bytes of a SHA-256 (tail/identity.ts hashBytes). */
+const FINGERPRINT = /^[0-9a-f]{32}$/;
+
+/**
+ * The entry as a Checkpoint, or the reason it is not one. Fields older registries may lack (`size`, `mtimeMs`,
+ * `ackedAt`) default to "unknown" (0, 0, ""); a field that is present must be right.
+ */
+export function checkCheckpoint(value: unknown): Checkpoint | string {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not an object';
+  const c = value as Record<string, unknown>;
+  const path = c['path'];
+  if (typeof path !== 'string' || path === '' || path.includes('\0')) return 'path: not a non-empty string';
+  if (!isAbsolute(path)) return `path: not absolute (${JSON.stringify(path.slice(0, 200))})`;
+  for (const key of ['dev', 'ino', 'offset'] as const) {
+    if (!isCount(c[key])) return `${key}: not an integer from 0 to 2^53`;
+  }
+  const fingerprint = c['fingerprint'];
+  if (typeof fingerprint !== 'string' || !FINGERPRINT.test(fingerprint)) return 'fingerprint: not 32 hex digits';
+  const fingerprintBytes = c['fingerprintBytes'];
+  if (!Number.isInteger(fingerprintBytes) || (fingerprintBytes as number) < 1 || (fingerprintBytes as number) > FINGERPRINT_MAX_BYTES) {
+    return `fingerprintBytes: not an integer from 1 to ${FINGERPRINT_MAX_BYTES}`;
+  }
+  const size = c['size'] === undefined ? 0 : c['size'];
+  if (!isCount(size)) return 'size: not an integer from 0 to 2^53';
+  const mtimeMs = c['mtimeMs'] === undefined ? 0 : c['mtimeMs'];
+  if (typeof mtimeMs !== 'number' || !Number.isFinite(mtimeMs) || mtimeMs < 0) return 'mtimeMs: not a finite number >= 0';
+  const ackedAt = c['ackedAt'] === undefined ? '' : c['ackedAt'];
+  if (typeof ackedAt !== 'string' || ackedAt.length > 64) return 'ackedAt: not a time';
+  return {
+    path,
+    dev: c['dev'] as number,
+    ino: c['ino'] as number,
+    fingerprint,
+    fingerprintBytes: fingerprintBytes as number,
+    offset: c['offset'] as number,
+    size,
+    mtimeMs,
+    ackedAt,
+  };
+}
+
+/** An integer a file offset, size, device or inode number can be (JSON numbers past 2^53 are not exact). */
+function isCount(v: unknown): v is number {
+  return Number.isSafeInteger(v) && (v as number) >= 0;
+}
