@@ -104,7 +104,8 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
   let checkpointFailure: string | null = null;
   try {
     if (!(await delivery.start())) {
-      if (fatal === null && options.once) logger.error('stopped before the sink was ready: nothing was shipped');
+      if (fatal !== null) logger.error('delivery failed', { reason: fatal });
+      else if (options.once) logger.error('delivery incomplete: stopped before the sink was ready, nothing was shipped');
       return fatal === null && !options.once ? EXIT_OK : EXIT_DELIVERY_FAILED;
     }
     sinkReady = true;
