@@ -47,7 +47,12 @@ export function loadRegistry(dataDir: string, logger: Logger): LoadedRegistry {
   mkdirSync(dataDir, { recursive: true, mode: DATA_DIR_MODE });
   const path = registryPath(dataDir);
   // A temp file is left only by a write that was killed (or failed and could not clean up): it is never the registry.
-  rmSync(`${path}.tmp`, { force: true });
+  try {
+    rmSync(`${path}.tmp`, { force: true });
+  } catch (err) {
+    // Not a file (a directory in its way): every write will fail and say so; the start need not.
+    logger.warn('cannot remove a stale registry temp file', { path: `${path}.tmp`, error: err });
+  }
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
