@@ -37,8 +37,6 @@ export interface DeadLetterEvents {
 export class DeadLetters {
   readonly path: string;
   private writing: Promise<void> = Promise.resolve();
-  /** Bytes in the current file, known after the first write. */
-  private size: number | null = null;
   private readonly rotateAt: number;
 
   constructor(
@@ -68,22 +66,25 @@ export class DeadLetters {
   }
 
   private async append(data: Buffer): Promise<void> {
-    this.size ??= await stat(this.path).then((s) => s.size, () => 0);
-    // A write larger than a file's share still goes whole into a fresh file.
-    if (this.size > 0 && this.size + data.length > this.rotateAt) await this.rotate();
-    const fh = await open(this.path, 'a', DEAD_LETTER_MODE);
+    let fh = await open(this.path, 'a', DEAD_LETTER_MODE);
     try {
-      const before = (await fh.stat()).size;
+      // The size on disk, not a count kept here: an operator may have moved the file aside to replay it.
+      let before = (await fh.stat()).size;
+      // A write larger than a file's share still goes whole into a fresh file.
+      if (before > 0 && before + data.length > this.rotateAt) {
+        await fh.close();
+        await this.rotate();
+        fh = await open(this.path, 'a', DEAD_LETTER_MODE);
+        before = (await fh.stat()).size;
+      }
       if (before === 0) await fh.chmod(DEAD_LETTER_MODE); // created now: whatever the umask was
       try {
         await writeAll(fh, data);
         await fh.sync();
       } catch (err) {
         await fh.truncate(before).catch(() => undefined);
-        this.size = before;
         throw err;
       }
-      this.size = before + data.length;
     } finally {
       await fh.close();
     }
@@ -95,7 +96,6 @@ export class DeadLetters {
     await this.drop(oldest);
     for (let i = this.limits.maxFiles - 2; i >= 1; i--) await renameIfExists(`${this.path}.${i}`, `${this.path}.${i + 1}`);
     if (this.limits.maxFiles > 1) await renameIfExists(this.path, `${this.path}.1`);
-    this.size = 0;
     await syncDir(this.dataDir);
   }
 

@@ -104,3 +104,17 @@ test('the summary also reads rotated files written by an earlier run', async () 
   const s = await summarizeDeadLetters(dir);
   assert.deepEqual(s, { path: join(dir, 'dead_letters.ndjson'), files: 2, count: 3, reasons: [{ reason: 'b', count: 2 }, { reason: 'a', count: 1 }], unreadable: 0 });
 });
+
+test('a dead-letter file moved aside by an operator (to replay it) is recreated, 0600, and nothing is dropped for it', async () => {
+  const dir = tempDir();
+  const dropped: number[] = [];
+  const dl = new DeadLetters(dir, { maxBytes: 2000, maxFiles: 2 }, { dropped: (_p, records) => dropped.push(records) });
+  await dl.write('elasticsearch', [0, 1, 2].map((k) => ({ record: record(k * 10, `m${k}`), reason: 'r: x' })));
+  const { renameSync } = await import('node:fs');
+  renameSync(dl.path, `${dl.path}.replayed-today`);
+  await dl.write('elasticsearch', [{ record: record(100, 'after'), reason: 'r: x' }]);
+  assert.equal(statSync(dl.path).mode & 0o777, 0o600);
+  assert.equal(readFileSync(dl.path, 'utf8').trim().split('\n').length, 1);
+  assert.deepEqual(readdirSync(dir).sort(), ['dead_letters.ndjson', 'dead_letters.ndjson.replayed-today']);
+  assert.deepEqual(dropped, []);
+});
