@@ -4,6 +4,7 @@ import type { Logger } from './log.js';
 import { Batcher } from './pipeline/batcher.js';
 import { DeadLetters } from './pipeline/dead-letters.js';
 import { Delivery } from './pipeline/delivery.js';
+import { Checkpointer } from './pipeline/checkpointer.js';
 import { loadRegistry, RegistryWriter } from './pipeline/registry.js';
 import type { Sink } from './sink.js';
 import { Tailer } from './tail/tailer.js';
@@ -14,13 +15,17 @@ import { createSink } from '../sinks/index.js';
 export interface RunOptions {
   /** Ship what the files hold now, then exit (`run --once`). */
   readonly once: boolean;
-  /** Aborted on SIGTERM/SIGINT: stop reading, flush, checkpoint, exit. */
+  /** Aborted on SIGTERM/SIGINT/SIGHUP: stop reading, flush, checkpoint, exit. */
   readonly signal: AbortSignal;
   /** The sink, made (not started) by preflight; made here when absent. */
   readonly sink?: Sink;
 }
 
-/** Exit codes: 0 done, 2 the sink failed for good (or --once could not deliver), 1 anything unexpected. */
+/**
+ * Exit codes: 0 done; 2 the sink failed for good, its preparation ran out of retry.max_attempts, the final
+ * checkpoints could not be written, or --once did not ship everything (stopped early, records unacknowledged or
+ * given up after retries); 1 anything unexpected.
+ */
 export const EXIT_OK = 0;
 export const EXIT_DELIVERY_FAILED = 2;
 
@@ -36,12 +41,37 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
   // Self-monitoring (/health, /metrics) while following files; a --once run is a batch job and serves none.
   const monitor = config.monitoring.enabled && !options.once ? new Monitor(config, sink.name, logger) : null;
   const pipelineEvents = monitor ? new FanOut(events, monitor.metrics) : events;
-  const deadLetters = new DeadLetters(config.dataDir);
-  let fatal: string | null = null;
-  const delivery = new Delivery(sink, config.delivery, deadLetters, pipelineEvents, logger, (reason) => {
-    fatal = reason;
-    tailer.stop();
+  const deadLetters = new DeadLetters(config.dataDir, config.deadLetters, {
+    dropped: (path, records, bytes) => {
+      pipelineEvents.deadLettersDropped(records, bytes);
+      logger.warn('dead letters dropped: the oldest file was removed to stay within dead_letters.max_bytes', {
+        path,
+        records,
+        bytes,
+        max_bytes: config.deadLetters.maxBytes,
+      });
+    },
   });
+  let fatal: string | null = null;
+  // Resolves when reading must stop (a signal, or the sink failed for good): the reader stops waiting for room.
+  let stopReading!: () => void;
+  const readingStopped = new Promise<void>((resolve) => (stopReading = resolve));
+  // The registry is written from the tailer's checkpoints: on the timer, and after each acknowledgement for a sink
+  // that cannot deduplicate (delivery asks, through `checkpointer.persist()`).
+  const checkpointer = new Checkpointer(new RegistryWriter(config.dataDir), () => tailer.checkpoints(), config.dataDir, pipelineEvents, logger);
+  const delivery = new Delivery(
+    sink,
+    config.delivery,
+    deadLetters,
+    pipelineEvents,
+    logger,
+    (reason) => {
+      fatal = reason;
+      tailer.stop();
+      stopReading();
+    },
+    checkpointer,
+  );
   const batcher = new Batcher(config.batch, (batch) => delivery.submit(batch));
   const tailer = new Tailer(
     config,
@@ -51,20 +81,15 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
     logger,
   );
   monitor?.attach(tailer, delivery);
-  const writer = new RegistryWriter(config.dataDir);
-  const writeCheckpoints = async (): Promise<void> => {
-    try {
-      if (await writer.write(tailer.checkpoints())) pipelineEvents.checkpointWritten(true);
-    } catch (err) {
-      pipelineEvents.checkpointWritten(false, (err as Error).message);
-      logger.error('cannot write checkpoints', { data_dir: config.dataDir, error: err });
-    }
-  };
 
+  let sinkReady = false;
   const onSignal = (): void => {
     logger.info('stopping: no more reading, flushing what is in flight');
     tailer.stop();
-    delivery.abortRetriesAfter(config.shutdownTimeoutMs);
+    stopReading();
+    // Before the sink is ready nothing is in flight: stop at once rather than wait out its retries.
+    if (sinkReady) delivery.abortRetriesAfter(config.shutdownTimeoutMs);
+    else delivery.abortNow();
   };
   options.signal.addEventListener('abort', onSignal, { once: true });
 
@@ -73,17 +98,31 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
     sink: sink.name,
     inputs: config.inputs.map((i) => ({ type: i.type, paths: i.paths })),
     checkpoints: registry.checkpoints.length,
+    acknowledgements: sink.deduplicates ? `checkpointed every ${config.checkpointIntervalMs} ms (the sink deduplicates)` : 'checkpointed before the next batch of the same log (the sink cannot deduplicate)',
   });
-  const checkpointTimer = setInterval(() => void writeCheckpoints(), config.checkpointIntervalMs);
+  const checkpointTimer = setInterval(() => void checkpointer.persist(), config.checkpointIntervalMs);
   await monitor?.start();
+  let readToEnd = false;
+  let checkpointFailure: string | null = null;
   try {
     if (!(await delivery.start())) {
-      return fatal === null ? EXIT_OK : EXIT_DELIVERY_FAILED;
+      if (fatal !== null) logger.error('delivery failed', { reason: fatal });
+      else if (options.once) logger.error('delivery incomplete: stopped before the sink was ready, nothing was shipped');
+      return fatal === null && !options.once ? EXIT_OK : EXIT_DELIVERY_FAILED;
     }
+    sinkReady = true;
     monitor?.sinkReady();
-    const pacing = { ready: () => delivery.waitForCapacity(), hasCapacity: () => delivery.hasCapacity() };
-    if (options.once) await tailer.runOnce(pacing);
-    else if (!options.signal.aborted) await tailer.run(pacing);
+    // Room in delivery, and acknowledgements that can be made durable (see Delivery.waitForCapacity); a stop ends the wait.
+    const pacing = {
+      ready: (): Promise<void> => Promise.race([delivery.waitForCapacity(), readingStopped]),
+      hasCapacity: (): boolean => delivery.hasCapacity(),
+    };
+    if (options.once) {
+      await tailer.runOnce(pacing);
+      readToEnd = !options.signal.aborted && fatal === null;
+    } else if (!options.signal.aborted) {
+      await tailer.run(pacing);
+    }
 
     batcher.flush();
     if (options.once && !options.signal.aborted && fatal === null) {
@@ -95,7 +134,9 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
   } finally {
     clearInterval(checkpointTimer);
     options.signal.removeEventListener('abort', onSignal);
-    await writeCheckpoints();
+    checkpointer.stop();
+    checkpointFailure = await checkpointer.flush();
+    if (checkpointFailure !== null) logger.error('cannot write the final checkpoints', { data_dir: config.dataDir, reason: checkpointFailure });
     await tailer.close();
     // The end of the sequence, whatever happened: a sink that cannot even close must not turn exit 2 into exit 1.
     await sink.close().catch((err: unknown) => logger.warn('closing the sink failed', { error: err }));
@@ -110,6 +151,7 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
     parse_errors: events.parseErrors,
     acked: events.acked,
     dead_lettered: events.deadLettered,
+    dead_letters_dropped: events.deadLettersDroppedRecords,
     retried: events.retried,
     rotations: events.rotations,
     truncations: events.truncations,
@@ -122,8 +164,19 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
     logger.error('delivery failed', { reason: fatal });
     return EXIT_DELIVERY_FAILED;
   }
-  if (options.once && unacked > 0) {
+  if (checkpointFailure !== null) return EXIT_DELIVERY_FAILED; // what was shipped would be shipped again
+  if (!options.once) return EXIT_OK;
+  // --once is a batch job: anything short of "everything shipped" must not read as success to cron.
+  if (!readToEnd) {
+    logger.error('delivery incomplete: stopped by a signal before every file was shipped', { unacknowledged: unacked });
+    return EXIT_DELIVERY_FAILED;
+  }
+  if (unacked > 0) {
     logger.error('delivery incomplete: records not acknowledged', { unacknowledged: unacked });
+    return EXIT_DELIVERY_FAILED;
+  }
+  if (delivery.givenUp > 0) {
+    logger.error('delivery incomplete: records dead-lettered after delivery.retry.max_attempts', { records: delivery.givenUp });
     return EXIT_DELIVERY_FAILED;
   }
   return EXIT_OK;

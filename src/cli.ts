@@ -27,7 +27,7 @@ const program = new Command()
 
 program
   .command('run')
-  .description('follow the configured files and ship their records until SIGTERM/SIGINT')
+  .description('follow the configured files and ship their records until SIGTERM, SIGINT or SIGHUP')
   .requiredOption('-c, --config <file>', 'config file (YAML)')
   .option('--once', 'ship everything the files hold now, commit checkpoints and exit (non-zero if delivery failed)')
   .addOption(new Option('--log-level <level>', 'level of the agent\'s own log (JSON lines on stderr)').choices(LOG_LEVELS).default('info'))

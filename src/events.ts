@@ -34,6 +34,10 @@ export interface PipelineEvents {
   recordsDeadLettered(sink: string, records: number): void;
   /** `error`: why a write failed, for /health. */
   checkpointWritten(ok: boolean, error?: string): void;
+  /** A dead-letter write: `error` when it failed (it is retried; its records are not acknowledged meanwhile). */
+  deadLettersWritten(ok: boolean, error?: string): void;
+  /** The oldest dead-letter file was removed to stay within dead_letters.max_bytes: what it held. */
+  deadLettersDropped(records: number, bytes: number): void;
 }
 
 /** Plain counters: the summary `run --once` prints, and what tests assert on. */
@@ -52,6 +56,8 @@ export class Counters implements PipelineEvents {
   acked = 0;
   deadLettered = 0;
   checkpointFailures = 0;
+  deadLetterFailures = 0;
+  deadLettersDroppedRecords = 0;
 
   bytesRead(_input: string, _path: string, bytes: number, lines: number): void {
     this.bytes += bytes;
@@ -92,5 +98,11 @@ export class Counters implements PipelineEvents {
   }
   checkpointWritten(ok: boolean): void {
     if (!ok) this.checkpointFailures++;
+  }
+  deadLettersWritten(ok: boolean): void {
+    if (!ok) this.deadLetterFailures++;
+  }
+  deadLettersDropped(records: number): void {
+    this.deadLettersDroppedRecords += records;
   }
 }

@@ -53,6 +53,12 @@ export type SendResult =
 export interface Sink {
   /** A short name for logs, metrics and dead letters, e.g. "elasticsearch". */
   readonly name: string;
+  /**
+   * Whether a record sent twice is stored once (Elasticsearch's `_id` with `create`, Cloud Logging's insertId). A
+   * sink that cannot (CloudWatch Logs, file, stdout) stores every copy: for it delivery makes each acknowledgement
+   * durable before it sends more of the same log, so a crash repeats at most the batch in flight per log.
+   */
+  readonly deduplicates: boolean;
   /** Prepare the destination (templates, groups); a failure is retried by core like a send. */
   start(): Promise<SendResult>;
   send(batch: Batch): Promise<SendResult>;

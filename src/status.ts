@@ -12,7 +12,7 @@ import { stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import type { Config } from './config/types.js';
 import { parseRegistry, registryPath, type Checkpoint } from './pipeline/registry.js';
-import { summarizeDeadLetters, type DeadLetterSummary } from './pipeline/dead-letters.js';
+import { summarizeDeadLetters, type DeadLetterSummary } from './pipeline/dead-letter-summary.js';
 import { findBeside, startsLike } from './tail/identity.js';
 import { formatListen } from './monitoring/listen.js';
 
@@ -67,7 +67,7 @@ export interface StatusReport {
   written_at: string | null;
   files: FileStatus[];
   total_bytes_behind: number;
-  /** Records the sink refused for good (data_dir/dead_letters.ndjson); null when there are none. */
+  /** Records the sink refused for good (data_dir/dead_letters.ndjson and its rotated files); null when there are none. */
   dead_letters: DeadLetterSummary | null;
   /** null when monitoring is disabled or listens on port 0 (nothing to ask). */
   agent: AgentStatus | null;
@@ -101,7 +101,7 @@ export async function collectStatus(config: Config, options: { probeAgent?: bool
 
 function parseCheckpoints(text: string, path: string): Checkpoint[] {
   try {
-    return parseRegistry(text);
+    return parseRegistry(text).checkpoints;
   } catch (err) {
     throw new StatusError(`the registry ${path} is ${(err as Error).message}; the agent sets such a file aside at its next start`);
   }
@@ -222,7 +222,8 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
   const dead = report.dead_letters;
   if (dead) {
     const top = dead.reasons.map((r) => `${r.count}× ${r.reason}`).join('; ');
-    lines.push(printable(`dead letters: ${dead.count} in ${dead.path}${top ? ` — ${top}` : ''}${dead.unreadable ? ` (${dead.unreadable} unreadable lines)` : ''}`));
+    const where = dead.files > 1 ? `${dead.path} and its rotated files (${dead.files} files)` : dead.path;
+    lines.push(printable(`dead letters: ${dead.count} in ${where}${top ? ` — ${top}` : ''}${dead.unreadable ? ` (${dead.unreadable} unreadable lines)` : ''}`));
   }
   if (!report.exists) {
     lines.push('no checkpoints yet: the agent has not run with this data_dir, or has not read a line yet');

@@ -25,8 +25,22 @@ export interface AgentThreadMessage {
 
 const AGENT_LIMITS = { maxYoungGenerationSizeMb: 6 };
 
+/**
+ * Files logship creates are not world-readable (registry, dead letters, file-sink output, data_dir): the owner
+ * writes, its group reads, others nothing — as Beats do. Set before the agent's thread starts: a worker may not.
+ */
+export const AGENT_UMASK = 0o027;
+
+/**
+ * Signals that stop the agent gracefully: stop reading, flush, wait for in-flight sends, write checkpoints, exit 0.
+ * SIGHUP too (its default would kill the agent with nothing flushed or checkpointed): a closed terminal or a
+ * supervisor's reload is a stop, as in Filebeat.
+ */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+
 /** Runs the agent thread to its end; resolves to the exit code. */
 export function superviseAgent(data: AgentThreadData): Promise<number> {
+  process.umask(AGENT_UMASK);
   const agent = startModuleWorker(import.meta.url, 'agent-thread', { workerData: data, resourceLimits: AGENT_LIMITS, stdin: false });
   // What the main thread itself has to say, in the agent's log format (Node's own warnings included).
   const logger = createLogger(data.logLevel, writeStderr);
@@ -40,8 +54,7 @@ export function superviseAgent(data: AgentThreadData): Promise<number> {
     }
     agent.postMessage({ signal } satisfies AgentThreadMessage);
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   return new Promise((resolve) => {
     let failed = false;
     agent.on('error', (err) => {
@@ -50,8 +63,7 @@ export function superviseAgent(data: AgentThreadData): Promise<number> {
       logger.error('logship failed', { error: err });
     });
     agent.on('exit', (code) => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
+      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
       resolve(failed ? 1 : code);
     });
   });

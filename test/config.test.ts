@@ -81,6 +81,7 @@ describe('loadConfig: happy path', () => {
       batch: { maxEvents: 1000, maxBytes: 5_242_880, flushIntervalMs: 1000 },
       delivery: { concurrency: 4, maxPendingBatches: 8, retry: { initialBackoffMs: 500, maxBackoffMs: 30_000, maxAttempts: 0 } },
       monitoring: { enabled: true, listen: { host: '127.0.0.1', port: 9600 }, unhealthyAfterMs: 30_000 },
+      deadLetters: { maxBytes: 1_073_741_824, maxFiles: 8 },
     } satisfies Config);
   });
 
@@ -182,7 +183,43 @@ delivery:
   test('file sink defaults; a path relative to the config file', () => {
     const file = write(`${INPUTS}sink: { type: file, path: out/x.ndjson }\n`);
     const config = loadConfig(file, {});
-    assert.deepEqual(config.sink, { type: 'file', path: join(file, '../out/x.ndjson'), maxBytes: 104_857_600, maxFiles: 5 });
+    assert.deepEqual(config.sink, { type: 'file', path: join(file, '../out/x.ndjson'), maxBytes: 104_857_600, maxFiles: 5, mode: 0o640 });
+  });
+
+  test('file sink mode: octal digits as a string or unquoted with a leading 0 (Beats style), or a YAML 0o number', () => {
+    const modeOf = (value: string): number => {
+      const sink = loadConfig(write(`${INPUTS}sink: { type: file, path: out/x.ndjson, mode: ${value} }\n`), {}).sink;
+      assert.equal(sink.type, 'file');
+      return sink.type === 'file' ? sink.mode : -1;
+    };
+    assert.equal(modeOf('"0600"'), 0o600);
+    assert.equal(modeOf('"644"'), 0o644);
+    assert.equal(modeOf('0640'), 0o640, 'unquoted 0640 is octal, not the decimal 640 YAML 1.2 would make of it');
+    assert.equal(modeOf('0400'), 0o400);
+    assert.equal(modeOf('0o600'), 0o600);
+    assert.equal(modeOf('416'), 0o640);
+    const problem = (value: string): string => {
+      try {
+        loadConfig(write(`${INPUTS}sink: { type: file, path: out/x.ndjson, mode: ${value} }\n`), {});
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'accepted';
+    };
+    const hint = 'sink.mode: expected a file mode as octal digits in quotes, e.g. "0640" (permission bits only), got';
+    assert.equal(problem('640'), `${hint} 640`, 'a decimal 640 cannot be told from an octal meant: refused, not guessed');
+    assert.equal(problem('"0648"'), `${hint} "0648"`);
+    assert.equal(problem('"rw-r-----"'), `${hint} "rw-r-----"`);
+    assert.equal(problem('"4755"'), `${hint} "4755"`);
+    assert.equal(problem('-1'), `${hint} -1`);
+  });
+
+  test('dead_letters: defaults 1 GiB in 8 files; each key validated', () => {
+    assert.deepEqual(load(MINIMAL).deadLetters, { maxBytes: 1_073_741_824, maxFiles: 8 });
+    assert.deepEqual(load(`${MINIMAL}dead_letters: { max_bytes: "10485760", max_files: 2 }\n`).deadLetters, { maxBytes: 10_485_760, maxFiles: 2 });
+    fails(`${MINIMAL}dead_letters: { max_bytes: 10 }\n`, 'dead_letters.max_bytes: expected an integer >= 1024, got 10');
+    fails(`${MINIMAL}dead_letters: { max_files: 0 }\n`, 'dead_letters.max_files: expected an integer between 1 and 1000, got 0');
+    fails(`${MINIMAL}dead_letters: { max_size: 1 }\n`, 'dead_letters.max_size: unknown key (valid keys for dead_letters: max_bytes, max_files)');
   });
 
   test('an empty value counts as not given', () => {
@@ -220,7 +257,7 @@ describe('loadConfig: errors name the key', () => {
     fails(`inputs:\n  - type: django\n    pathz: [a.log]\nsink: { type: stdout }\n`, 'inputs[0].pathz: unknown key (did you mean "paths"?)');
     fails(
       `${INPUTS}sink: { type: file, path: x, node: "http://a:9200" }\n`,
-      'sink.node: unknown key (valid keys for sink type file: type, path, max_bytes, max_files)',
+      'sink.node: unknown key (did you mean "mode"?)',
     );
     fails(`${MINIMAL}delivery: { retry: { max_attempt: 3 } }\n`, 'delivery.retry.max_attempt: unknown key (did you mean "max_attempts"?)');
   });

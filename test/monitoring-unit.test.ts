@@ -92,6 +92,7 @@ describe('health', () => {
     files: [file()],
     progress: new Map([['1:2:active', NOW - 60_000]]),
     checkpoint: { lastWriteAt: NOW - 500, failingSince: null, lastError: null, unwrittenSince: null },
+    deadLetters: { failingSince: null, lastError: null },
     ...over,
   });
   const sink = (over: Partial<HealthInput['sink']>): HealthInput['sink'] => ({ ...input().sink, ...over });
@@ -168,12 +169,19 @@ describe('health', () => {
     assert.equal(r.reasons.length, 2);
   });
 
-  test('checkpoints that cannot be written: degraded with the error', () => {
+  test('checkpoints that cannot be written: failing at once, with the error (reading is paused)', () => {
     const r = evaluateHealth(input({ checkpoint: { lastWriteAt: NOW - 5000, failingSince: NOW - 1000, lastError: 'EISDIR: illegal operation on a directory', unwrittenSince: NOW - 4000 } }));
-    assert.equal(r.status, 'degraded');
-    assert.match(r.reasons[0]!, /^checkpoints cannot be written .*EISDIR/);
+    assert.equal(r.status, 'failing');
+    assert.match(r.reasons[0]!, /^checkpoints cannot be written .*reading is paused: EISDIR/);
     assert.equal(r.checkpoints.status, 'failing');
     assert.equal(r.checkpoints.age_seconds, 4);
+  });
+
+  test('dead letters that cannot be written: failing at once, with the error', () => {
+    const r = evaluateHealth(input({ deadLetters: { failingSince: NOW - 1000, lastError: 'cannot write dead letters to /d/dead_letters.ndjson: ENOSPC: no space left on device' } }));
+    assert.equal(r.status, 'failing');
+    assert.deepEqual(r.reasons, [`dead letters cannot be written (since ${new Date(NOW - 1000).toISOString()}), reading is paused: cannot write dead letters to /d/dead_letters.ndjson: ENOSPC: no space left on device`]);
+    assert.equal(r.dead_letters.status, 'failing');
   });
 
   test('ReadProgress: the clock restarts when the offset moves or nothing is unread', () => {
@@ -211,6 +219,9 @@ describe('metrics', () => {
     events.recordsAcked('elasticsearch', 47);
     events.checkpointWritten(true);
     events.checkpointWritten(false, 'ENOSPC');
+    events.deadLettersWritten(false, 'ENOSPC');
+    events.deadLettersDropped(120, 98_304);
+    events.deadLettersDropped(3, 1_000);
     const text = await m.text();
     const value = (series: string): number => {
       const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -241,6 +252,9 @@ describe('metrics', () => {
     assert.equal(value('logship_sink_send_duration_seconds_sum{sink="elasticsearch"}'), 2.62);
     assert.equal(value('logship_checkpoint_writes_total'), 1);
     assert.equal(value('logship_checkpoint_write_failures_total'), 1);
+    assert.equal(value('logship_dead_letter_write_failures_total'), 1);
+    assert.equal(value('logship_dead_letters_dropped_records_total'), 123);
+    assert.equal(value('logship_dead_letters_dropped_bytes_total'), 99_304);
     assert.equal(value('logship_build_info{version="9.9.9",nodejs="' + process.versions.node + '"}'), 1);
     // The Counters got the same events.
     assert.equal(counters.lines, 50);
@@ -259,6 +273,10 @@ describe('metrics', () => {
     assert.equal(m.sinks.get('elasticsearch')?.lastError, 'connect ECONNREFUSED');
     assert.equal(m.checkpoint.lastError, 'ENOSPC');
     assert.notEqual(m.checkpoint.failingSince, null);
+    assert.equal(m.deadLetters.lastError, 'ENOSPC');
+    assert.equal(counters.deadLettersDroppedRecords, 123);
+    events.deadLettersWritten(true);
+    assert.equal(m.deadLetters.failingSince, null, 'a successful write ends the failing run');
   });
 
   test('default process metrics keep their standard names', async () => {

@@ -105,7 +105,7 @@ test('/health: sink down → 503 failing with the reason → sink back → 200 o
   assert.equal(checkExactlyOnce(seqsOf(s.stored()), 500), null);
 });
 
-test('/health: checkpoints that cannot be written → 503 degraded → writable again → 200', async () => {
+test('/health: checkpoints that cannot be written → 503 failing, reading paused → writable again → 200, all shipped', async () => {
   const s = await monitoredScenario();
   const file = join(s.logs, 'django.log');
   appendSeqLines(file, 0, 50);
@@ -117,15 +117,16 @@ test('/health: checkpoints that cannot be written → 503 degraded → writable 
   const blocker = join(s.dir, 'data', 'registry.json.tmp');
   mkdirSync(blocker);
   appendSeqLines(file, 50, 60);
-  const degraded = await waitForHealth(url, 503, 'degraded', 'degraded while checkpoints fail');
-  assert.match(degraded.reasons[0] ?? '', /^checkpoints cannot be written .*EISDIR/);
-  assert.equal(degraded.checkpoints.status, 'failing');
+  const failing = await waitForHealth(url, 503, 'failing', 'failing while checkpoints fail');
+  assert.match(failing.reasons[0] ?? '', /^checkpoints cannot be written .*reading is paused: .*EISDIR/);
+  assert.equal(failing.checkpoints.status, 'failing');
   const m = await metrics(url);
   assert.ok((m.get('logship_checkpoint_write_failures_total') ?? 0) > 0);
-  assert.equal(m.get('logship_health_status{status="degraded"}'), 1);
+  assert.equal(m.get('logship_health_status{status="failing"}'), 1);
 
   rmdirSync(blocker);
   await waitForHealth(url, 200, 'ok', 'healthy once checkpoints are written again');
+  await waitFor(() => s.es.count(INDEX) >= 60, 15_000, 'the 10 lines written while checkpoints failed');
   agent.signal('SIGTERM');
   assert.equal(await agent.exited(), 0);
 });

@@ -66,7 +66,7 @@ test('every string in the table is escaped: reasons from /health and the dead le
     written_at: null,
     files: [],
     total_bytes_behind: 0,
-    dead_letters: { path: '/data/dead_letters.ndjson', count: 1, reasons: [{ reason: '400 x\n\x1b[31mred', count: 1 }], unreadable: 0 },
+    dead_letters: { path: '/data/dead_letters.ndjson', count: 1, reasons: [{ reason: '400 x\n\x1b[31mred', count: 1 }], unreadable: 0, files: 1 },
     agent: { url: 'http://127.0.0.1:9600/health', reachable: true, status: 'ok\x1b[2J', reasons: ['r\nforged'], ours: true },
   };
   const text = formatStatus(report);

@@ -147,3 +147,15 @@ test('status without a registry yet, and with a broken one', async () => {
   assert.equal(failed.code, 1);
   assert.match(failed.stderr, /^logship: the registry .*registry\.json is not JSON/);
 });
+
+test('status counts the dead letters across the current and the rotated files', async () => {
+  const dir = tempDir('logship-status-dl-');
+  mkdirSync(join(dir, 'data'));
+  writeFileSync(join(dir, 'data', 'dead_letters.ndjson.1'), '{"reason":"400 mapper_parsing_exception: a"}\n{"reason":"400 mapper_parsing_exception: b"}\n');
+  writeFileSync(join(dir, 'data', 'dead_letters.ndjson'), '{"reason":"gave up after 3 attempts: 503"}\n');
+  const config = writeConfig(dir, { data_dir: join(dir, 'data'), monitoring: { enabled: false }, inputs: [{ type: 'django', paths: [join(dir, 'x.log')] }], sink: { type: 'stdout' } });
+  const text = await status(config, false);
+  const path = join(dir, 'data', 'dead_letters.ndjson');
+  assert.ok(text.includes(`dead letters: 3 in ${path} and its rotated files (2 files) — 2× 400 mapper_parsing_exception; 1× gave up after 3 attempts\n`), text);
+  assert.equal((await statusJson(config)).dead_letters?.count, 3);
+});

@@ -123,6 +123,7 @@ export function createCloudLoggingSink(
 
   return {
     name: 'cloud_logging',
+    deduplicates: true, // entries with the same insertId and timestamp are one
 
     start: prepare,
 

@@ -234,6 +234,7 @@ export function createCloudWatchSink(config: CloudWatchSinkConfig, deps: SinkDep
 
   return {
     name: 'cloudwatch',
+    deduplicates: false,
 
     async start(): Promise<SendResult> {
       let region: string;

@@ -38,6 +38,7 @@ export function createElasticsearchSink(config: ElasticsearchSinkConfig, deps: S
 
   return {
     name: 'elasticsearch',
+    deduplicates: true, // `create` with the record's id: a record sent again is answered 409
 
     async start(): Promise<SendResult> {
       try {

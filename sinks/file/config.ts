@@ -7,4 +7,6 @@ export interface FileSinkConfig {
   maxBytes: number;
   /** Rotated files kept: path.1 (newest) … path.<maxFiles> (oldest); older ones are removed. @default 5 */
   maxFiles: number;
+  /** Permission bits of the files the sink creates, set exactly (whatever the umask). @default 0o640 */
+  mode: number;
 }

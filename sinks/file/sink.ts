@@ -5,6 +5,9 @@
  * Delivered means on disk: every batch is one write followed by fdatasync, so a checkpoint never runs ahead of the
  * bytes. A failed write is cut back off the file before retry, so a retried batch never leaves a half line behind.
  * Sends are serialised: size accounting and rotation assume one writer.
+ *
+ * It cannot deduplicate: a record written twice (after a SIGKILL, before its checkpoint was written) is in the file
+ * twice, so delivery makes each acknowledgement durable before the next batch of the same log is written.
  */
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -14,7 +17,7 @@ import type { FileSinkConfig } from './config.js';
 import { makeDirectory } from '../../src/fs/make-dir.js';
 
 export function createFileSink(config: FileSinkConfig, deps: SinkDeps): Sink {
-  const { path, maxBytes, maxFiles } = config;
+  const { path, maxBytes, maxFiles, mode } = config;
   let fh: FileHandle | null = null;
   let size = 0;
   let tail: Promise<unknown> = Promise.resolve();
@@ -28,10 +31,14 @@ export function createFileSink(config: FileSinkConfig, deps: SinkDeps): Sink {
 
   async function openFile(): Promise<FileHandle> {
     await makeDirectory(dirname(path)); // not mkdir({ recursive }): it spins for ever on a path under /proc
-    const handle = await open(path, 'a');
+    const handle = await open(path, 'a', mode);
     size = (await handle.stat()).size;
-    // A new file exists for good only once its directory entry is on disk too.
-    if (size === 0) await syncDir(dirname(path));
+    if (size === 0) {
+      // sink.mode exactly, whatever the umask (as Beats' `permissions`); a file that already holds data keeps its own.
+      await handle.chmod(mode);
+      // A new file exists for good only once its directory entry is on disk too.
+      await syncDir(dirname(path));
+    }
     fh = handle;
     return handle;
   }
@@ -53,6 +60,7 @@ export function createFileSink(config: FileSinkConfig, deps: SinkDeps): Sink {
 
   return {
     name: 'file',
+    deduplicates: false,
 
     start: () =>
       serial(async (): Promise<SendResult> => {

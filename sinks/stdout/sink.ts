@@ -38,6 +38,7 @@ export function createStdoutSink(_config: StdoutSinkConfig, deps: SinkDeps, out:
 
   return {
     name: 'stdout',
+    deduplicates: false,
     start: async () => ({ kind: 'delivered' }),
 
     send(batch: Batch): Promise<SendResult> {

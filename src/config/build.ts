@@ -77,6 +77,7 @@ export function buildConfig(file: ConfigFile, configFile: string): Config {
       listen: parseListen(file.monitoring.listen) as ListenAddress, // validated by the schema
       unhealthyAfterMs: file.monitoring.unhealthy_after_ms,
     },
+    deadLetters: { maxBytes: file.dead_letters.max_bytes, maxFiles: file.dead_letters.max_files },
   };
 }
 
@@ -108,7 +109,7 @@ function buildSink(sink: ConfigFile['sink'], dir: string): SinkConfig {
     case 'cloud_logging':
       return buildCloudLoggingConfig(sink, dir);
     case 'file':
-      return { type: 'file', path: resolvePattern(sink.path, dir), maxBytes: sink.max_bytes, maxFiles: sink.max_files };
+      return { type: 'file', path: resolvePattern(sink.path, dir), maxBytes: sink.max_bytes, maxFiles: sink.max_files, mode: sink.mode };
     case 'stdout':
       return { type: 'stdout' };
   }

@@ -113,6 +113,24 @@ export function httpUrl() {
   });
 }
 
+/**
+ * Unix permission bits for a file logship creates: a string of octal digits ("0640", "640", "0o640") or a number
+ * (YAML's 0o640, i.e. 416). A number above 0o777 is refused: `mode: 0640` unquoted is the decimal 640 in YAML 1.2,
+ * which load.ts reads back as the octal text it was written as; 640 written without its 0 cannot be told apart.
+ */
+export function fileMode() {
+  const error = expecting('expected a file mode as octal digits in quotes, e.g. "0640" (permission bits only)');
+  return z.preprocess(
+    (value) => {
+      if (typeof value !== 'string') return value;
+      const m = /^(?:0o?)?([0-7]{1,4})$/i.exec(value.trim());
+      const mode = m ? parseInt(m[1]!, 8) : NaN;
+      return mode <= 0o777 ? mode : value; // setuid, setgid, sticky: refused below, with the text as written
+    },
+    z.number({ error }).int({ error }).min(0, { error }).max(0o777, { error }),
+  );
+}
+
 /** An IANA time zone name that this Node's Intl knows, e.g. UTC, Europe/Paris. */
 export function timeZone() {
   return nonEmptyString().refine(isValidTimezone, {

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { isScalar, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, keyPath, show } from './errors.js';
 import { interpolateTree, type Env } from './interpolate.js';
@@ -51,6 +51,9 @@ export function parseYaml(text: string, configFile: string): unknown {
     const problem = err.code === 'MULTIPLE_DOCS' ? 'the file must hold a single YAML document' : err.message;
     throw new ConfigError('config', `YAML syntax error at line ${line}: ${oneLine(problem)}`);
   }
+  // `mode: 0640` is the decimal 640 in YAML 1.2, which every Beats user writes meaning octal: keep it as its text.
+  const mode = doc.getIn(['sink', 'mode'], true);
+  if (isScalar(mode) && mode.type === 'PLAIN' && typeof mode.source === 'string' && /^0[0-7]+$/.test(mode.source)) mode.value = mode.source;
   const value: unknown = doc.toJS();
   if (value === null || value === undefined) throw new ConfigError('config', `${configFile} is empty`);
   if (typeof value !== 'object' || Array.isArray(value)) {

@@ -15,6 +15,7 @@ import { show } from './errors.js';
 import {
   boolean,
   duration,
+  fileMode,
   httpUrl,
   integer,
   mapping,
@@ -243,6 +244,8 @@ const fileSinkSchema = mapping(
     max_bytes: integer(1).default(104_857_600),
     /** Default 5: rotated files kept (path.1 … path.N). */
     max_files: integer(1).default(5),
+    /** Default "0640": permissions of the files the sink creates (octal, quoted); the owner writes, its group reads. */
+    mode: fileMode().default(0o640),
   },
   'sink type file',
 );
@@ -321,6 +324,16 @@ const listenAddress = () =>
     if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', path: [], message: parsed });
   });
 
+const deadLettersSchema = mapping(
+  {
+    /** Default 1073741824 (1 GiB): bytes all dead-letter files may hold together; beyond it the oldest file is dropped (counted, logged). */
+    max_bytes: integer(1024).default(1_073_741_824),
+    /** Default 8, 1..1000: files the dead letters are split into (dead_letters.ndjson, .1 … .7); the current one rotates at max_bytes / max_files. */
+    max_files: integer(1, 1000).default(8),
+  },
+  'dead_letters',
+);
+
 const monitoringSchema = mapping(
   {
     /** Default true: serve /health and /metrics while `run` follows files (not with --once). */
@@ -371,6 +384,8 @@ export const configSchema = mapping(
     delivery: deliverySchema.prefault({}),
     /** Default { enabled: true, listen: 127.0.0.1:9600, unhealthy_after_ms: 30000 }. */
     monitoring: monitoringSchema.prefault({}),
+    /** Default { max_bytes: 1073741824, max_files: 8 }: the bound on data_dir/dead_letters.ndjson and its rotated files. */
+    dead_letters: deadLettersSchema.prefault({}),
   },
   'the top level',
 );

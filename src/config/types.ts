@@ -70,6 +70,8 @@ export interface Config {
     retry: { initialBackoffMs: number; maxBackoffMs: number; maxAttempts: number };
   };
   monitoring: MonitoringConfig;
+  /** The bound on the dead letters: all their files together hold at most maxBytes, split into maxFiles. */
+  deadLetters: { maxBytes: number; maxFiles: number };
 }
 
 /** The self-monitoring HTTP server (/health, /metrics). */

@@ -50,4 +50,10 @@ export class FanOut implements PipelineEvents {
   checkpointWritten(ok: boolean, error?: string): void {
     for (const t of this.targets) t.checkpointWritten(ok, error);
   }
+  deadLettersWritten(ok: boolean, error?: string): void {
+    for (const t of this.targets) t.deadLettersWritten(ok, error);
+  }
+  deadLettersDropped(records: number, bytes: number): void {
+    for (const t of this.targets) t.deadLettersDropped(records, bytes);
+  }
 }

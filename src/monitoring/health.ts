@@ -4,13 +4,14 @@
  * transition is tested without a clock or a server.
  *
  *   failing   the sink failed continuously (nothing stored) for unhealthy_after_ms, failed for good (fatal),
- *             or has not become ready for unhealthy_after_ms after the start          → 503
- *   degraded  reading stalled with data waiting for unhealthy_after_ms while the sink is fine,
- *             or the last checkpoint write failed                                     → 503
+ *             or has not become ready for unhealthy_after_ms after the start;
+ *             or data_dir does not take writes (the last registry or dead-letter write failed):
+ *             nothing more is acknowledged and reading is paused until it does        → 503
+ *   degraded  reading stalled with data waiting for unhealthy_after_ms while the sink is fine → 503
  *   ok        everything else: the pipeline moves (a sink failing for less than the threshold is
  *             reported as `retrying` in its detail, without turning the status)       → 200
  */
-import type { HealthState, SinkEventState, CheckpointEventState } from './metrics.js';
+import type { HealthState, SinkEventState, CheckpointEventState, DeadLetterEventState } from './metrics.js';
 
 /** One followed file, with its size as stat() sees it now. */
 export interface FileSample {
@@ -48,6 +49,7 @@ export interface HealthInput {
   /** When each file last made reading progress (from ReadProgress). */
   readonly progress: ReadonlyMap<string, number>;
   readonly checkpoint: CheckpointEventState;
+  readonly deadLetters: DeadLetterEventState;
 }
 
 export interface StalledFile {
@@ -83,6 +85,7 @@ export interface HealthReport {
   sinks: Record<string, SinkHealth>;
   inputs: InputHealth[];
   checkpoints: { status: 'ok' | 'failing'; last_written: string | null; failing_since: string | null; last_error: string | null; age_seconds: number };
+  dead_letters: { status: 'ok' | 'failing'; failing_since: string | null; last_error: string | null };
 }
 
 /** HTTP status for a report: 200 only for ok. */
@@ -158,11 +161,16 @@ export function evaluateHealth(h: HealthInput): HealthReport {
     if (!failing) degraded = true;
   });
 
-  // Checkpoints.
+  // The agent's own disk: while acknowledgements cannot be made durable, reading is paused (no threshold: nothing moves).
   const cp = h.checkpoint;
   if (cp.failingSince !== null) {
-    degraded = true;
-    reasons.push(`checkpoints cannot be written (since ${iso(cp.failingSince)}): ${cp.lastError ?? 'see the agent log'}`);
+    failing = true;
+    reasons.push(`checkpoints cannot be written (since ${iso(cp.failingSince)}), reading is paused: ${cp.lastError ?? 'see the agent log'}`);
+  }
+  const dl = h.deadLetters;
+  if (dl.failingSince !== null) {
+    failing = true;
+    reasons.push(`dead letters cannot be written (since ${iso(dl.failingSince)}), reading is paused: ${dl.lastError ?? 'see the agent log'}`);
   }
 
   const status: HealthState = failing ? 'failing' : degraded ? 'degraded' : 'ok';
@@ -187,6 +195,11 @@ export function evaluateHealth(h: HealthInput): HealthReport {
       failing_since: cp.failingSince === null ? null : iso(cp.failingSince),
       last_error: cp.lastError,
       age_seconds: checkpointAgeSeconds(cp, h.now),
+    },
+    dead_letters: {
+      status: dl.failingSince === null ? 'ok' : 'failing',
+      failing_since: dl.failingSince === null ? null : iso(dl.failingSince),
+      last_error: dl.lastError,
     },
   };
 }

@@ -41,6 +41,13 @@ export interface CheckpointEventState {
   unwrittenSince: number | null;
 }
 
+/** What the events say about dead-letter writes, for /health. */
+export interface DeadLetterEventState {
+  /** First failure of the current run of failed writes; null after a successful write. */
+  failingSince: number | null;
+  lastError: string | null;
+}
+
 export interface MetricsOptions {
   readonly sinkName: string;
   /** Input types, so their series exist (at 0) before the first line is read. */
@@ -54,6 +61,8 @@ export class Metrics implements PipelineEvents {
   readonly registry = new Registry();
   readonly sinks = new Map<string, SinkEventState>();
   readonly checkpoint: CheckpointEventState = { lastWriteAt: null, failingSince: null, lastError: null, unwrittenSince: null };
+  /** Dead-letter writes: failing since when, and why (null while they work). */
+  readonly deadLetters: DeadLetterEventState = { failingSince: null, lastError: null };
 
   private readonly linesRead = this.counter('logship_input_lines_total', 'Lines read from files, per input type.', ['input']);
   private readonly bytesReadTotal = this.counter('logship_input_bytes_total', 'Bytes read from files, per input type.', ['input']);
@@ -109,6 +118,18 @@ export class Metrics implements PipelineEvents {
   });
   private readonly checkpointWrites = this.counter('logship_checkpoint_writes_total', 'Registry writes that succeeded.');
   private readonly checkpointFailures = this.counter('logship_checkpoint_write_failures_total', 'Registry writes that failed.');
+  private readonly deadLetterFailures = this.counter(
+    'logship_dead_letter_write_failures_total',
+    'Dead-letter writes that failed (retried; their records are not acknowledged meanwhile).',
+  );
+  private readonly deadLettersDroppedRecords = this.counter(
+    'logship_dead_letters_dropped_records_total',
+    'Dead letters removed with the oldest dead-letter file to stay within dead_letters.max_bytes.',
+  );
+  private readonly deadLettersDroppedBytes = this.counter(
+    'logship_dead_letters_dropped_bytes_total',
+    'Bytes of dead letters removed with the oldest dead-letter file to stay within dead_letters.max_bytes.',
+  );
 
   // Gauges set by the monitor before each scrape.
   readonly fileBytesBehind = this.gauge(
@@ -250,6 +271,23 @@ export class Metrics implements PipelineEvents {
       cp.failingSince ??= now;
       cp.lastError = error ?? 'unknown error (see the agent log)';
     }
+  }
+
+  deadLettersWritten(ok: boolean, error?: string): void {
+    const state = this.deadLetters;
+    if (ok) {
+      state.failingSince = null;
+      state.lastError = null;
+    } else {
+      this.deadLetterFailures.inc();
+      state.failingSince ??= Date.now();
+      state.lastError = error ?? 'unknown error (see the agent log)';
+    }
+  }
+
+  deadLettersDropped(records: number, bytes: number): void {
+    this.deadLettersDroppedRecords.inc(records);
+    this.deadLettersDroppedBytes.inc(bytes);
   }
 
   private failing(state: SinkEventState, reason: string | null): void {

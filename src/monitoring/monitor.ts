@@ -156,6 +156,7 @@ export class Monitor {
       files,
       progress,
       checkpoint: m.checkpoint,
+      deadLetters: m.deadLetters,
     });
 
     // A file rotated away and still draining may share its path with its successor: their bytes add up. Files with

@@ -26,6 +26,8 @@ export interface OwnedBatch extends Batch {
   subset(indexes: readonly number[]): OwnedBatch;
   /** Delivery is done with this batch (its records are acknowledged or in a subset): its storage may be reused. */
   dispose(): void;
+  /** The files the batch holds records of, each once. */
+  sourceRefs(): readonly SourceRef[];
 }
 
 export class ListBatch implements OwnedBatch {
@@ -64,6 +66,9 @@ export class ListBatch implements OwnedBatch {
   }
   dispose(): void {
     // Nothing to reuse: the records are objects.
+  }
+  sourceRefs(): readonly SourceRef[] {
+    return [...new Set(this.records.map((r) => r.source))];
   }
 }
 
@@ -213,6 +218,10 @@ export class ColumnBatch implements OwnedBatch {
     this.chunks.length = 0;
     this.views = null;
     this.pool.give(cols);
+  }
+
+  sourceRefs(): readonly SourceRef[] {
+    return this.sources;
   }
 
   /** Adds a record whose document JSON is in `chunk` (`length` bytes at `at`; the chunk counts it as live). */

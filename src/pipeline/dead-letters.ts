@@ -1,95 +1,166 @@
-import { createReadStream, existsSync, mkdirSync } from 'node:fs';
-import split2 from 'split2';
-import { open } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { documentJson, recordId, type LogRecord } from '../record.js';
+import { DATA_DIR_MODE } from './registry.js';
 
 export const DEAD_LETTER_FILE = 'dead_letters.ndjson';
+/** Dead letters hold whole documents: only the agent's user reads them. */
+export const DEAD_LETTER_MODE = 0o600;
+
+export interface DeadLetterLimits {
+  /** Bytes all dead-letter files together may hold (the current one and the rotated ones). */
+  readonly maxBytes: number;
+  /** Files they are split into: the current one rotates at maxBytes / maxFiles, and the oldest is dropped. */
+  readonly maxFiles: number;
+}
+
+export const DEFAULT_DEAD_LETTER_LIMITS: DeadLetterLimits = { maxBytes: 1024 ** 3, maxFiles: 8 };
+
+/** What the dead letters report: the metrics count dropped records, the log names the file. */
+export interface DeadLetterEvents {
+  /** The oldest file was removed to stay within max_bytes: `records` dead letters (`bytes`) are gone. */
+  dropped(path: string, records: number, bytes: number): void;
+}
 
 /**
  * Records a sink refused for good, kept with the reason so an operator can fix and replay them. A dead letter is
  * written and fsynced before its record is acknowledged: the checkpoint never passes a record that is neither
- * stored nor here.
+ * stored nor here. A write that fails (ENOSPC, EIO) is cut back off the file, so a retry never leaves half a line.
+ *
+ * Bounded: `dead_letters.ndjson` rotates to `.1`, `.2`, … (newest first) at max_bytes / max_files, and the oldest
+ * file is dropped — counted and reported (DeadLetterEvents), never silently.
+ *
+ * One line per record: `{"@timestamp","sink","reason","id","document"}`. The document is the record's ECS document
+ * as it would have been sent (replay it with its id); where it came from is in it (`log.file.path`, `log.offset`).
  */
 export class DeadLetters {
   readonly path: string;
   private writing: Promise<void> = Promise.resolve();
+  private readonly rotateAt: number;
 
-  constructor(dataDir: string) {
-    mkdirSync(dataDir, { recursive: true });
+  constructor(
+    private readonly dataDir: string,
+    private readonly limits: DeadLetterLimits = DEFAULT_DEAD_LETTER_LIMITS,
+    private readonly events: DeadLetterEvents = { dropped: () => undefined },
+  ) {
+    mkdirSync(dataDir, { recursive: true, mode: DATA_DIR_MODE });
     this.path = join(dataDir, DEAD_LETTER_FILE);
+    this.rotateAt = Math.max(1, Math.floor(limits.maxBytes / limits.maxFiles));
   }
 
+  /** Append, fsynced. Rejects (with nothing of it left in the file) when it cannot be written. Writes never overlap. */
   write(sink: string, entries: readonly { record: LogRecord; reason: string }[]): Promise<void> {
     if (entries.length === 0) return Promise.resolve();
     const now = new Date().toISOString();
     let body = '';
     for (const { record, reason } of entries) {
       // The document is spliced in as the JSON it already is, not parsed and serialised again.
-      const head = JSON.stringify({
-        '@timestamp': now,
-        sink,
-        reason,
-        id: recordId(record),
-        source: { path: record.source.path, offset: record.start },
-      });
+      const head = JSON.stringify({ '@timestamp': now, sink, reason, id: recordId(record) });
       body += `${head.slice(0, -1)},"document":${documentJson(record)}}\n`;
     }
-    const next = this.writing.then(() => this.append(body));
+    const data = Buffer.from(body, 'utf8');
+    const next = this.writing.then(() => this.append(data));
     this.writing = next.catch(() => undefined);
     return next;
   }
 
-  private async append(body: string): Promise<void> {
-    const fh = await open(this.path, 'a', 0o640);
+  private async append(data: Buffer): Promise<void> {
+    let fh = await open(this.path, 'a', DEAD_LETTER_MODE);
     try {
-      await fh.writeFile(body);
-      await fh.sync();
+      // The size on disk, not a count kept here: an operator may have moved the file aside to replay it.
+      let before = (await fh.stat()).size;
+      // A write larger than a file's share still goes whole into a fresh file.
+      if (before > 0 && before + data.length > this.rotateAt) {
+        await fh.close();
+        await this.rotate();
+        fh = await open(this.path, 'a', DEAD_LETTER_MODE);
+        before = (await fh.stat()).size;
+      }
+      if (before === 0) await fh.chmod(DEAD_LETTER_MODE); // created now: whatever the umask was
+      try {
+        await writeAll(fh, data);
+        await fh.sync();
+      } catch (err) {
+        await fh.truncate(before).catch(() => undefined);
+        throw err;
+      }
     } finally {
       await fh.close();
     }
   }
-}
 
-export interface DeadLetterSummary {
-  readonly path: string;
-  readonly count: number;
-  /** Records per kind of reason (the text before its first ": "), most frequent first, at most 5. */
-  readonly reasons: readonly { reason: string; count: number }[];
-  /** Lines that are not dead letters (a torn last line after a crash mid-append). */
-  readonly unreadable: number;
-}
-
-const TOP_REASONS = 5;
-
-/**
- * Count the dead letters and their reasons, streaming the file (split2) rather than loading it: the file can be
- * large after a long outage of a sink's mapping. Null when there are none.
- */
-export async function summarizeDeadLetters(dataDir: string): Promise<DeadLetterSummary | null> {
-  const path = join(dataDir, DEAD_LETTER_FILE);
-  if (!existsSync(path)) return null;
-  const byReason = new Map<string, number>();
-  let count = 0;
-  let unreadable = 0;
-  const lines = createReadStream(path).pipe(split2());
-  for await (const line of lines as AsyncIterable<string>) {
-    if (line === '') continue;
-    let reason: unknown;
-    try {
-      reason = (JSON.parse(line) as { reason?: unknown }).reason;
-    } catch {
-      unreadable++;
-      continue;
-    }
-    count++;
-    // Group by the kind of reason ("400 mapper_parsing_exception"): the detail after ": " names each document.
-    const key = typeof reason === 'string' ? reason.split(': ')[0]! : 'unknown';
-    byReason.set(key, (byReason.get(key) ?? 0) + 1);
+  /** path → path.1 → … → path.<maxFiles-1>; the oldest is dropped, and what it held is reported. */
+  private async rotate(): Promise<void> {
+    const oldest = this.limits.maxFiles > 1 ? `${this.path}.${this.limits.maxFiles - 1}` : this.path;
+    await this.drop(oldest);
+    for (let i = this.limits.maxFiles - 2; i >= 1; i--) await renameIfExists(`${this.path}.${i}`, `${this.path}.${i + 1}`);
+    if (this.limits.maxFiles > 1) await renameIfExists(this.path, `${this.path}.1`);
+    await syncDir(this.dataDir);
   }
-  const reasons = [...byReason]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, TOP_REASONS)
-    .map(([reason, n]) => ({ reason, count: n }));
-  return { path, count, reasons, unreadable };
+
+  private async drop(path: string): Promise<void> {
+    const s = await stat(path).catch(() => null);
+    if (!s) return;
+    const records = await countLines(path);
+    await rm(path, { force: true });
+    this.events.dropped(path, records, s.size);
+  }
+}
+
+/** The dead-letter files in `dataDir`, oldest first (path.N … path.1, path): the order their records were written. */
+export async function deadLetterFiles(dataDir: string): Promise<string[]> {
+  const names = await readdir(dataDir).catch(() => [] as string[]);
+  const rotated = names
+    .map((n) => (n.startsWith(`${DEAD_LETTER_FILE}.`) ? Number(n.slice(DEAD_LETTER_FILE.length + 1)) : NaN))
+    .filter((n) => Number.isSafeInteger(n) && n > 0)
+    .sort((a, b) => b - a)
+    .map((n) => join(dataDir, `${DEAD_LETTER_FILE}.${n}`));
+  return names.includes(DEAD_LETTER_FILE) ? [...rotated, join(dataDir, DEAD_LETTER_FILE)] : rotated;
+}
+
+/** Newlines in a file, read in 1 MiB pieces (a dropped file can be a large share of max_bytes). */
+async function countLines(path: string): Promise<number> {
+  const fh = await open(path, 'r').catch(() => null);
+  if (!fh) return 0;
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let lines = 0;
+  try {
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      for (let i = buf.indexOf(10, 0); i !== -1 && i < bytesRead; i = buf.indexOf(10, i + 1)) lines++;
+    }
+  } finally {
+    await fh.close();
+  }
+  return lines;
+}
+
+async function writeAll(fh: FileHandle, data: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < data.length) {
+    const { bytesWritten } = await fh.write(data, offset, data.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+async function renameIfExists(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const d = await open(dir, 'r').catch(() => null);
+  if (!d) return;
+  try {
+    await d.sync();
+  } catch {
+    // Not every file system lets a directory be fsynced: best effort.
+  } finally {
+    await d.close();
+  }
 }

@@ -4,7 +4,10 @@ import type { Logger } from '../log.js';
 import type { Sink, SendResult } from '../sink.js';
 import type { OwnedBatch } from './batch.js';
 import { backoffDelay, sleep, type RetryPolicy } from './backoff.js';
+import { DISK_RETRY, NO_REGISTRY, type AckDurability } from './checkpointer.js';
 import type { DeadLetters } from './dead-letters.js';
+import { Lanes } from './lanes.js';
+import type { LogRecord } from '../record.js';
 
 export interface DeliveryOptions {
   readonly concurrency: number;
@@ -17,7 +20,12 @@ export interface DeliveryOptions {
  * Sends batches to the sink with bounded concurrency and owns everything that happens after a send: backoff and
  * retry (forever by default: reading pauses meanwhile, through waitForCapacity), dead letters for what the sink
  * refuses for good, and acknowledgements, which move checkpoints. A record is acknowledged exactly when it is
- * stored or dead-lettered; never before.
+ * stored or its dead letter is on disk; never before.
+ *
+ * For a sink that cannot deduplicate, a batch of a log waits until the earlier ones of that log are acknowledged and
+ * their checkpoints written (lanes.ts), so a crash repeats at most one batch per log. While acknowledgements cannot be
+ * made durable (the registry or the dead letters cannot be written: a full data_dir), no batch is accepted, so
+ * reading pauses; failed writes are retried until the disk takes them.
  */
 export class Delivery {
   private readonly queue: PQueue;
@@ -27,6 +35,12 @@ export class Delivery {
   private readonly abort = new AbortController();
   private abortTimer: NodeJS.Timeout | null = null;
   private fatalReason: string | null = null;
+  /** Why dead letters cannot be written now, or null. */
+  private deadLetterFault: string | null = null;
+  /** Lanes per log, for a sink that cannot deduplicate; null for one that can. */
+  private readonly lanes: Lanes | null;
+  /** Records dead-lettered because max_attempts ran out (not refused by the sink: given up on). */
+  private givenUpRecords = 0;
   /** Consecutive failed sends (for health reporting), reset by any success. */
   failingSince: number | null = null;
 
@@ -37,28 +51,59 @@ export class Delivery {
     private readonly events: PipelineEvents,
     private readonly logger: Logger,
     private readonly onFatal: (reason: string) => void,
+    private readonly durability: AckDurability = NO_REGISTRY,
   ) {
     this.queue = new PQueue({ concurrency: options.concurrency });
+    this.lanes = sink.deduplicates ? null : new Lanes();
+    durability.onFaultChange(() => this.releaseWaiters());
+    // Stopped: nothing will be sent any more, so nobody waits for room (the reader is stopping too).
+    this.abort.signal.addEventListener('abort', () => {
+      for (const release of this.capacityWaiters.splice(0)) release();
+    });
   }
 
   get fatal(): string | null {
     return this.fatalReason;
   }
 
-  /** Prepare the sink (templates, …), retrying like a send. False if it failed for good or we were aborted. */
+  /** Why acknowledgements cannot be made durable now (data_dir full or failing), or null. */
+  get storageFault(): string | null {
+    return this.durability.fault ?? this.deadLetterFault;
+  }
+
+  /** Records dead-lettered after max_attempts ran out. */
+  get givenUp(): number {
+    return this.givenUpRecords;
+  }
+
+  /**
+   * Prepare the sink (templates, …), retrying like a send, at most retry.max_attempts times (when set). False if it
+   * failed for good, ran out of attempts (both fatal: the agent exits 2) or was aborted.
+   */
   async start(): Promise<boolean> {
+    const { maxAttempts } = this.options.retry;
     for (let attempt = 1; ; attempt++) {
-      const result = await this.sink.start();
+      const result = await untilAborted(this.sink.start(), this.abort.signal);
+      if (result === null) return false; // stopped while the sink was still answering: no need to hear it out
       if (result.kind === 'delivered') return true;
       if (result.kind === 'fatal') {
         this.fail(result.reason);
         return false;
       }
       const reason = result.reason;
+      if (maxAttempts > 0 && attempt >= maxAttempts) {
+        this.fail(`sink not ready after ${attempt} attempts (delivery.retry.max_attempts): ${reason}`);
+        return false;
+      }
       this.logger.warn('sink not ready, retrying', { sink: this.sink.name, attempt, reason });
       await sleep(backoffDelay(this.options.retry, attempt, result.delayMs), this.abort.signal);
       if (this.abort.signal.aborted) return false;
     }
+  }
+
+  /** Stop now: the sink's preparation, retries and backoffs end at once (a signal before the sink was ready). */
+  abortNow(): void {
+    this.abort.abort();
   }
 
   submit(batch: OwnedBatch): void {
@@ -75,14 +120,17 @@ export class Delivery {
       });
   }
 
-  /** Resolves when another batch may be submitted without exceeding maxPendingBatches. */
+  /**
+   * Resolves when another batch may be submitted without exceeding maxPendingBatches, and acknowledgements can be
+   * made durable (no storage fault).
+   */
   waitForCapacity(): Promise<void> {
-    if (this.outstanding < this.options.maxPendingBatches) return Promise.resolve();
+    if (this.hasCapacity() || this.abort.signal.aborted) return Promise.resolve();
     return new Promise((resolve) => this.capacityWaiters.push(resolve));
   }
 
   hasCapacity(): boolean {
-    return this.outstanding < this.options.maxPendingBatches;
+    return this.outstanding < this.options.maxPendingBatches && this.storageFault === null;
   }
 
   get pendingBatches(): number {
@@ -108,7 +156,7 @@ export class Delivery {
   }
 
   private releaseWaiters(): void {
-    while (this.capacityWaiters.length > 0 && this.outstanding < this.options.maxPendingBatches) {
+    while (this.capacityWaiters.length > 0 && this.hasCapacity()) {
       this.capacityWaiters.shift()?.();
     }
   }
@@ -122,6 +170,21 @@ export class Delivery {
   }
 
   private async deliver(batch: OwnedBatch): Promise<void> {
+    if (this.lanes === null) return this.send(batch);
+    // Entered before any await: batches take their lanes in the order they were submitted.
+    const leave = await this.lanes.enter(batch.sourceRefs());
+    let acked = false;
+    try {
+      await this.send(batch, () => (acked = true));
+    } finally {
+      // The lane is left once the acknowledgements are on disk; the queue slot is free already.
+      if (acked) void this.durability.persist().then(leave, leave);
+      else leave();
+    }
+  }
+
+  /** Send until every record is acknowledged (or given up, or delivery stops). `onAck`: some were acknowledged. */
+  private async send(batch: OwnedBatch, onAck?: () => void): Promise<void> {
     let pending = batch;
     for (let attempt = 1; pending.size > 0; attempt++) {
       if (this.abort.signal.aborted) return;
@@ -130,6 +193,7 @@ export class Delivery {
       switch (result.kind) {
         case 'delivered':
           this.acknowledge(pending, allIndexes(pending.size));
+          onAck?.();
           this.events.batchSent(this.sink.name, pending.size, Date.now() - started);
           this.failingSince = null;
           pending.dispose();
@@ -144,7 +208,8 @@ export class Delivery {
           if (result.rejected.length > 0) {
             const records = pending.records;
             const rejected = result.rejected.map((r) => ({ record: records[r.index]!, reason: r.reason }));
-            await this.deadLetters.write(this.sink.name, rejected);
+            // Stopped before they could be written: none of this batch is acknowledged; all of it is read again.
+            if (!(await this.writeDeadLetters(rejected))) return;
             this.events.recordsDeadLettered(this.sink.name, rejected.length);
             this.logger.warn('records rejected by the sink, written to dead letters', {
               sink: this.sink.name,
@@ -157,6 +222,7 @@ export class Delivery {
           const stored = all.filter((i) => !retryIndexes.has(i) && !rejectedIndexes.has(i));
           this.acknowledge(pending, stored);
           this.acknowledge(pending, [...rejectedIndexes]);
+          onAck?.();
           this.events.batchSent(this.sink.name, stored.length, Date.now() - started);
           const owed = pending.subset(all.filter((i) => retryIndexes.has(i)));
           pending.dispose();
@@ -166,7 +232,9 @@ export class Delivery {
             return;
           }
           this.events.recordsRetried(this.sink.name, pending.size);
-          if (await this.gaveUp(pending, attempt, result.reason, result.delayMs)) return;
+          // A sink that keeps every copy gets the rest of this log only once what it stored is checkpointed.
+          if (this.lanes !== null && !(await this.durability.persist())) return;
+          if (await this.gaveUp(pending, attempt, result.reason, result.delayMs, onAck)) return;
           break;
         }
         case 'retry':
@@ -179,7 +247,7 @@ export class Delivery {
             records: pending.size,
             reason: result.reason,
           });
-          if (await this.gaveUp(pending, attempt, result.reason, result.delayMs)) return;
+          if (await this.gaveUp(pending, attempt, result.reason, result.delayMs, onAck)) return;
           break;
       }
     }
@@ -191,16 +259,16 @@ export class Delivery {
     attempt: number,
     reason: string,
     delayMs: number | undefined,
+    onAck: (() => void) | undefined,
   ): Promise<boolean> {
     const { maxAttempts } = this.options.retry;
     if (maxAttempts > 0 && attempt >= maxAttempts) {
       const why = `gave up after ${attempt} attempts: ${reason}`;
-      await this.deadLetters.write(
-        this.sink.name,
-        pending.records.map((record) => ({ record, reason: why })),
-      );
+      if (!(await this.writeDeadLetters(pending.records.map((record) => ({ record, reason: why }))))) return true;
       this.events.recordsDeadLettered(this.sink.name, pending.size);
+      this.givenUpRecords += pending.size;
       this.acknowledge(pending, allIndexes(pending.size));
+      onAck?.();
       this.logger.error('records dead-lettered after retries', { sink: this.sink.name, count: pending.size, reason });
       pending.dispose();
       return true;
@@ -209,11 +277,62 @@ export class Delivery {
     return this.abort.signal.aborted;
   }
 
+  /**
+   * Write dead letters, retrying with backoff while the disk refuses (reading pauses meanwhile: storageFault). False
+   * when delivery stopped first: then the records are not acknowledged, and a restart reads them again.
+   */
+  private async writeDeadLetters(entries: readonly { record: LogRecord; reason: string }[]): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deadLetters.write(this.sink.name, entries);
+        if (this.deadLetterFault !== null) {
+          this.logger.info('dead letters written again; reading resumes', { dead_letters: this.deadLetters.path });
+          this.events.deadLettersWritten(true);
+          this.deadLetterFault = null;
+          this.releaseWaiters();
+        }
+        return true;
+      } catch (err) {
+        const reason = `cannot write dead letters to ${this.deadLetters.path}: ${(err as Error).message}`;
+        this.events.deadLettersWritten(false, reason);
+        if (this.deadLetterFault === null) {
+          this.logger.error('cannot write dead letters: their records are not acknowledged, reading is paused (retrying)', {
+            dead_letters: this.deadLetters.path,
+            records: entries.length,
+            error: err,
+          });
+        }
+        this.deadLetterFault = reason;
+        await sleep(backoffDelay(DISK_RETRY, attempt), this.abort.signal);
+        if (this.abort.signal.aborted) return false;
+      }
+    }
+  }
+
   /** Stored or dead-lettered: the checkpoint may pass them, and nothing reads them again. */
   private acknowledge(batch: OwnedBatch, indexes: readonly number[]): void {
     for (const i of indexes) batch.acknowledge(i);
     this.events.recordsAcked(this.sink.name, indexes.length);
   }
+}
+
+/** What `work` resolves to, or null as soon as `signal` aborts (work that cannot be cancelled is left to finish). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | null> {
+  if (signal.aborted) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve(null);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 /** 0, 1, …, n - 1. */

@@ -1,39 +1,25 @@
-import { mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import type { ByteRange } from './ranges.js';
+import { checkCheckpoint, type Checkpoint } from './checkpoint-entry.js';
+
+export type { Checkpoint } from './checkpoint-entry.js';
 
 /**
  * The registry: one durable checkpoint per file, saying how far its records are stored. It is written whole,
  * atomically (temp file, fsync, rename, fsync of the directory), so a SIGKILL or power loss at any moment leaves
- * either the old or the new registry, never a torn one. A registry that cannot be read is set aside and reported;
- * the agent then starts over, and deterministic record ids keep Elasticsearch free of the duplicates.
+ * either the old or the new registry, never a torn one; a write that fails (ENOSPC) leaves the old one in place and
+ * removes its temp file. A registry that cannot be read is set aside and reported; the agent then starts over, and
+ * deterministic record ids keep Elasticsearch free of the duplicates. An entry with an impossible value is set aside
+ * on its own (checkpoint-entry.ts): the other files keep their checkpoints.
  */
 export const REGISTRY_VERSION = 1;
 export const REGISTRY_FILE = 'registry.json';
-
-export interface Checkpoint {
-  /** The matched path the file was found at (it may since have been renamed beside it, e.g. to `.1`). */
-  readonly path: string;
-  readonly dev: number;
-  readonly ino: number;
-  readonly fingerprint: string;
-  readonly fingerprintBytes: number;
-  /** Every record before this byte offset is acknowledged by the sink. */
-  readonly offset: number;
-  /** File size when last read, for `bytes behind`. */
-  readonly size: number;
-  /** The file's mtime when last read: rotated generations newer than this were written after it. */
-  readonly mtimeMs: number;
-  /** ISO time of the last acknowledgement that moved the offset. */
-  readonly ackedAt: string;
-  /**
-   * Byte ranges beyond `offset` whose records are acknowledged too (a record held back keeps the offset before it
-   * while later ones are stored): a restart does not send them again. Absent when there are none.
-   */
-  readonly acked?: readonly ByteRange[];
-}
+/** Only the agent's user reads its checkpoints: they name every file it follows. */
+export const REGISTRY_MODE = 0o600;
+/** data_dir when the agent creates it: the agent's user writes, its group may read (`logship status`). */
+export const DATA_DIR_MODE = 0o750;
 
 interface RegistryFile {
   version: number;
@@ -46,13 +32,27 @@ export interface LoadedRegistry {
   readonly existed: boolean;
 }
 
+/** A registry's entries: those the agent can use, and those it cannot, with why. */
+export interface ParsedRegistry {
+  readonly checkpoints: Checkpoint[];
+  readonly invalid: { readonly entry: unknown; readonly reason: string }[];
+}
+
 export function registryPath(dataDir: string): string {
   return join(dataDir, REGISTRY_FILE);
 }
 
+/** Creates data_dir (0750) if needed; never throws for anything in the registry itself. */
 export function loadRegistry(dataDir: string, logger: Logger): LoadedRegistry {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: DATA_DIR_MODE });
   const path = registryPath(dataDir);
+  // A temp file is left only by a write that was killed (or failed and could not clean up): it is never the registry.
+  try {
+    rmSync(`${path}.tmp`, { force: true });
+  } catch (err) {
+    // Not a file (a directory in its way): every write will fail and say so; the start need not.
+    logger.warn('cannot remove a stale registry temp file', { path: `${path}.tmp`, error: err });
+  }
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -60,8 +60,9 @@ export function loadRegistry(dataDir: string, logger: Logger): LoadedRegistry {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { checkpoints: [], existed: false };
     throw new Error(`cannot read the registry ${path}: ${(err as Error).message}`);
   }
+  let parsed: ParsedRegistry;
   try {
-    return { checkpoints: parseRegistry(text), existed: true };
+    parsed = parseRegistry(text);
   } catch (err) {
     const aside = `${path}.corrupt-${Date.now()}`;
     renameSync(path, aside);
@@ -72,10 +73,36 @@ export function loadRegistry(dataDir: string, logger: Logger): LoadedRegistry {
     });
     return { checkpoints: [], existed: true };
   }
+  if (parsed.invalid.length > 0) setAsideInvalid(path, parsed, logger);
+  return { checkpoints: parsed.checkpoints, existed: true };
 }
 
-/** The checkpoints of a registry file's text; throws with the reason ("not JSON (…)", "not a version 1 registry", …). */
-export function parseRegistry(text: string): Checkpoint[] {
+/**
+ * The entries that cannot be used go to `registry.json.invalid-<time>` (for an operator to look at; the next
+ * registry write leaves them out), each is logged, and their files are read as new ones.
+ */
+function setAsideInvalid(path: string, parsed: ParsedRegistry, logger: Logger): void {
+  const aside = `${path}.invalid-${Date.now()}`;
+  try {
+    writeFileSync(aside, JSON.stringify({ version: REGISTRY_VERSION, invalid: parsed.invalid }, null, 1) + '\n', { mode: REGISTRY_MODE });
+  } catch (err) {
+    logger.warn('cannot keep the invalid registry entries aside', { path: aside, error: err });
+  }
+  for (const { entry, reason } of parsed.invalid) {
+    logger.error('registry entry invalid: set aside, its file is read as a new one', {
+      reason,
+      entry: JSON.stringify(entry)?.slice(0, 500) ?? String(entry),
+      moved_to: aside,
+    });
+  }
+  logger.warn('registry entries set aside', { invalid: parsed.invalid.length, kept: parsed.checkpoints.length, moved_to: aside });
+}
+
+/**
+ * The entries of a registry file's text, valid and invalid. Throws with the reason when the file as a whole is not a
+ * registry ("not JSON (…)", "not a version 1 registry").
+ */
+export function parseRegistry(text: string): ParsedRegistry {
   let data: Partial<RegistryFile>;
   try {
     data = JSON.parse(text) as Partial<RegistryFile>;
@@ -85,18 +112,14 @@ export function parseRegistry(text: string): Checkpoint[] {
   if (data === null || typeof data !== 'object' || data.version !== REGISTRY_VERSION || !Array.isArray(data.checkpoints)) {
     throw new Error(`not a version ${REGISTRY_VERSION} registry`);
   }
-  for (const c of data.checkpoints) {
-    const ok =
-      typeof c?.path === 'string' &&
-      Number.isSafeInteger(c.dev) &&
-      Number.isSafeInteger(c.ino) &&
-      typeof c.fingerprint === 'string' &&
-      Number.isSafeInteger(c.fingerprintBytes) &&
-      Number.isSafeInteger(c.offset) &&
-      c.offset >= 0;
-    if (!ok) throw new Error(`malformed checkpoint ${JSON.stringify(c)}`);
+  const checkpoints: Checkpoint[] = [];
+  const invalid: { entry: unknown; reason: string }[] = [];
+  for (const entry of data.checkpoints as unknown[]) {
+    const checked = checkCheckpoint(entry);
+    if (typeof checked === 'string') invalid.push({ entry, reason: checked });
+    else checkpoints.push(checked);
   }
-  return [...data.checkpoints];
+  return { checkpoints, invalid };
 }
 
 /** Writes the registry atomically. Calls never overlap: a write asked for during a write waits for it. */
@@ -128,14 +151,20 @@ export class RegistryWriter {
 
   private async writeAtomically(body: string): Promise<void> {
     const tmp = `${this.path}.tmp`;
-    const fh = await open(tmp, 'w', 0o640);
     try {
-      await fh.writeFile(body);
-      await fh.sync();
-    } finally {
-      await fh.close();
+      const fh = await open(tmp, 'w', REGISTRY_MODE);
+      try {
+        await fh.writeFile(body);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, this.path);
+    } catch (err) {
+      // ENOSPC, EIO…: registry.json is untouched; a half-written temp file must not stay behind (nor fill the disk).
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw err;
     }
-    await rename(tmp, this.path);
     // The rename is durable only once the directory entry is.
     const dir = await open(this.dataDir, 'r');
     try {

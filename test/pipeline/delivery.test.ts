@@ -30,6 +30,7 @@ function scriptedSink(script: SendResult[]): Sink & { sent: string[][] } {
   const sent: string[][] = [];
   return {
     name: 'scripted',
+    deduplicates: true,
     sent,
     start: async () => ({ kind: 'delivered' }),
     send: async (batch: Batch) => {
@@ -128,6 +129,7 @@ test('waitForCapacity holds the reader back while max_pending_batches are outsta
   const gate = new Promise<void>((r) => (release = r));
   const sink: Sink = {
     name: 'slow',
+    deduplicates: true,
     start: async () => ({ kind: 'delivered' }),
     send: async () => {
       await gate;

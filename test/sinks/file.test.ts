@@ -37,7 +37,7 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
 }
 
 function config(path: string, over: Partial<FileSinkConfig> = {}): FileSinkConfig {
-  return { type: 'file', path, maxBytes: 100 * 1024 * 1024, maxFiles: 5, ...over };
+  return { type: 'file', path, maxBytes: 100 * 1024 * 1024, maxFiles: 5, mode: 0o640, ...over };
 }
 
 async function lines(path: string): Promise<string[]> {
@@ -122,5 +122,35 @@ test('an I/O error is a retry with the reason, and the sink recovers once the ca
     assert.deepEqual(await sink.send(batchOf(0, 1)), { kind: 'delivered' });
     await sink.close();
     assert.equal((await lines(path)).length, 1);
+  });
+});
+
+test('files the sink creates get sink.mode exactly (0640 by default, whatever the umask); an existing file keeps its own', async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, 'out.ndjson');
+    const previous = process.umask(0o022);
+    try {
+      const sink = createFileSink(config(path, { maxBytes: 200 }), deps);
+      assert.deepEqual(await sink.send(batchOf(0, 2)), { kind: 'delivered' });
+      assert.equal((await stat(path)).mode & 0o777, 0o640);
+      assert.deepEqual(await sink.send(batchOf(2, 2)), { kind: 'delivered' }); // over maxBytes: rotated, a new file
+      assert.equal((await stat(path)).mode & 0o777, 0o640);
+      assert.equal((await stat(`${path}.1`)).mode & 0o777, 0o640);
+      await sink.close();
+
+      const custom = createFileSink(config(join(dir, 'custom.ndjson'), { mode: 0o600 }), deps);
+      assert.deepEqual(await custom.send(batchOf(0, 1)), { kind: 'delivered' });
+      assert.equal((await stat(join(dir, 'custom.ndjson'))).mode & 0o777, 0o600);
+      await custom.close();
+
+      const existing = join(dir, 'existing.ndjson');
+      await writeFile(existing, '{"kept":true}\n', { mode: 0o644 });
+      const again = createFileSink(config(existing), deps);
+      assert.deepEqual(await again.send(batchOf(0, 1)), { kind: 'delivered' });
+      assert.equal((await stat(existing)).mode & 0o777, 0o644);
+      await again.close();
+    } finally {
+      process.umask(previous);
+    }
   });
 });
