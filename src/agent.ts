@@ -58,7 +58,13 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
   const readingStopped = new Promise<void>((resolve) => (stopReading = resolve));
   // The registry is written from the tailer's checkpoints: on the timer, and after each acknowledgement for a sink
   // that cannot deduplicate (delivery asks, through `checkpointer.persist()`).
-  const checkpointer = new Checkpointer(new RegistryWriter(config.dataDir), () => tailer.checkpoints(), config.dataDir, pipelineEvents, logger);
+  const checkpointer = new Checkpointer(
+    new RegistryWriter(config.dataDir),
+    () => ({ checkpoints: tailer.checkpoints(), losses: tailer.losses() }),
+    config.dataDir,
+    pipelineEvents,
+    logger,
+  );
   const delivery = new Delivery(
     sink,
     config.delivery,
@@ -76,6 +82,7 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
   const tailer = new Tailer(
     config,
     registry.checkpoints,
+    registry.losses,
     (source, start, end, seq, chunk, at, length) => batcher.add(source, start, end, seq, chunk, at, length),
     pipelineEvents,
     logger,
@@ -104,25 +111,35 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
   await monitor?.start();
   let readToEnd = false;
   let checkpointFailure: string | null = null;
+  // Files are seen and held from the start, whether or not the sink is ready: a sink down at start must not let the
+  // generations rotated meanwhile go unseen. Reading waits for the sink (and then for room in delivery).
+  let markSinkReady!: () => void;
+  const sinkStarted = new Promise<void>((resolve) => (markSinkReady = resolve));
+  const pacing = {
+    // Room in delivery, and acknowledgements that can be made durable (see Delivery.waitForCapacity); a stop ends the wait.
+    ready: (): Promise<void> => Promise.race([sinkStarted.then(() => delivery.waitForCapacity()), readingStopped]),
+    hasCapacity: (): boolean => sinkReady && delivery.hasCapacity(),
+  };
+  // A failure of the tailer (the parse thread died) is kept and thrown once the sequence below reaches it.
+  const following: Promise<unknown> = (options.once ? tailer.runOnce(pacing) : options.signal.aborted ? Promise.resolve() : tailer.run(pacing)).then(
+    () => null,
+    (err: unknown) => err ?? new Error('the tailer failed'),
+  );
   try {
     if (!(await delivery.start())) {
+      tailer.stop();
+      stopReading();
+      await following;
       if (fatal !== null) logger.error('delivery failed', { reason: fatal });
       else if (options.once) logger.error('delivery incomplete: stopped before the sink was ready, nothing was shipped');
       return fatal === null && !options.once ? EXIT_OK : EXIT_DELIVERY_FAILED;
     }
     sinkReady = true;
+    markSinkReady();
     monitor?.sinkReady();
-    // Room in delivery, and acknowledgements that can be made durable (see Delivery.waitForCapacity); a stop ends the wait.
-    const pacing = {
-      ready: (): Promise<void> => Promise.race([delivery.waitForCapacity(), readingStopped]),
-      hasCapacity: (): boolean => delivery.hasCapacity(),
-    };
-    if (options.once) {
-      await tailer.runOnce(pacing);
-      readToEnd = !options.signal.aborted && fatal === null;
-    } else if (!options.signal.aborted) {
-      await tailer.run(pacing);
-    }
+    const failure = await following;
+    if (failure !== null) throw failure;
+    if (options.once) readToEnd = !options.signal.aborted && fatal === null;
 
     batcher.flush();
     if (options.once && !options.signal.aborted && fatal === null) {
@@ -132,6 +149,8 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
       await delivery.drain();
     }
   } finally {
+    tailer.stop(); // an unexpected error above: reading must end before the files are closed
+    await following;
     clearInterval(checkpointTimer);
     options.signal.removeEventListener('abort', onSignal);
     checkpointer.stop();

@@ -11,7 +11,10 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import type { Config } from './config/types.js';
-import { parseRegistry, registryPath, type Checkpoint } from './pipeline/registry.js';
+import { parseRegistry, registryPath, type Checkpoint, type Loss } from './pipeline/registry.js';
+
+/** Losses listed one by one in the table (all of them are in --json). */
+const LOSSES_SHOWN = 10;
 import { summarizeDeadLetters, type DeadLetterSummary } from './pipeline/dead-letter-summary.js';
 import { findBeside, startsLike } from './tail/identity.js';
 import { formatListen } from './monitoring/listen.js';
@@ -71,6 +74,8 @@ export interface StatusReport {
   dead_letters: DeadLetterSummary | null;
   /** null when monitoring is disabled or listens on port 0 (nothing to ask). */
   agent: AgentStatus | null;
+  /** Bytes the agent counted as lost (the registry keeps the latest), oldest first. */
+  losses: readonly Loss[];
 }
 
 /** Problems reading the registry: a message for stderr and exit 1. */
@@ -87,21 +92,21 @@ export async function collectStatus(config: Config, options: { probeAgent?: bool
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       const dead_letters = await summarizeDeadLetters(config.dataDir);
-      return { config: config.configFile, registry: path, exists: false, written_at: null, files: [], total_bytes_behind: 0, dead_letters, agent };
+      return { config: config.configFile, registry: path, exists: false, written_at: null, files: [], total_bytes_behind: 0, dead_letters, agent, losses: [] };
     }
     throw new StatusError(`cannot read the registry ${path}: ${(err as Error).message}`);
   }
-  const checkpoints = parseCheckpoints(text, path);
+  const { checkpoints, losses } = parseCheckpoints(text, path);
   const files = await Promise.all(checkpoints.map(fileStatus));
   files.sort((a, b) => a.path.localeCompare(b.path) || a.identity.ino - b.identity.ino);
   const total = files.reduce((sum, f) => sum + (f.bytes_behind ?? 0), 0);
   const dead_letters = await summarizeDeadLetters(config.dataDir);
-  return { config: config.configFile, registry: path, exists: true, written_at: writtenAt, files, total_bytes_behind: total, dead_letters, agent };
+  return { config: config.configFile, registry: path, exists: true, written_at: writtenAt, files, total_bytes_behind: total, dead_letters, agent, losses };
 }
 
-function parseCheckpoints(text: string, path: string): Checkpoint[] {
+function parseCheckpoints(text: string, path: string): { checkpoints: Checkpoint[]; losses: Loss[] } {
   try {
-    return parseRegistry(text).checkpoints;
+    return parseRegistry(text);
   } catch (err) {
     throw new StatusError(`the registry ${path} is ${(err as Error).message}; the agent sets such a file aside at its next start`);
   }
@@ -224,6 +229,11 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
     const top = dead.reasons.map((r) => `${r.count}× ${r.reason}`).join('; ');
     const where = dead.files > 1 ? `${dead.path} and its rotated files (${dead.files} files)` : dead.path;
     lines.push(printable(`dead letters: ${dead.count} in ${where}${top ? ` — ${top}` : ''}${dead.unreadable ? ` (${dead.unreadable} unreadable lines)` : ''}`));
+  }
+  if (report.losses.length > 0) {
+    const bytes = report.losses.reduce((sum, l) => sum + l.bytes, 0);
+    lines.push(printable(`lost:     ${bytes} bytes in ${report.losses.length} file${report.losses.length === 1 ? '' : 's'} (the latest: logship_rotation_lost_bytes_total)`));
+    for (const l of report.losses.slice(-LOSSES_SHOWN)) lines.push(printable(`  ${l.at}  ${l.bytes} bytes of ${l.path} (${l.reason})`));
   }
   if (!report.exists) {
     lines.push('no checkpoints yet: the agent has not run with this data_dir, or has not read a line yet');

@@ -68,9 +68,12 @@ test('every string in the table is escaped: reasons from /health and the dead le
     total_bytes_behind: 0,
     dead_letters: { path: '/data/dead_letters.ndjson', count: 1, reasons: [{ reason: '400 x\n\x1b[31mred', count: 1 }], unreadable: 0, files: 1 },
     agent: { url: 'http://127.0.0.1:9600/health', reachable: true, status: 'ok\x1b[2J', reasons: ['r\nforged'], ours: true },
+    losses: [{ path: '/logs/\x1b]0;pwned\x07django.log.3', bytes: 120, reason: 'deleted_before_open', at: '2026-12-06T04:00:00.000Z' }],
   };
   const text = formatStatus(report);
   assert.doesNotMatch(text, /\x1b/);
+  assert.match(text, /lost: {5}120 bytes in 1 file/);
+  assert.match(text, /120 bytes of \/logs\/\\x1b\]0;pwned\\x07django\.log\.3 \(deleted_before_open\)/);
   assert.match(text, /dead letters: 1 in \/data\/dead_letters\.ndjson — 1× 400 x\\n\\x1b\[31mred/);
   assert.match(text, /agent: {4}ok\\x1b\[2J — r\\nforged \(http/);
   assert.equal(printable('back\\slash'), 'back\\\\slash');

@@ -10,7 +10,7 @@
 import type { PipelineEvents } from '../events.js';
 import type { Logger } from '../log.js';
 import { backoffDelay, sleep, type RetryPolicy } from './backoff.js';
-import type { Checkpoint, RegistryWriter } from './registry.js';
+import type { RegistrySnapshot, RegistryWriter } from './registry.js';
 
 /** Retries of a write to data_dir: soon at first, then every few seconds until the disk takes it. */
 export const DISK_RETRY: RetryPolicy = { initialBackoffMs: 100, maxBackoffMs: 5_000, maxAttempts: 0 };
@@ -39,7 +39,7 @@ export class Checkpointer implements AckDurability {
 
   constructor(
     private readonly writer: RegistryWriter,
-    private readonly checkpoints: () => Checkpoint[],
+    private readonly snapshot: () => RegistrySnapshot,
     private readonly dataDir: string,
     private readonly events: PipelineEvents,
     private readonly logger: Logger,
@@ -91,7 +91,8 @@ export class Checkpointer implements AckDurability {
 
   private async writeOnce(): Promise<boolean> {
     try {
-      const wrote = await this.writer.write(this.checkpoints());
+      const { checkpoints, losses } = this.snapshot();
+      const wrote = await this.writer.write(checkpoints, losses);
       if (wrote || this.failure !== null) this.events.checkpointWritten(true);
       if (this.failure !== null) this.logger.info('checkpoints written again; reading resumes', { data_dir: this.dataDir });
       this.setFault(null);

@@ -3,6 +3,7 @@ import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { checkCheckpoint, type Checkpoint } from './checkpoint-entry.js';
+import { LOSS_REASONS, type LossReason } from '../events.js';
 
 export type { Checkpoint } from './checkpoint-entry.js';
 
@@ -24,10 +25,31 @@ export const DATA_DIR_MODE = 0o750;
 interface RegistryFile {
   version: number;
   checkpoints: readonly Checkpoint[];
+  /** The latest losses the agent counted (at most LOSSES_KEPT), oldest first; kept across restarts for `status`. */
+  losses?: readonly Loss[];
+}
+
+/** Bytes the agent knows it could not read, as the registry keeps them for `logship status`. */
+export interface Loss {
+  readonly path: string;
+  readonly bytes: number;
+  readonly reason: LossReason;
+  /** ISO time it was counted. */
+  readonly at: string;
+}
+
+/** Losses the registry keeps, newest last. */
+export const LOSSES_KEPT = 100;
+
+/** What the registry holds, written whole. */
+export interface RegistrySnapshot {
+  readonly checkpoints: readonly Checkpoint[];
+  readonly losses: readonly Loss[];
 }
 
 export interface LoadedRegistry {
   readonly checkpoints: Checkpoint[];
+  readonly losses: Loss[];
   /** True when a registry existed (the agent ran before with this data_dir). */
   readonly existed: boolean;
 }
@@ -35,6 +57,7 @@ export interface LoadedRegistry {
 /** A registry's entries: those the agent can use, and those it cannot, with why. */
 export interface ParsedRegistry {
   readonly checkpoints: Checkpoint[];
+  readonly losses: Loss[];
   readonly invalid: { readonly entry: unknown; readonly reason: string }[];
 }
 
@@ -57,7 +80,7 @@ export function loadRegistry(dataDir: string, logger: Logger): LoadedRegistry {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { checkpoints: [], existed: false };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { checkpoints: [], losses: [], existed: false };
     throw new Error(`cannot read the registry ${path}: ${(err as Error).message}`);
   }
   let parsed: ParsedRegistry;
@@ -71,10 +94,10 @@ export function loadRegistry(dataDir: string, logger: Logger): LoadedRegistry {
       moved_to: aside,
       reason: (err as Error).message,
     });
-    return { checkpoints: [], existed: true };
+    return { checkpoints: [], losses: [], existed: true };
   }
   if (parsed.invalid.length > 0) setAsideInvalid(path, parsed, logger);
-  return { checkpoints: parsed.checkpoints, existed: true };
+  return { checkpoints: parsed.checkpoints, losses: parsed.losses, existed: true };
 }
 
 /**
@@ -119,7 +142,21 @@ export function parseRegistry(text: string): ParsedRegistry {
     if (typeof checked === 'string') invalid.push({ entry, reason: checked });
     else checkpoints.push(checked);
   }
-  return { checkpoints, invalid };
+  // Losses are a record for people: entries that do not read as one are left out, not a reason to set anything aside.
+  const losses = Array.isArray(data.losses) ? (data.losses as unknown[]).filter(isLoss).slice(-LOSSES_KEPT) : [];
+  return { checkpoints, losses, invalid };
+}
+
+function isLoss(v: unknown): v is Loss {
+  const l = v as Partial<Loss> | null;
+  return (
+    l !== null &&
+    typeof l === 'object' &&
+    typeof l.path === 'string' &&
+    Number.isSafeInteger(l.bytes) &&
+    (LOSS_REASONS as readonly unknown[]).includes(l.reason) &&
+    typeof l.at === 'string'
+  );
 }
 
 /** Writes the registry atomically. Calls never overlap: a write asked for during a write waits for it. */
@@ -134,8 +171,9 @@ export class RegistryWriter {
   }
 
   /** Write the registry unless it would be the same as the last one written; resolves to whether it wrote. */
-  write(checkpoints: readonly Checkpoint[]): Promise<boolean> {
-    const body = JSON.stringify({ version: REGISTRY_VERSION, checkpoints } satisfies RegistryFile, null, 1) + '\n';
+  write(checkpoints: readonly Checkpoint[], losses: readonly Loss[] = []): Promise<boolean> {
+    const file: RegistryFile = losses.length === 0 ? { version: REGISTRY_VERSION, checkpoints } : { version: REGISTRY_VERSION, checkpoints, losses };
+    const body = JSON.stringify(file, null, 1) + '\n';
     if (body === this.lastBody) return Promise.resolve(false);
     const next = this.writing.then(async () => {
       await this.writeAtomically(body);

@@ -24,13 +24,7 @@ export interface TailerOptions {
 export type { LossReason } from '../events.js';
 import type { LossReason } from '../events.js';
 
-/** One loss, as the registry keeps it for `logship status`. */
-export interface Loss {
-  readonly path: string;
-  readonly bytes: number;
-  readonly reason: LossReason;
-  readonly at: string;
-}
+export type { Loss } from '../pipeline/registry.js';
 
 /** How a new TrackedFile starts: from a checkpoint (resumed), or fresh at an offset. */
 export interface FileStart {

@@ -224,12 +224,14 @@ export class Keeper {
   }
 
   /**
-   * Rotated files still waiting for a descriptor (every one held by files with bytes to read): still there? A writer
+   * Rotated files. Those still waiting for a descriptor (every one held by files with bytes to read): still there? A writer
    * that keeps rotating renames them on (followed here by inode) and at last deletes them: that loss is counted when
    * it happens, not when a descriptor frees up.
    */
   private async checkUnopened(now: number): Promise<void> {
     for (const f of [...this.ctx.files.moved]) {
+      // An open one: its size and whether it was deleted, as its descriptor says (reading may be paused for long).
+      if (f.isOpen) await f.readToEndNow(now);
       if (f.isOpen || f.opening || f.everOpened) continue;
       const s = await lstat(f.path).catch(() => null);
       if (s !== null && s.isFile() && sameFile(s, f)) f.observe(s.size, s.mtimeMs, now);

@@ -3,7 +3,7 @@ import type { FSWatcher } from 'chokidar';
 import type { InputConfig } from '../config/types.js';
 import type { PipelineEvents } from '../events.js';
 import type { Logger } from '../log.js';
-import type { Checkpoint } from '../pipeline/registry.js';
+import { LOSSES_KEPT, type Checkpoint } from '../pipeline/registry.js';
 import type { ParserContext } from '../parse/types.js';
 import { ParseThread, ParseThreadFailed } from '../parse-thread/thread.js';
 import { ContainerCatalog } from '../containers/catalog.js';
@@ -45,8 +45,6 @@ export interface FileState {
 const UPKEEP_INTERVAL_MS = 250;
 /** A scan asked for by the watcher waits this long, so that a burst of entries makes one scan. */
 const SCAN_SOON_MS = 50;
-/** Losses the registry keeps for `logship status`, newest last. */
-const LOSSES_KEPT = 100;
 
 /**
  * Follows every file the inputs match, through rotation, truncation and deletion, and feeds their records to
@@ -80,10 +78,13 @@ export class Tailer {
   constructor(
     private readonly options: TailerOptions,
     checkpoints: readonly Checkpoint[],
+    /** The losses the registry kept from earlier runs: reported on (and still in the registry) until newer ones push them out. */
+    losses: readonly Loss[],
     private readonly emit: EmitLogRecord,
     private readonly events: PipelineEvents,
     private readonly logger: Logger,
   ) {
+    this.lossLog.push(...losses.slice(-LOSSES_KEPT));
     this.fileSet = new FileSet(options.maxOpenFiles, events);
     this.parse = new ParseThread(logger);
     this.containers = new ContainerCatalog(options.inputs, logger);
@@ -112,7 +113,7 @@ export class Tailer {
     return out;
   }
 
-  /** The losses counted since the start, newest last (at most LOSSES_KEPT). */
+  /** The losses counted (this run's, after the registry's earlier ones), newest last, at most LOSSES_KEPT. */
   losses(): readonly Loss[] {
     return this.lossLog;
   }

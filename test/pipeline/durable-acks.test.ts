@@ -150,7 +150,7 @@ test('Checkpointer: concurrent requests share writes; each resolves once what wa
     return [{ path: '/l/a.log', dev: 1, ino: 2, fingerprint: 'ab'.repeat(16), fingerprintBytes: 10, offset, size: offset, mtimeMs: 0, ackedAt: '' }];
   };
   const events = new Counters();
-  const c = new Checkpointer(new RegistryWriter(dir), checkpoints, dir, events, silentLogger);
+  const c = new Checkpointer(new RegistryWriter(dir), () => ({ checkpoints: checkpoints(), losses: [] }), dir, events, silentLogger);
   const waits: Promise<boolean>[] = [];
   for (let i = 1; i <= 20; i++) {
     offset = i * 100;
@@ -174,7 +174,7 @@ test('Checkpointer on a full disk: the fault is reported, the old registry kept,
     let offset = 10;
     const checkpoints = (): Checkpoint[] => [{ path: '/l/a.log', dev: 1, ino: 2, fingerprint: 'ab'.repeat(16), fingerprintBytes: 10, offset, size: offset, mtimeMs: 0, ackedAt: 'x'.repeat(60) }];
     const events = new Counters();
-    const c = new Checkpointer(new RegistryWriter(disk.dir), checkpoints, disk.dir, events, silentLogger);
+    const c = new Checkpointer(new RegistryWriter(disk.dir), () => ({ checkpoints: checkpoints(), losses: [] }), disk.dir, events, silentLogger);
     assert.equal(await c.persist(), true);
     const before = readFileSync(registryPath(disk.dir), 'utf8');
     let changes = 0;
@@ -203,7 +203,7 @@ test('Checkpointer stopped while failing: waiting requests resolve false; flush(
   if (!disk) return t.skip('needs root to mount a small tmpfs');
   try {
     let offset = 10;
-    const c = new Checkpointer(new RegistryWriter(disk.dir), () => [{ path: '/l/a.log', dev: 1, ino: 2, fingerprint: 'ab'.repeat(16), fingerprintBytes: 10, offset: offset++, size: 0, mtimeMs: 0, ackedAt: 'x'.repeat(60) }], disk.dir, new Counters(), silentLogger);
+    const c = new Checkpointer(new RegistryWriter(disk.dir), () => ({ checkpoints: [{ path: '/l/a.log', dev: 1, ino: 2, fingerprint: 'ab'.repeat(16), fingerprintBytes: 10, offset: offset++, size: 0, mtimeMs: 0, ackedAt: 'x'.repeat(60) }], losses: [] }), disk.dir, new Counters(), silentLogger);
     disk.fill();
     const waiting = c.persist();
     await tick(50);
