@@ -63,6 +63,7 @@ describe('health', () => {
   const NOW = 1_800_000_000_000;
   const file = (over: Partial<FileSample> = {}): FileSample => ({
     status: 'active',
+    openError: null,
     key: '1:2:active',
     path: '/logs/django.log',
     input: 0,
@@ -90,12 +91,26 @@ describe('health', () => {
     },
     inputs: [{ type: 'django', paths: ['/logs/django.log'] }],
     files: [file()],
+    emptyPatterns: [],
     progress: new Map([['1:2:active', NOW - 60_000]]),
     checkpoint: { lastWriteAt: NOW - 500, failingSince: null, lastError: null, unwrittenSince: null },
     deadLetters: { failingSince: null, lastError: null },
     ...over,
   });
   const sink = (over: Partial<HealthInput['sink']>): HealthInput['sink'] => ({ ...input().sink, ...over });
+
+  test('degraded: an input that matches no file once the start is past, and a file that cannot be opened, with its path', () => {
+    const nothing = evaluateHealth(input({ files: [], emptyPatterns: [{ input: 0, pattern: '/logs/django.log' }] }));
+    assert.equal(nothing.status, 'degraded');
+    assert.deepEqual(nothing.reasons, ['inputs[0] (django): no file matches /logs/django.log']);
+    assert.deepEqual(nothing.inputs[0]!.unmatched, ['/logs/django.log']);
+    // Within the start's grace period: not yet.
+    assert.equal(evaluateHealth(input({ files: [], startedAt: NOW - T / 2 })).status, 'ok');
+    const denied = evaluateHealth(input({ files: [file({ open: false, openError: 'EACCES: permission denied, open' })] }));
+    assert.equal(denied.status, 'degraded');
+    assert.deepEqual(denied.reasons, ['inputs[0] (django): cannot open /logs/django.log: EACCES: permission denied, open']);
+    assert.deepEqual(denied.inputs[0]!.cannot_open, [{ path: '/logs/django.log', error: 'EACCES: permission denied, open' }]);
+  });
 
   test('ok: 200, no reasons, per-sink and per-input detail', () => {
     const r = evaluateHealth(input({ files: [file({ size: 1500, readOffset: 1500 })] }));
@@ -111,6 +126,8 @@ describe('health', () => {
       bytes_behind: 500,
       unread_bytes: 0,
       stalled: [],
+      unmatched: [],
+      cannot_open: [],
     });
   });
 
@@ -299,6 +316,7 @@ describe('monitoring server', () => {
   const handlers = {
     health: async () => ({ status: 503, body: { status: 'failing', reasons: ['x'] } }),
     metrics: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', text: 'logship_up 1\n' }),
+    live: () => ({ status: 200, body: { status: 'alive', reasons: [] } }),
   };
 
   test('routes: /health, /health/, /metrics, HEAD, 404, 405; a taken port is logged, not thrown', async () => {
@@ -312,6 +330,9 @@ describe('monitoring server', () => {
         assert.equal(res.headers.get('content-type'), 'application/json');
         assert.deepEqual(await res.json(), { status: 'failing', reasons: ['x'] });
       }
+      const live = await fetch(server.url + '/live');
+      assert.equal(live.status, 200);
+      assert.deepEqual(await live.json(), { status: 'alive', reasons: [] });
       const metrics = await fetch(server.url + '/metrics');
       assert.equal(metrics.status, 200);
       assert.equal(await metrics.text(), 'logship_up 1\n');

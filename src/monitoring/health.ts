@@ -17,6 +17,8 @@ import type { HealthState, SinkEventState, CheckpointEventState, DeadLetterEvent
 export interface FileSample {
   /** At its path, renamed away, or deleted while open. */
   readonly status: 'active' | 'rotated' | 'deleted';
+  /** Why it cannot be opened, or null. */
+  readonly openError: string | null;
   /** Stable while the same file instance is followed (device, inode, and the path it was found at). */
   readonly key: string;
   readonly path: string;
@@ -46,6 +48,8 @@ export interface HealthInput {
   readonly sink: SinkView;
   readonly inputs: readonly { readonly type: string; readonly paths: readonly string[] }[];
   readonly files: readonly FileSample[];
+  /** Patterns that matched no file at the last scan (input: its index in `inputs`). */
+  readonly emptyPatterns: readonly { readonly input: number; readonly pattern: string }[];
   /** When each file last made reading progress (from ReadProgress). */
   readonly progress: ReadonlyMap<string, number>;
   readonly checkpoint: CheckpointEventState;
@@ -67,6 +71,10 @@ export interface InputHealth {
   bytes_behind: number;
   unread_bytes: number;
   stalled: StalledFile[];
+  /** Its patterns that match no file now. */
+  unmatched: string[];
+  /** Files it matches that cannot be opened, with why. */
+  cannot_open: { path: string; error: string }[];
 }
 
 export interface SinkHealth {
@@ -132,12 +140,16 @@ export function evaluateHealth(h: HealthInput): HealthReport {
     bytes_behind: 0,
     unread_bytes: 0,
     stalled: [],
+    unmatched: [],
+    cannot_open: [],
   }));
+  for (const e of h.emptyPatterns) inputs[e.input]?.unmatched.push(e.pattern);
   for (const f of h.files) {
     const input = inputs[f.input];
     if (!input) continue;
     input.files++;
     if (f.open) input.open_files++;
+    if (f.openError !== null) input.cannot_open.push({ path: f.path, error: f.openError });
     input.bytes_behind += Math.max(0, f.size - f.committed);
     const unread = Math.max(0, f.size - f.readOffset);
     input.unread_bytes += unread;
@@ -146,6 +158,20 @@ export function evaluateHealth(h: HealthInput): HealthReport {
       input.stalled.push({ path: f.path, unread_bytes: unread, since: iso(since), open: f.open });
     }
   }
+  // Inputs that match no file (a wrong or missing log directory), once the start is past, and files that cannot be
+  // opened (permissions): nothing of them ships, which must not pass for a quiet application.
+  inputs.forEach((input, i) => {
+    if (input.files === 0 && h.now - h.startedAt >= threshold) {
+      reasons.push(`inputs[${i}] (${input.type}): no file matches ${input.paths.join(', ')}`);
+      if (!failing) degraded = true;
+    }
+    if (input.cannot_open.length > 0) {
+      const first = input.cannot_open[0]!;
+      const more = input.cannot_open.length > 1 ? ` and ${input.cannot_open.length - 1} more file(s)` : '';
+      reasons.push(`inputs[${i}] (${input.type}): cannot open ${first.path}${more}: ${first.error}`);
+      if (!failing) degraded = true;
+    }
+  });
   inputs.forEach((input, i) => {
     if (input.stalled.length === 0) return;
     const first = input.stalled[0]!;

@@ -22,6 +22,12 @@ import { startMonitoringServer, type MonitoringServer } from './server.js';
 export interface TailerView {
   files(): FileState[];
   outstanding(): number;
+  /** Patterns that matched no file at the last scan. */
+  emptyPatterns(): readonly { readonly input: number; readonly pattern: string }[];
+  /** When the last scan finished (0: none yet). */
+  lastScanAt(): number;
+  /** When the read under way began (0: none). */
+  readingSince(): number;
 }
 
 /** What the monitor reads from delivery (Delivery satisfies it). */
@@ -46,6 +52,9 @@ const SAMPLE_REUSE_MS = 250;
 /** Stat files at most this often / at least this often in the background (stall detection needs a clock). */
 const SAMPLE_MIN_MS = 100;
 const SAMPLE_MAX_MS = 5_000;
+/** /live turns 503 when the agent has not gone round for this long at least (or unhealthy_after_ms, or LIVE_SCANS scans). */
+const LIVE_MIN_MS = 30_000;
+const LIVE_SCANS = 10;
 /** stat() calls in flight at once when sampling many files. */
 const STAT_CONCURRENCY = 32;
 
@@ -65,7 +74,7 @@ export class Monitor {
   readonly identity: AgentIdentity;
 
   constructor(
-    private readonly config: Pick<Config, 'inputs' | 'monitoring' | 'delivery' | 'configFile'>,
+    private readonly config: Pick<Config, 'inputs' | 'monitoring' | 'delivery' | 'configFile' | 'scanIntervalMs'>,
     private readonly sinkName: string,
     private readonly logger: Logger,
     options: { version?: string; defaultMetrics?: boolean } = {},
@@ -106,6 +115,7 @@ export class Monitor {
           await this.current();
           return { contentType: this.metrics.contentType, text: await this.metrics.text() };
         },
+        live: () => this.liveness(Date.now()),
       },
       this.logger,
     );
@@ -117,6 +127,22 @@ export class Monitor {
     this.timer = null;
     await this.server?.close();
     this.server = null;
+  }
+
+  /**
+   * /live: 200 while the agent goes round — its scan finished recently, and no read has been under way for long — and
+   * 503 when it is stuck (a scan or a read blocked in the kernel: a hung NFS mount, a FIFO before O_NONBLOCK). A sink
+   * that is down is not a reason: restarting the agent would not fix it (that is /health's business).
+   */
+  liveness(now: number): { status: number; body: unknown } {
+    const limit = Math.max(LIVE_MIN_MS, this.config.monitoring.unhealthyAfterMs, LIVE_SCANS * this.config.scanIntervalMs);
+    const lastScan = this.tailer?.lastScanAt() ?? 0;
+    const since = lastScan === 0 ? this.startedAt : lastScan;
+    const reading = this.tailer?.readingSince() ?? 0;
+    const reasons: string[] = [];
+    if (now - since > limit) reasons.push(`no scan of the files has finished for ${Math.round((now - since) / 1000)}s`);
+    if (reading !== 0 && now - reading > limit) reasons.push(`a read has been under way for ${Math.round((now - reading) / 1000)}s`);
+    return { status: reasons.length === 0 ? 200 : 503, body: { status: reasons.length === 0 ? 'alive' : 'stuck', reasons, agent: this.identity } };
   }
 
   /** The latest report, sampling again if the last sample is older than SAMPLE_REUSE_MS. */
@@ -154,6 +180,7 @@ export class Monitor {
       },
       inputs: this.config.inputs,
       files,
+      emptyPatterns: this.tailer?.emptyPatterns() ?? [],
       progress,
       checkpoint: m.checkpoint,
       deadLetters: m.deadLetters,
@@ -211,6 +238,7 @@ export async function sampleFiles(states: readonly FileState[], inputs: readonly
         const size = s && s.dev === f.dev && s.ino === f.ino ? s.size : f.size;
         out[i + j] = {
           status: f.status,
+          openError: f.openError,
           key: `${f.dev}:${f.ino}:${f.placement}`,
           path: f.path,
           input: inputs.indexOf(f.input),

@@ -21,6 +21,8 @@ export interface MonitoringHandlers {
   health(): Promise<{ status: number; body: unknown }>;
   /** The Prometheus text and its content type. */
   metrics(): Promise<{ contentType: string; text: string }>;
+  /** /live: is the agent itself alive (its discovery loop goes round), whatever the sink does. */
+  live(): { status: number; body: unknown };
 }
 
 export interface MonitoringServer {
@@ -113,8 +115,8 @@ function listen(server: Server, address: ListenAddress): Promise<void> {
 
 async function route(req: IncomingMessage, res: ServerResponse, handlers: MonitoringHandlers): Promise<void> {
   const path = (req.url ?? '/').split('?', 1)[0];
-  const known = path === '/health' || path === '/health/' || path === '/metrics';
-  if (!known) return reply(res, req, 404, 'text/plain; charset=utf-8', 'not found: try /health or /metrics\n');
+  const known = path === '/health' || path === '/health/' || path === '/metrics' || path === '/live';
+  if (!known) return reply(res, req, 404, 'text/plain; charset=utf-8', 'not found: try /health, /live or /metrics\n');
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
     return reply(res, req, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
@@ -123,7 +125,7 @@ async function route(req: IncomingMessage, res: ServerResponse, handlers: Monito
     const { contentType, text } = await handlers.metrics();
     return reply(res, req, 200, contentType, text);
   }
-  const { status, body } = await handlers.health();
+  const { status, body } = path === '/live' ? handlers.live() : await handlers.health();
   return reply(res, req, status, 'application/json', JSON.stringify(body) + '\n');
 }
 

@@ -24,6 +24,8 @@ const IDLE_POLL_MS = 250;
 
 export class Reader {
   private stopping = false;
+  /** When the read under way began (0: none): a read that never ends (a hung file system) shows in liveness. */
+  readingSince = 0;
   private woken = false;
   private wakeUp: (() => void) | null = null;
   private readonly proceed = (): boolean => !this.stopping && this.pacing.hasCapacity();
@@ -81,12 +83,15 @@ export class Reader {
   }
 
   private async readFile(f: TrackedFile): Promise<ReadOutcome> {
+    this.readingSince = Date.now();
     try {
-      return await f.read(READ_BUDGET_PER_PASS, Date.now(), this.proceed);
+      return await f.read(READ_BUDGET_PER_PASS, this.readingSince, this.proceed);
     } catch (err) {
       if (err instanceof ParseThreadFailed || err instanceof TrackingFailed) throw err;
       this.ctx.logger.error('read failed', { path: f.path, error: err });
       return 0;
+    } finally {
+      this.readingSince = 0;
     }
   }
 

@@ -152,6 +152,11 @@ export class Tailer {
     return this.keeper.lastScanAt;
   }
 
+  /** When the read under way began (0: none). A read that does not end means the agent is stuck. */
+  readingSince(): number {
+    return this.reader?.readingSince ?? 0;
+  }
+
   /** Records handed to delivery and not yet acknowledged, across all files. */
   outstanding(): number {
     let n = 0;
