@@ -10,7 +10,7 @@
  * It also knows the byte range of each record, so it can say which records beyond the checkpoint are already
  * stored (ackedAhead): a restart that resumes at the checkpoint skips those instead of sending them again.
  */
-import type { ByteRange } from './ranges.js';
+import { MAX_ACKED_RANGES, type ByteRange } from './ranges.js';
 
 /** Records a new tracker has room for: most files have few outstanding, and a host may follow thousands of files. */
 const INITIAL_CAPACITY = 16;
@@ -30,6 +30,12 @@ export class AckTracker {
   /** Seq of the record at `head`. */
   private headSeq = 0;
   private committedOffset: number;
+  /**
+   * Ranges of records popped (acknowledged, with every record before them) whose bytes lie beyond the checkpoint: a
+   * record emitted while earlier bytes were held (a stderr line while a stdout line waits for its last piece) moves
+   * the checkpoint only to those held bytes. Merged, sorted; forgotten as the checkpoint passes them.
+   */
+  private beyond: ByteRange[] = [];
 
   constructor(startOffset: number) {
     this.committedOffset = startOffset;
@@ -81,9 +87,23 @@ export class AckTracker {
     while (this.size > 0 && this.acked[this.head] === 1) {
       const offset = this.safeOffsets[this.head]!;
       if (offset > this.committedOffset) this.committedOffset = offset;
+      const end = this.ends[this.head]!;
+      if (end > this.committedOffset) this.keepBeyond(this.starts[this.head]!, end);
       this.head = (this.head + 1) & mask;
       this.size--;
       this.headSeq++;
+    }
+    if (this.beyond.length > 0 && this.beyond[0]![1] <= this.committedOffset) this.beyond = this.beyond.filter((r) => r[1] > this.committedOffset);
+  }
+
+  /** Remembers a popped record's range that lies beyond the checkpoint (merged with its neighbours). */
+  private keepBeyond(start: number, end: number): void {
+    if (start < 0) return;
+    const last = this.beyond[this.beyond.length - 1];
+    if (last !== undefined && start <= last[1] && start >= last[0]) last[1] = Math.max(last[1], end);
+    else if (this.beyond.length < MAX_ACKED_RANGES) {
+      this.beyond.push([start, end]);
+      if (last !== undefined && start < last[0]) this.beyond.sort((a, b) => a[0] - b[0]);
     }
   }
 
@@ -92,7 +112,7 @@ export class AckTracker {
    * order, adjacent ones merged; at most `max` of them (the first ones: a range left out is only sent again).
    */
   ackedAhead(max: number): ByteRange[] {
-    const found: ByteRange[] = [];
+    const found: ByteRange[] = this.beyond.filter((r) => r[1] > this.committedOffset).map((r) => [r[0], r[1]] as ByteRange);
     const mask = this.safeOffsets.length - 1;
     for (let k = 0; k < this.size; k++) {
       const i = (this.head + k) & mask;

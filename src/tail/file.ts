@@ -286,7 +286,7 @@ export class TrackedFile implements SourceRef {
   /** Ranges beyond the checkpoint already acknowledged: from before a restart, and since. */
   private ackedAhead(): ByteRange[] {
     const committed = this.acks.committed;
-    const own = this.acks.outstanding > 0 ? this.acks.ackedAhead(MAX_ACKED_RANGES) : [];
+    const own = this.acks.ackedAhead(MAX_ACKED_RANGES);
     if (this.skip === null) return own;
     this.skip.dropBefore(committed);
     if (this.skip.empty) {

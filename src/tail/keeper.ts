@@ -171,10 +171,12 @@ export class Keeper {
     }
     if (f.openError !== null) this.ctx.logger.info('file can be opened again', { path: f.path });
     f.openError = null;
+    // Said at info the first time; a descriptor given back and taken again (max_open_files, idle) only at debug.
+    const first = !f.everOpened;
     f.attach(fh);
     f.observe(stat.size, stat.mtimeMs, now);
     this.ctx.files.opened(f);
-    this.ctx.logger.debug('file opened', { path: f.path, offset: f.readOffset, state: f.placement });
+    this.ctx.logger[first ? 'info' : 'debug']('file opened', { path: f.path, offset: f.readOffset, state: f.placement });
     if (f.startAtEnd) await f.ensureIdentity();
     return 'ok';
   }

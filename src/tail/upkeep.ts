@@ -51,7 +51,7 @@ export class Upkeep {
       this.keeper.remember(g);
       await files.close(g);
       g.dispose();
-      logger.debug('released a rotated or deleted file: every record acknowledged', { path: g.path });
+      logger.info('released a rotated or deleted file: every record acknowledged', { path: g.path, offset: g.readOffset });
     }
   }
 }

@@ -82,3 +82,22 @@ test('tens of thousands outstanding, acknowledged in a shuffled order, across ri
   t.advance(registered * 10 + 5);
   assert.equal(t.committed, registered * 10 + 5);
 });
+
+test('records acknowledged beyond a held one are remembered as ranges until the checkpoint passes them', () => {
+  const t = new AckTracker(100);
+  // A stdout piece from 100 is held; stderr lines [200,300) and [300,350) complete and are stored (popped at once).
+  t.ack(t.register(100, 200, 300));
+  t.ack(t.register(100, 300, 350));
+  assert.equal(t.committed, 100);
+  assert.equal(t.outstanding, 0);
+  assert.deepEqual(t.ackedAhead(10), [[200, 350]], 'popped, but still beyond the checkpoint: a restart must skip them');
+  // One not yet stored after them is not in the ranges; one stored behind it is.
+  const pending = t.register(100, 350, 400);
+  t.ack(t.register(100, 400, 450));
+  assert.deepEqual(t.ackedAhead(10), [[200, 350], [400, 450]]);
+  t.ack(pending);
+  // The held line completes [100, 500) and is stored: the checkpoint passes everything.
+  t.ack(t.register(500, 100, 500));
+  assert.equal(t.committed, 500);
+  assert.deepEqual(t.ackedAhead(10), []);
+});
