@@ -9,7 +9,7 @@ import { createLogger } from './log.js';
 import { preflight, type Preflight } from './preflight.js';
 import { logProcessWarnings } from './process-warnings.js';
 import { writeStderr } from './stderr.js';
-import type { AgentThreadData, AgentThreadMessage } from './supervise.js';
+import type { AgentThreadData, AgentThreadMessage, SupervisorMessage } from './supervise.js';
 
 const port = parentPort;
 if (port === null) throw new Error('agent-thread.js runs as a worker thread');
@@ -26,6 +26,7 @@ try {
   process.exit(1);
 }
 const { config, sink } = prepared;
+port.postMessage({ shutdownTimeoutMs: config.shutdownTimeoutMs } satisfies SupervisorMessage);
 for (const w of prepared.warnings) logger.warn(`${w.key}: ${w.message}`, { key: w.key });
 
 const controller = new AbortController();

@@ -158,7 +158,7 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
     if (checkpointFailure !== null) logger.error('cannot write the final checkpoints', { data_dir: config.dataDir, reason: checkpointFailure });
     await tailer.close();
     // The end of the sequence, whatever happened: a sink that cannot even close must not turn exit 2 into exit 1.
-    await sink.close().catch((err: unknown) => logger.warn('closing the sink failed', { error: err }));
+    await closeWithin(sink, SINK_CLOSE_MS, logger);
     await monitor?.close();
   }
 
@@ -199,6 +199,25 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
     return EXIT_DELIVERY_FAILED;
   }
   return EXIT_OK;
+}
+
+/**
+ * How long closing the sink may take: a client closes gracefully, waiting for requests in flight, and a request to a
+ * sink that hangs would hold the stop past shutdown_timeout (whose retries were already given up).
+ */
+const SINK_CLOSE_MS = 2_000;
+
+async function closeWithin(sink: Sink, ms: number, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  try {
+    const closed = await Promise.race([sink.close().then(() => 'closed' as const), late]);
+    if (closed === 'late') logger.warn('the sink did not close in time (a request still in flight): not waiting for it', { ms });
+  } catch (err) {
+    logger.warn('closing the sink failed', { error: err });
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** CPU seconds (all threads) and peak RSS of this process, for the stop summary (and the benchmark). */

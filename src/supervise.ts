@@ -23,6 +23,20 @@ export interface AgentThreadMessage {
   readonly signal: NodeJS.Signals;
 }
 
+/** What the agent's thread tells the main thread once its config is loaded. */
+export interface SupervisorMessage {
+  readonly shutdownTimeoutMs: number;
+}
+
+/**
+ * After a stop signal, the agent has shutdown_timeout to flush, plus this for writing checkpoints and closing. Past
+ * that the main thread ends the process itself: a stop must end even if the agent's thread is stuck (a read blocked in
+ * the kernel on a hung file system, a sink's socket that never closes).
+ */
+export const SHUTDOWN_GRACE_MS = 5_000;
+/** The exit code of a stop that had to be forced: what was read may not be checkpointed (it is read again). */
+export const EXIT_STOP_FORCED = 2;
+
 const AGENT_LIMITS = { maxYoungGenerationSizeMb: 6 };
 
 /**
@@ -46,6 +60,12 @@ export function superviseAgent(data: AgentThreadData): Promise<number> {
   const logger = createLogger(data.logLevel, writeStderr);
   logProcessWarnings(logger);
   let signals = 0;
+  // Until the agent says otherwise (its config is not loaded yet), the default shutdown_timeout.
+  let shutdownTimeoutMs = 30_000;
+  agent.on('message', (m: SupervisorMessage) => {
+    if (typeof m?.shutdownTimeoutMs === 'number') shutdownTimeoutMs = m.shutdownTimeoutMs;
+  });
+  let deadline: NodeJS.Timeout | null = null;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++;
     if (signals > 1) {
@@ -53,6 +73,13 @@ export function superviseAgent(data: AgentThreadData): Promise<number> {
       process.exit(1);
     }
     agent.postMessage({ signal } satisfies AgentThreadMessage);
+    deadline = setTimeout(() => {
+      logger.error('the stop did not finish within shutdown_timeout: exiting without waiting further', {
+        shutdown_timeout_ms: shutdownTimeoutMs,
+        grace_ms: SHUTDOWN_GRACE_MS,
+      });
+      process.exit(EXIT_STOP_FORCED);
+    }, shutdownTimeoutMs + SHUTDOWN_GRACE_MS);
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   return new Promise((resolve) => {
@@ -63,6 +90,7 @@ export function superviseAgent(data: AgentThreadData): Promise<number> {
       logger.error('logship failed', { error: err });
     });
     agent.on('exit', (code) => {
+      if (deadline !== null) clearTimeout(deadline);
       for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
       resolve(failed ? 1 : code);
     });

@@ -1,5 +1,5 @@
-import { lstatSync, statSync, type Stats } from 'node:fs';
-import { basename } from 'node:path';
+import { lstatSync, readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { basename, join } from 'node:path';
 import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
 import { watch, type FSWatcher } from 'chokidar';
@@ -38,6 +38,10 @@ interface CompiledInput {
   readonly matches: (path: string) => boolean;
 }
 
+/** How often the directories of matched files are looked through for links and special files to name. */
+const SPECIAL_LOOK_EVERY_MS = 30_000;
+/** Past this many directories, that look is skipped (a host with thousands of container directories). */
+const SPECIAL_LOOK_MAX_DIRS = 256;
 /** Paths said once (a skipped link, a FIFO) are remembered up to this many, so a hostile directory cannot grow it. */
 const SAID_ONCE_LIMIT = 10_000;
 
@@ -52,6 +56,7 @@ const SAID_ONCE_LIMIT = 10_000;
 export class Discovery {
   private readonly inputs: CompiledInput[];
   private readonly saidOnce = new Set<string>();
+  private lastSpecialLook = 0;
 
   /** @param selects a file predicate per input (containers not shipped: see src/containers/catalog.ts), asked before stat */
   constructor(
@@ -107,7 +112,41 @@ export class Discovery {
         if (matched === 0) empty.push({ input: i, index, pattern: pattern.pattern });
       }
     }
+    if (Date.now() - this.lastSpecialLook >= SPECIAL_LOOK_EVERY_MS) this.saySpecialEntries(files);
     return { files, empty };
+  }
+
+  /**
+   * Globbing passes over what is not a regular file (a symbolic link, a FIFO, a socket, a device) without a word: in
+   * the directories where files are matched, such entries that a pattern matches are said once each (not read).
+   */
+  private saySpecialEntries(files: Map<string, MatchedFile>): void {
+    this.lastSpecialLook = Date.now();
+    const dirs = new Set<string>();
+    for (const { patterns } of this.inputs) for (const p of patterns) dirs.add(p.glob === null ? dirnameOf(p.base) : p.base);
+    for (const path of files.keys()) dirs.add(dirnameOf(path));
+    for (const dir of dirs) {
+      if (dirs.size > SPECIAL_LOOK_MAX_DIRS) break;
+      let entries: Dirent[];
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        continue;
+      }
+      for (const e of entries) {
+        if (e.isFile() || e.isDirectory()) continue;
+        const path = join(dir, e.name);
+        const input = this.inputOf(path);
+        if (input === undefined || (e.isSymbolicLink() && input.symlinkRoots !== null)) continue;
+        this.regularFile(path, input); // says why it is not read
+      }
+    }
+  }
+
+  /** A followed path no longer holds a regular file: if something else is there (a link, a FIFO), say so (once). */
+  explain(path: string): void {
+    const input = this.inputOf(path);
+    if (input !== undefined) this.regularFile(path, input);
   }
 
   /** The path's stat if it is a regular file the input may read; null otherwise (a skipped link or special file is said once). */

@@ -67,6 +67,7 @@ export class Keeper {
         f.observe(m.stat.size, m.stat.mtimeMs, now);
         continue;
       }
+      if (m === undefined) this.discovery.explain(path); // a link or a FIFO put in its place is named, not read
       await this.moveAway(f, path, now);
     }
 
