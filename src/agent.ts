@@ -60,7 +60,7 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
   // that cannot deduplicate (delivery asks, through `checkpointer.persist()`).
   const checkpointer = new Checkpointer(
     new RegistryWriter(config.dataDir),
-    () => ({ checkpoints: tailer.checkpoints(), losses: tailer.losses() }),
+    { version: () => tailer.version(), snapshot: () => ({ checkpoints: tailer.checkpoints(), losses: tailer.losses() }) },
     config.dataDir,
     pipelineEvents,
     logger,

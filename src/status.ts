@@ -16,7 +16,8 @@ import { parseRegistry, registryPath, type Checkpoint, type Loss } from './pipel
 /** Losses listed one by one in the table (all of them are in --json). */
 const LOSSES_SHOWN = 10;
 import { summarizeDeadLetters, type DeadLetterSummary } from './pipeline/dead-letter-summary.js';
-import { findBeside, startsLike } from './tail/identity.js';
+import { sameFile, startsLike } from './tail/identity.js';
+import { locateBeside } from './tail/resume.js';
 import { formatListen } from './monitoring/listen.js';
 
 /** Where a checkpointed file is now. */
@@ -125,13 +126,15 @@ async function fileStatus(c: Checkpoint): Promise<FileStatus> {
     bytes_behind: behind,
     last_acknowledged: c.ackedAt,
   });
+  // A file seen and not read yet has no fingerprint: its inode and birth time say whether it is still there.
+  const unread = c.fingerprintBytes === 0;
   const here = await stat(c.path).catch(() => null);
-  if (here && here.dev === c.dev && here.ino === c.ino) {
-    if (await startsLike(c.path, c)) return row('live', c.path, here.size, Math.max(0, here.size - c.offset));
+  if (here && sameFile(here, c)) {
+    if (unread || (await startsLike(c.path, c))) return row('live', c.path, here.size, Math.max(0, here.size - c.offset));
     return row('replaced', c.path, here.size, null);
   }
-  const moved = await findBeside(c);
-  if (moved) return row('rotated', moved.path, moved.size, Math.max(0, moved.size - c.offset));
+  const moved = await locateBeside(c);
+  if (moved) return row('rotated', moved.path, moved.stat.size, Math.max(0, moved.stat.size - c.offset));
   return row('gone', null, c.size, Math.max(0, c.size - c.offset));
 }
 
@@ -156,7 +159,7 @@ async function probeAgent(config: Config): Promise<AgentStatus | null> {
             reachable: true,
             status: String(parsed.status),
             reasons: Array.isArray(parsed.reasons) ? parsed.reasons.map(String) : [],
-            ours: agentConfig !== undefined && sameFile(agentConfig, config.configFile),
+            ours: agentConfig !== undefined && sameConfigFile(agentConfig, config.configFile),
             ...(agentConfig !== undefined && { config: agentConfig }),
             ...(typeof who.pid === 'number' && { pid: who.pid }),
             ...(typeof who.instance === 'string' && { instance: who.instance }),
@@ -173,7 +176,7 @@ async function probeAgent(config: Config): Promise<AgentStatus | null> {
 }
 
 /** Two names of one config file: the same path, or the same file once links are resolved. */
-function sameFile(a: string, b: string): boolean {
+function sameConfigFile(a: string, b: string): boolean {
   if (a === b) return true;
   try {
     return realpathSync(a) === realpathSync(b);
@@ -248,7 +251,7 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
     [
       f.path + (f.state === 'rotated' && f.location ? ` → ${f.location}` : ''),
       f.state,
-      `${f.identity.dev}:${f.identity.ino}/${f.identity.fingerprint.slice(0, 8)}`,
+      `${f.identity.dev}:${f.identity.ino}/${f.identity.fingerprint === '' ? 'unread' : f.identity.fingerprint.slice(0, 8)}`,
       String(f.size),
       String(f.committed_offset),
       f.bytes_behind === null ? '?' : String(f.bytes_behind),

@@ -150,3 +150,22 @@ test('a first generation that rotates before the agent looked at its path is rea
   assert.equal(checkExactlyOnce(seqsOf(s.stored()), 3000), null);
   assert.equal(summary['lost_bytes'], 0);
 });
+
+test('rotated generations still waiting for a descriptor at a stop are read after the restart, not taken for history', async () => {
+  const s = await djangoScenario({ max_open_files: 2 });
+  const agent = start(s);
+  await metricsUrl(agent);
+  await s.es.stop();
+  // 3,000 records into 64 KB files, 20 backups: ~15 generations, none deleted; two descriptors cannot hold them.
+  await runPythonWriter([join(s.logs, 'django.log'), '--count', '3000', '--rate', '1000', '--max-bytes', '64000', '--backups', '20', '--pad', '100']);
+  await new Promise((r) => setTimeout(r, 1000)); // a scan or two: every generation seen
+  await stopped(agent);
+  const registry = JSON.parse(readFileSync(join(s.dir, 'data', 'registry.json'), 'utf8')) as { checkpoints: { fingerprintBytes: number }[] };
+  assert.ok(registry.checkpoints.some((c) => c.fingerprintBytes === 0), 'generations seen and not read yet are in the registry');
+  await s.es.start();
+  const again = start(s);
+  await settle(s, 3000, 60_000);
+  const summary = await stopped(again);
+  assert.equal(checkExactlyOnce(seqsOf(s.stored()), 3000), null);
+  assert.equal(summary['lost_bytes'], 0);
+});

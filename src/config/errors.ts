@@ -55,6 +55,14 @@ export function keyPath(path: readonly PropertyKey[]): string {
 const MAX_SHOWN = 60;
 
 /**
+ * A value that is never a credential (a log format, a datefmt), as it appears in a message: quoted, long ones cut,
+ * nothing masked — "%H:%M" is not a user and a password.
+ */
+export function showText(value: string): string {
+  return JSON.stringify(value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN)}…` : value);
+}
+
+/**
  * A config value as it appears after "got" in a message: strings quoted, long ones cut, credentials in URLs
  * masked, mappings and lists named rather than dumped (they may hold secrets).
  */
@@ -93,14 +101,10 @@ export function maskCredentials(text: string): string {
   }
   const scheme = SCHEME.exec(text)?.[0] ?? '';
   const rest = text.slice(scheme.length);
-  // Without a scheme, only what could be `user:password` or `host:…` (a format string such as "%H:%M" is not).
-  if (scheme === '' && !USER_OR_HOST.test(rest.slice(0, rest.indexOf(':') + 1))) return text;
   const m = NOT_A_PORT.exec(rest.replace(IPV6_LITERAL, (literal) => '_'.repeat(literal.length)));
   return m === null ? text : `${scheme}${rest.slice(0, m.index + 1)}***`;
 }
 
-/** What may stand before the `:` of `user:password` or `host:port`: a user name or host name (or `[…]` IPv6). */
-const USER_OR_HOST = /^(?:[A-Za-z0-9._~!$&'()*+,;=-]*|\[[0-9a-f:.]*\]):$/i;
 
 /** Masks credentials (maskCredentials) in every word of a message that looks like a URL or holds an `@`. */
 export function maskCredentialsIn(message: string): string {

@@ -11,7 +11,7 @@
  */
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { show } from './errors.js';
+import { show, showText } from './errors.js';
 import {
   boolean,
   duration,
@@ -171,7 +171,7 @@ function checkFormatter(input: InputFields, ctx: Refinement): void {
     compileFormat({ format: input.format, style: input.style ?? '%', datefmt: input.datefmt ?? null }, input.timezone);
   } catch (err) {
     if (!(err instanceof FormatterError)) throw err;
-    ctx.addIssue({ code: 'custom', path: [err.key], message: `${show(err.key === 'format' ? input.format : input.datefmt)} ${err.message}` });
+    ctx.addIssue({ code: 'custom', path: [err.key], message: `${showText((err.key === 'format' ? input.format : input.datefmt) ?? '')} ${err.message}` });
   }
 }
 

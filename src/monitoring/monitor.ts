@@ -7,7 +7,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/types.js';
@@ -55,8 +54,6 @@ const SAMPLE_MAX_MS = 5_000;
 /** /live turns 503 when the agent has not gone round for this long at least (or unhealthy_after_ms, or LIVE_SCANS scans). */
 const LIVE_MIN_MS = 30_000;
 const LIVE_SCANS = 10;
-/** stat() calls in flight at once when sampling many files. */
-const STAT_CONCURRENCY = 32;
 
 export class Monitor {
   readonly metrics: Metrics;
@@ -159,7 +156,7 @@ export class Monitor {
 
   private async sampleNow(): Promise<HealthReport> {
     const states = this.tailer?.files() ?? [];
-    const files = await sampleFiles(states, this.config.inputs);
+    const files = sampleFiles(states, this.config.inputs);
     const now = Date.now();
     const progress = this.progress.observe(files, now);
     const m = this.metrics;
@@ -226,31 +223,22 @@ export class Monitor {
 }
 
 /**
- * The tailer's view of each file plus its size on disk now (the tailer's own size is as of its last read, which
- * stops moving exactly when reading stalls). A path that now holds another file, or none, keeps the last size read.
+ * The tailer's view of each file. Its sizes are fresh without a stat of ours: the tailer's scan looks at every
+ * followed file (and fstat()s the rotated ones) every scan_interval, whatever the backpressure, so lag shows even when
+ * reading has stopped — and a host with thousands of files is not stat()ed once more per look.
  */
-export async function sampleFiles(states: readonly FileState[], inputs: readonly unknown[]): Promise<FileSample[]> {
-  const out: FileSample[] = new Array<FileSample>(states.length);
-  for (let i = 0; i < states.length; i += STAT_CONCURRENCY) {
-    await Promise.all(
-      states.slice(i, i + STAT_CONCURRENCY).map(async (f, j) => {
-        const s = await stat(f.path).catch(() => null);
-        const size = s && s.dev === f.dev && s.ino === f.ino ? s.size : f.size;
-        out[i + j] = {
-          status: f.status,
-          openError: f.openError,
-          key: `${f.dev}:${f.ino}:${f.placement}`,
-          path: f.path,
-          input: inputs.indexOf(f.input),
-          size,
-          readOffset: f.readOffset,
-          committed: f.committed,
-          open: f.open,
-        };
-      }),
-    );
-  }
-  return out;
+export function sampleFiles(states: readonly FileState[], inputs: readonly unknown[]): FileSample[] {
+  return states.map((f) => ({
+    status: f.status,
+    openError: f.openError,
+    key: `${f.dev}:${f.ino}:${f.placement}`,
+    path: f.path,
+    input: inputs.indexOf(f.input),
+    size: f.size,
+    readOffset: f.readOffset,
+    committed: f.committed,
+    open: f.open,
+  }));
 }
 
 /** logship's version, from the package.json above this module (dist/src/monitoring or src/monitoring). */

@@ -12,8 +12,15 @@
  */
 import { MAX_ACKED_RANGES, type ByteRange } from './ranges.js';
 
-/** Records a new tracker has room for: most files have few outstanding, and a host may follow thousands of files. */
-const INITIAL_CAPACITY = 16;
+/**
+ * Records a tracker has room for at its first record. None before: a host may follow thousands of idle files, and a
+ * tracker that has never had a record outstanding costs nothing but its empty arrays.
+ */
+const FIRST_CAPACITY = 16;
+
+/** Shared by every tracker that has had no record yet (never written: a tracker grows before its first write). */
+const EMPTY_OFFSETS = new Float64Array(0);
+const EMPTY_FLAGS = new Uint8Array(0);
 
 export class AckTracker {
   /**
@@ -21,10 +28,10 @@ export class AckTracker {
    * acknowledged. Typed arrays, doubled when full and never sliced: tens of thousands of records can be outstanding,
    * and arrays that size, re-made as they were popped, were garbage in V8's large-object space.
    */
-  private safeOffsets = new Float64Array(INITIAL_CAPACITY);
-  private starts = new Float64Array(INITIAL_CAPACITY);
-  private ends = new Float64Array(INITIAL_CAPACITY);
-  private acked = new Uint8Array(INITIAL_CAPACITY);
+  private safeOffsets = EMPTY_OFFSETS;
+  private starts = EMPTY_OFFSETS;
+  private ends = EMPTY_OFFSETS;
+  private acked = EMPTY_FLAGS;
   private head = 0;
   private size = 0;
   /** Seq of the record at `head`. */
@@ -133,10 +140,11 @@ export class AckTracker {
   /** Doubles the ring (its length stays a power of two), oldest record first. */
   private grow(): void {
     const length = this.safeOffsets.length;
-    const offsets = new Float64Array(length * 2);
-    const starts = new Float64Array(length * 2);
-    const ends = new Float64Array(length * 2);
-    const acked = new Uint8Array(length * 2);
+    const next = length === 0 ? FIRST_CAPACITY : length * 2;
+    const offsets = new Float64Array(next);
+    const starts = new Float64Array(next);
+    const ends = new Float64Array(next);
+    const acked = new Uint8Array(next);
     for (let k = 0; k < this.size; k++) {
       const from = (this.head + k) & (length - 1);
       offsets[k] = this.safeOffsets[from]!;

@@ -14,8 +14,11 @@ export interface Checkpoint {
   readonly path: string;
   readonly dev: number;
   readonly ino: number;
+  /** Hex SHA-256 (first 16 bytes) of its first line; '' (with fingerprintBytes 0, offset 0) for a file not read yet. */
   readonly fingerprint: string;
   readonly fingerprintBytes: number;
+  /** Its birth time when a stat saw it (absent or 0: unknown): with the inode, it finds a file not read yet again. */
+  readonly birthtimeMs?: number;
   /** Every record before this byte offset is acknowledged by the sink. */
   readonly offset: number;
   /** File size when last read, for `bytes behind`. */
@@ -48,11 +51,16 @@ export function checkCheckpoint(value: unknown): Checkpoint | string {
     if (!isCount(c[key])) return `${key}: not an integer from 0 to 2^53`;
   }
   const fingerprint = c['fingerprint'];
-  if (typeof fingerprint !== 'string' || !FINGERPRINT.test(fingerprint)) return 'fingerprint: not 32 hex digits';
   const fingerprintBytes = c['fingerprintBytes'];
-  if (!Number.isInteger(fingerprintBytes) || (fingerprintBytes as number) < 1 || (fingerprintBytes as number) > FINGERPRINT_MAX_BYTES) {
+  // A file seen and not read yet (waiting for a descriptor) is remembered by inode and birth time only, at offset 0.
+  const unread = fingerprint === '' && fingerprintBytes === 0;
+  if (unread && c['offset'] !== 0) return 'offset: a file without a fingerprint has not been read: 0 expected';
+  if (!unread && (typeof fingerprint !== 'string' || !FINGERPRINT.test(fingerprint))) return 'fingerprint: not 32 hex digits';
+  if (!unread && (!Number.isInteger(fingerprintBytes) || (fingerprintBytes as number) < 1 || (fingerprintBytes as number) > FINGERPRINT_MAX_BYTES)) {
     return `fingerprintBytes: not an integer from 1 to ${FINGERPRINT_MAX_BYTES}`;
   }
+  const birthtimeMs = c['birthtimeMs'];
+  if (birthtimeMs !== undefined && (typeof birthtimeMs !== 'number' || !Number.isFinite(birthtimeMs) || birthtimeMs < 0)) return 'birthtimeMs: not a finite number >= 0';
   const size = c['size'] === undefined ? 0 : c['size'];
   if (!isCount(size)) return 'size: not an integer from 0 to 2^53';
   const mtimeMs = c['mtimeMs'] === undefined ? 0 : c['mtimeMs'];
@@ -65,8 +73,9 @@ export function checkCheckpoint(value: unknown): Checkpoint | string {
     path,
     dev: c['dev'] as number,
     ino: c['ino'] as number,
-    fingerprint,
+    fingerprint: fingerprint as string,
     fingerprintBytes: fingerprintBytes as number,
+    ...(birthtimeMs === undefined ? {} : { birthtimeMs: birthtimeMs as number }),
     offset: c['offset'] as number,
     size,
     mtimeMs,

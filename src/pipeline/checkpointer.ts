@@ -12,6 +12,12 @@ import type { Logger } from '../log.js';
 import { backoffDelay, sleep, type RetryPolicy } from './backoff.js';
 import type { RegistrySnapshot, RegistryWriter } from './registry.js';
 
+/** What the registry is written from: its content, and a number that changes whenever the content does. */
+export interface RegistrySource {
+  version(): number;
+  snapshot(): RegistrySnapshot;
+}
+
 /** Retries of a write to data_dir: soon at first, then every few seconds until the disk takes it. */
 export const DISK_RETRY: RetryPolicy = { initialBackoffMs: 100, maxBackoffMs: 5_000, maxAttempts: 0 };
 
@@ -37,9 +43,12 @@ export class Checkpointer implements AckDurability {
   private readonly listeners: (() => void)[] = [];
   private readonly stopped = new AbortController();
 
+  /** The source's version at the last successful write (-1: none yet). */
+  private writtenVersion = -1;
+
   constructor(
     private readonly writer: RegistryWriter,
-    private readonly snapshot: () => RegistrySnapshot,
+    private readonly source: RegistrySource,
     private readonly dataDir: string,
     private readonly events: PipelineEvents,
     private readonly logger: Logger,
@@ -91,8 +100,12 @@ export class Checkpointer implements AckDurability {
 
   private async writeOnce(): Promise<boolean> {
     try {
-      const { checkpoints, losses } = this.snapshot();
+      const version = this.source.version();
+      // Nothing changed since the last write: nothing to build (a host with thousands of idle files).
+      if (version === this.writtenVersion && this.failure === null) return true;
+      const { checkpoints, losses } = this.source.snapshot();
       const wrote = await this.writer.write(checkpoints, losses);
+      this.writtenVersion = version;
       if (wrote || this.failure !== null) this.events.checkpointWritten(true);
       if (this.failure !== null) this.logger.info('checkpoints written again; reading resumes', { data_dir: this.dataDir });
       this.setFault(null);

@@ -179,10 +179,10 @@ export class Discovery {
   }
 
   /**
-   * Watch the patterns' base directories. `onChange` is called on a file's change (more to read), `onEntry` on a
-   * file or directory appearing or going (something to scan).
+   * Watch the patterns' base directories. `onChange` is called with a file's path when it changed (more to read),
+   * `onEntry` on a file or directory appearing or going (something to scan).
    */
-  watch(usePolling: boolean, onChange: () => void, onEntry: () => void): FSWatcher {
+  watch(usePolling: boolean, onChange: (path: string) => void, onEntry: () => void): FSWatcher {
     const targets = new Set<string>();
     let depth: number | undefined = 0;
     let follow = false;
@@ -195,7 +195,7 @@ export class Discovery {
       }
     }
     const watcher = watch([...targets], { ignoreInitial: true, usePolling, interval: 250, depth, followSymlinks: follow });
-    watcher.on('all', (event) => (event === 'change' ? onChange() : onEntry()));
+    watcher.on('all', (event, path) => (event === 'change' ? onChange(path) : onEntry()));
     watcher.on('error', () => undefined); // the periodic scan still works; nothing to do here
     return watcher;
   }

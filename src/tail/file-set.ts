@@ -12,7 +12,7 @@
  * its path may be gone, and its descriptor is the only way left to its bytes.
  */
 import type { PipelineEvents } from '../events.js';
-import type { TrackedFile } from './file.js';
+import type { ChangeCount, TrackedFile } from './file.js';
 
 /** What a file's state is, for monitoring: at its path, renamed away, or deleted while open. */
 export const FILE_STATUSES = ['active', 'rotated', 'deleted'] as const;
@@ -38,6 +38,8 @@ export class FileSet {
   constructor(
     private readonly maxOpenFiles: number,
     private readonly events: PipelineEvents,
+    /** Moved whenever a file comes or goes (the registry then changes). */
+    private readonly changes: ChangeCount,
   ) {}
 
   get openCount(): number {
@@ -65,6 +67,7 @@ export class FileSet {
     f.path = path;
     this.active.set(path, f);
     this.byInode.set(f.key, f);
+    this.changes.n++;
   }
 
   /** A file that is not (or no longer) at a matched path. */
@@ -74,6 +77,7 @@ export class FileSet {
     f.placement = 'moved';
     this.moved.add(f);
     this.byInode.set(f.key, f);
+    this.changes.n++;
   }
 
   /** Forget a file for good (let go, or lost). Its descriptor must be closed first. */
@@ -81,6 +85,7 @@ export class FileSet {
     if (this.active.get(f.path) === f) this.active.delete(f.path);
     this.moved.delete(f);
     if (this.byInode.get(f.key) === f) this.byInode.delete(f.key);
+    this.changes.n++;
   }
 
   /** Take a descriptor slot for a file about to be opened; false when none is free. */

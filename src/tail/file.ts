@@ -52,6 +52,13 @@ export interface TrackedFileDeps {
   readonly parse: ParseThread;
   /** Records that began in a rotated generation and end in its successor (Docker pieces split by a rotation). */
   readonly carried?: CarriedRecords;
+  /** Counts changes to anything a checkpoint holds (acknowledgements, sizes, identities): an unchanged registry is not rebuilt. */
+  readonly changes: ChangeCount;
+}
+
+/** A counter every tracked file (and the set of them) moves when something a checkpoint holds changes. */
+export interface ChangeCount {
+  n: number;
 }
 
 /**
@@ -110,6 +117,8 @@ export class TrackedFile implements SourceRef {
   openWarnedAt = 0;
   /** A moved file whose held records were shipped (finish) and that is let go once they are acknowledged. */
   letGo = false;
+  /** The watcher saw it change since it was last read: read it even if the last look saw nothing new. */
+  poked = false;
   /** An open of it is under way (the scan and the reader both admit files): not opened twice. */
   opening = false;
   /** Its birth time as a stat saw it (0: unknown): with the inode, it tells a file never opened from a reused inode. */
@@ -249,18 +258,21 @@ export class TrackedFile implements SourceRef {
 
   ack(seq: number): void {
     this.acks.ack(seq);
+    this.deps.changes.n++;
   }
 
   /** Sets what a stat() of the file (or its descriptor) found. */
   observe(size: number, mtimeMs: number, now: number): void {
+    if (size === this.size && mtimeMs === this.mtimeMs) return;
     if (size > this.size) this.lastGrowthAt = now;
     this.size = size;
     this.mtimeMs = mtimeMs;
+    this.deps.changes.n++;
   }
 
   /** The durable form of this file's progress, or null while there is nothing worth remembering. */
   checkpoint(): Checkpoint | null {
-    if (this.identity === null) return null;
+    if (this.identity === null) return this.unreadCheckpoint();
     const committed = this.acks.committed;
     // The time is taken here, once per checkpoint write, not per acknowledged record.
     if (committed !== this.lastCheckpointed) {
@@ -281,6 +293,27 @@ export class TrackedFile implements SourceRef {
     };
     const acked = this.ackedAhead();
     return acked.length > 0 ? { ...checkpoint, acked } : checkpoint;
+  }
+
+  /**
+   * A rotated file seen and not read yet (waiting for a descriptor while every one is held by files with bytes to
+   * read): remembered by inode and birth time, at offset 0, so that a restart reads it rather than take it for history.
+   * None for a file at its path (a restart finds it there) or one with nothing in it.
+   */
+  private unreadCheckpoint(): Checkpoint | null {
+    if (this.placement !== 'moved' || this.everRead || this.letGo || this.size === 0 || this.acks.committed !== 0) return null;
+    return {
+      path: this.originPath,
+      dev: this.dev,
+      ino: this.ino,
+      fingerprint: '',
+      fingerprintBytes: 0,
+      ...(this.birthtimeMs > 0 ? { birthtimeMs: this.birthtimeMs } : {}),
+      offset: 0,
+      size: this.size,
+      mtimeMs: this.mtimeMs,
+      ackedAt: (this.ackedAt ??= new Date().toISOString()),
+    };
   }
 
   /** Ranges beyond the checkpoint already acknowledged: from before a restart, and since. */
@@ -331,6 +364,7 @@ export class TrackedFile implements SourceRef {
   private async readChunks(budget: number, now: number, proceed: () => boolean): Promise<ReadOutcome> {
     const fh = this.fh;
     if (fh === null || this.skipped) return 0;
+    this.poked = false;
     const { size, mtimeMs, nlink } = await fh.stat();
     if (size < this.state.position) return 'truncated';
     this.observe(size, mtimeMs, now);
@@ -461,6 +495,7 @@ export class TrackedFile implements SourceRef {
     if (identity) {
       this.identity = identity;
       this.idPrefix = idPrefixOf(identity);
+      this.deps.changes.n++;
     }
   }
 

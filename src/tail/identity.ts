@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { open, type FileHandle } from 'node:fs/promises';
 
 /**
  * A file is the same file only if device, inode AND a fingerprint of its first bytes agree. Device + inode alone
@@ -112,20 +111,4 @@ export async function startsLike(path: string, known: KnownFile): Promise<boolea
   } finally {
     await fh.close();
   }
-}
-
-/**
- * The file with `known`'s identity (device, inode and fingerprint) beside its old path, under another name: where
- * a rotation renamed it (`django.log` → `django.log.1`). Null when it is not there.
- */
-export async function findBeside(known: KnownFile): Promise<{ path: string; size: number } | null> {
-  const dir = dirname(known.path);
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    const path = join(dir, name);
-    if (path === known.path) continue;
-    const s = await stat(path).catch(() => null);
-    if (!s?.isFile() || !sameInode(s, known)) continue;
-    if (await startsLike(path, known)) return { path, size: s.size };
-  }
-  return null;
 }

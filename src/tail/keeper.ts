@@ -360,6 +360,7 @@ export class Keeper {
         continue;
       }
       const f = this.ctx.newFile(found, input, entry.dev, entry.ino, startOf(entry, 0), now, entry.path);
+      f.birthtimeMs = located?.stat.birthtimeMs ?? 0;
       f.observe(entry.size, entry.mtimeMs, now);
       this.ctx.files.addMoved(f);
       await this.openNow(f, now);
@@ -423,6 +424,7 @@ export class Keeper {
 /** How a file found with checkpoint `entry` (or none) starts. */
 function startOf(entry: Checkpoint | null, freshOffset: number): FileStart {
   if (entry === null) return { identity: null, offset: freshOffset, resumed: null };
+  if (entry.fingerprintBytes === 0) return { identity: null, offset: 0, resumed: null }; // seen, never read: from its start
   const { dev, ino, fingerprint, fingerprintBytes } = entry;
   return { identity: { dev, ino, fingerprint, fingerprintBytes }, offset: entry.offset, resumed: entry };
 }

@@ -66,6 +66,9 @@ export class Reader {
       if (this.stopping) return progressed;
       if (!this.pacing.hasCapacity()) return true; // come back once delivery can take more
       if (!f.isOpen || waitsForOlder(f, this.ctx.files)) continue;
+      // A live file is read when it has bytes beyond what was read, as its last look (a read, the scan's stat) saw,
+      // or the watcher saw it change: an idle file costs no fstat() per pass (a host may follow thousands).
+      if (f.placement === 'active' && f.readToEnd && !f.poked) continue;
       const n = await this.readFile(f);
       if (n === 'truncated') {
         if (f.placement === 'active') await this.keeper.restartTruncated(f, 'file shrank below the read offset');

@@ -71,7 +71,7 @@ export interface Whereabouts {
 export async function locateBeside(known: Whereabouts): Promise<{ path: string; stat: Stats } | null> {
   const identity =
     known.identity ??
-    (known.fingerprint !== undefined && known.fingerprintBytes !== undefined
+    (known.fingerprint !== undefined && known.fingerprintBytes !== undefined && known.fingerprintBytes > 0
       ? { dev: known.dev, ino: known.ino, fingerprint: known.fingerprint, fingerprintBytes: known.fingerprintBytes }
       : null);
   const dir = dirname(known.path);

@@ -11,7 +11,7 @@ import { CarriedRecords } from './carried.js';
 import type { FileStart, Loss, LossReason, TailContext, TailerOptions } from './context.js';
 import { Discovery, type EmptyPattern } from './discovery.js';
 import { FileSet, statusOf, type FileStatus } from './file-set.js';
-import { TrackedFile, TrackingFailed, type EmitLogRecord } from './file.js';
+import { TrackedFile, TrackingFailed, type ChangeCount, type EmitLogRecord } from './file.js';
 import { Keeper } from './keeper.js';
 import { Reader, type Pacing } from './reader.js';
 import { KnownCheckpoints } from './resume.js';
@@ -43,6 +43,10 @@ export interface FileState {
 
 /** How often timeouts, idle closes and releases are looked at. */
 const UPKEEP_INTERVAL_MS = 250;
+/** Past this many followed files, file-system events are not watched (see startWatching). */
+const WATCH_MAX_FILES = 1_000;
+/** A scan is never more than this share of the time: the next waits at least this many times the last one's length. */
+const SCAN_DUTY = 10;
 /** A scan asked for by the watcher waits this long, so that a burst of entries makes one scan. */
 const SCAN_SOON_MS = 50;
 
@@ -68,6 +72,8 @@ export class Tailer {
   private readonly upkeep: Upkeep;
   private readonly ctx: TailContext;
   private readonly lossLog: Loss[] = [];
+  /** Moves with anything the registry holds: checkpoints are rebuilt only when it has (thousands of idle files). */
+  private readonly changes: ChangeCount = { n: 0 };
   private reader: Reader | null = null;
   private watcher: FSWatcher | null = null;
   private stopping = false;
@@ -85,7 +91,7 @@ export class Tailer {
     private readonly logger: Logger,
   ) {
     this.lossLog.push(...losses.slice(-LOSSES_KEPT));
-    this.fileSet = new FileSet(options.maxOpenFiles, events);
+    this.fileSet = new FileSet(options.maxOpenFiles, events, this.changes);
     this.parse = new ParseThread(logger);
     this.containers = new ContainerCatalog(options.inputs, logger);
     this.discovery = new Discovery(options.inputs, logger, (input, path) => this.containers.selects(input, path));
@@ -111,6 +117,11 @@ export class Tailer {
       if (c) out.push(c);
     }
     return out;
+  }
+
+  /** A number that changes whenever checkpoints() or losses() would (an unchanged registry is not written again). */
+  version(): number {
+    return this.changes.n;
   }
 
   /** The losses counted (this run's, after the registry's earlier ones), newest last, at most LOSSES_KEPT. */
@@ -168,19 +179,18 @@ export class Tailer {
   async run(pacing: Pacing): Promise<void> {
     await this.keeper.scan(Date.now(), true);
     const reader = (this.reader = new Reader(this.ctx, this.keeper, this.upkeep, pacing));
-    this.watcher = this.discovery.watch(
-      this.options.usePolling,
-      () => reader.wake(),
-      () => this.wakers.get('scan')?.(),
-    );
+    this.startWatching(reader);
     try {
       await Promise.all([
-        this.every('scan', this.options.scanIntervalMs, () => this.keeper.scan(Date.now(), false)),
+        this.every('scan', this.options.scanIntervalMs, async () => {
+          await this.keeper.scan(Date.now(), false);
+          if (this.watcher !== null && this.fileSet.size > WATCH_MAX_FILES) await this.stopWatching();
+        }),
         this.every('upkeep', UPKEEP_INTERVAL_MS, () => this.upkeep.run(Date.now())),
         reader.run().catch((err: unknown) => this.fail(err)),
       ]);
     } finally {
-      await this.watcher.close();
+      await this.watcher?.close();
       this.watcher = null;
     }
     if (this.failure !== null) throw this.failure;
@@ -207,6 +217,34 @@ export class Tailer {
     for (const f of [...this.fileSet.all()]) await f.finish(now, f.placement === 'moved' || (await this.quiet(f, now)));
   }
 
+  /**
+   * Hints from the file system: a change read at once (rather than at the next pass), an entry coming or going scanned
+   * at once (a quick rotation). chokidar watches every file of a watched directory one by one (an inotify watch and
+   * ~14 KiB each): past WATCH_MAX_FILES files the agent follows by its scans alone.
+   */
+  private startWatching(reader: Reader): void {
+    if (this.fileSet.size > WATCH_MAX_FILES) {
+      this.logger.info('many files: following them by scans alone, without file-system events', { files: this.fileSet.size, watch_max_files: WATCH_MAX_FILES });
+      return;
+    }
+    this.watcher = this.discovery.watch(
+      this.options.usePolling,
+      (path) => {
+        const f = this.fileSet.active.get(path);
+        if (f !== undefined) f.poked = true;
+        reader.wake();
+      },
+      () => this.wakers.get('scan')?.(),
+    );
+  }
+
+  private async stopWatching(): Promise<void> {
+    const watcher = this.watcher;
+    this.watcher = null;
+    this.logger.info('many files: following them by scans alone, without file-system events', { files: this.fileSet.size, watch_max_files: WATCH_MAX_FILES });
+    await watcher?.close();
+  }
+
   stop(): void {
     this.stopping = true;
     this.reader?.stop();
@@ -220,10 +258,15 @@ export class Tailer {
   }
 
   /** Runs `work` every `ms` until stop(); a fatal error stops the tailer, any other is logged and the loop goes on. */
-  private async every(name: 'scan' | 'upkeep', ms: number, work: () => Promise<void>): Promise<void> {
+  private async every(name: 'scan' | 'upkeep', intervalMs: number, work: () => Promise<void>): Promise<void> {
     while (!this.stopping) {
+      // With thousands of files a round takes long: the next waits SCAN_DUTY times as long (a few % of a core at most).
+      // Not with a few files, where a round is long only because the machine is busy: then it is no time to look less.
+      const started = Date.now();
+      let ms = intervalMs;
       try {
         await work();
+        if (this.fileSet.size > WATCH_MAX_FILES) ms = Math.max(intervalMs, (Date.now() - started) * SCAN_DUTY);
       } catch (err) {
         if (err instanceof ParseThreadFailed || err instanceof TrackingFailed) {
           this.fail(err);
@@ -276,6 +319,7 @@ export class Tailer {
     this.events.bytesLost(path, bytes, reason);
     this.logger.warn('bytes lost: a file could not be read to its end', { path, lost_bytes: bytes, reason, ...fields });
     this.lossLog.push({ path, bytes, reason, at: new Date().toISOString() });
+    this.changes.n++;
     if (this.lossLog.length > LOSSES_KEPT) this.lossLog.shift();
   }
 
@@ -306,6 +350,7 @@ export class Tailer {
       emit: this.emit,
       parse: this.parse,
       carried: this.carried,
+      changes: this.changes,
     };
     return new TrackedFile(path, dev, ino, start.identity, start.offset, deps, now, originPath, start.resumed);
   }

@@ -16,7 +16,8 @@ export class Upkeep {
 
   async run(now: number): Promise<void> {
     const { files, options, logger } = this.ctx;
-    for (const f of [...files.all()]) await f.tick(now, options.partialLineTimeoutMs);
+    // Only files whose parser holds something have a timeout to mind (a host may follow thousands of idle files).
+    for (const f of [...files.all()]) if (!f.parseIdle) await f.tick(now, options.partialLineTimeoutMs);
     for (const f of [...files.active.values()]) {
       if (f.isOpen && f.settled && f.readToEnd && now - f.lastGrowthAt >= options.closeInactiveMs) {
         await files.close(f); // reopened by the scan when it changes

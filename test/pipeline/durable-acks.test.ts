@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import { Delivery } from '../../src/pipeline/delivery.js';
 import { DeadLetters } from '../../src/pipeline/dead-letters.js';
 import { Checkpointer, type AckDurability } from '../../src/pipeline/checkpointer.js';
+import type { RegistrySource } from '../../src/pipeline/checkpointer.js';
+import type { RegistrySnapshot } from '../../src/pipeline/registry.js';
 import { Lanes, logOf } from '../../src/pipeline/lanes.js';
 import { RegistryWriter, registryPath, type Checkpoint } from '../../src/pipeline/registry.js';
 import { batchOf } from '../../src/pipeline/batch.js';
@@ -150,7 +152,7 @@ test('Checkpointer: concurrent requests share writes; each resolves once what wa
     return [{ path: '/l/a.log', dev: 1, ino: 2, fingerprint: 'ab'.repeat(16), fingerprintBytes: 10, offset, size: offset, mtimeMs: 0, ackedAt: '' }];
   };
   const events = new Counters();
-  const c = new Checkpointer(new RegistryWriter(dir), () => ({ checkpoints: checkpoints(), losses: [] }), dir, events, silentLogger);
+  const c = new Checkpointer(new RegistryWriter(dir), changing(() => ({ checkpoints: checkpoints(), losses: [] })), dir, events, silentLogger);
   const waits: Promise<boolean>[] = [];
   for (let i = 1; i <= 20; i++) {
     offset = i * 100;
@@ -174,7 +176,7 @@ test('Checkpointer on a full disk: the fault is reported, the old registry kept,
     let offset = 10;
     const checkpoints = (): Checkpoint[] => [{ path: '/l/a.log', dev: 1, ino: 2, fingerprint: 'ab'.repeat(16), fingerprintBytes: 10, offset, size: offset, mtimeMs: 0, ackedAt: 'x'.repeat(60) }];
     const events = new Counters();
-    const c = new Checkpointer(new RegistryWriter(disk.dir), () => ({ checkpoints: checkpoints(), losses: [] }), disk.dir, events, silentLogger);
+    const c = new Checkpointer(new RegistryWriter(disk.dir), changing(() => ({ checkpoints: checkpoints(), losses: [] })), disk.dir, events, silentLogger);
     assert.equal(await c.persist(), true);
     const before = readFileSync(registryPath(disk.dir), 'utf8');
     let changes = 0;
@@ -203,7 +205,7 @@ test('Checkpointer stopped while failing: waiting requests resolve false; flush(
   if (!disk) return t.skip('needs root to mount a small tmpfs');
   try {
     let offset = 10;
-    const c = new Checkpointer(new RegistryWriter(disk.dir), () => ({ checkpoints: [{ path: '/l/a.log', dev: 1, ino: 2, fingerprint: 'ab'.repeat(16), fingerprintBytes: 10, offset: offset++, size: 0, mtimeMs: 0, ackedAt: 'x'.repeat(60) }], losses: [] }), disk.dir, new Counters(), silentLogger);
+    const c = new Checkpointer(new RegistryWriter(disk.dir), changing(() => ({ checkpoints: [{ path: '/l/a.log', dev: 1, ino: 2, fingerprint: 'ab'.repeat(16), fingerprintBytes: 10, offset: offset++, size: 0, mtimeMs: 0, ackedAt: 'x'.repeat(60) }], losses: [] })), disk.dir, new Counters(), silentLogger);
     disk.fill();
     const waiting = c.persist();
     await tick(50);
@@ -263,3 +265,9 @@ test('start(): retry.max_attempts bounds the sink\'s preparation; abortNow() end
   assert.equal(await started, false);
   assert.ok(Date.now() - t0 < 100);
 });
+
+/** A registry source whose content is taken as changed at every write (these tests change it on every call). */
+function changing(snapshot: () => RegistrySnapshot): RegistrySource {
+  let version = 0;
+  return { version: () => version++, snapshot };
+}

@@ -21,7 +21,7 @@ const cp = (offset: number): Checkpoint => ({
 
 test('a written registry loads back; a missing one is empty', async () => {
   const dir = tempDir();
-  assert.deepEqual(loadRegistry(dir, createLogger('error')), { checkpoints: [], existed: false });
+  assert.deepEqual(loadRegistry(dir, createLogger('error')), { checkpoints: [], losses: [], existed: false });
   const w = new RegistryWriter(dir);
   await Promise.all([w.write([cp(10)]), w.write([cp(20)])]); // overlapping writes serialise, last one wins
   assert.deepEqual(loadRegistry(dir, createLogger('error')).checkpoints, [cp(20)]);
@@ -33,7 +33,7 @@ test('a corrupt registry is set aside and reported, not a crash', () => {
   writeFileSync(registryPath(dir), '{"version":1,"checkpoints":[{"path":"/x"'); // torn
   const logged: string[] = [];
   const loaded = loadRegistry(dir, createLogger('error', (l) => logged.push(l)));
-  assert.deepEqual(loaded, { checkpoints: [], existed: true });
+  assert.deepEqual(loaded, { checkpoints: [], losses: [], existed: true });
   assert.match(logged[0] ?? '', /registry unreadable/);
   const aside = readdirSync(dir).filter((n) => n.startsWith('registry.json.corrupt-'));
   assert.equal(aside.length, 1);
@@ -63,7 +63,7 @@ test('an entry with an impossible value is set aside on its own: logged, kept in
   writeFileSync(registryPath(dir), JSON.stringify({ version: 1, checkpoints: [bad[0], good, ...bad.slice(1)] }));
   const logged: Record<string, unknown>[] = [];
   const loaded = loadRegistry(dir, createLogger('info', (l) => logged.push(JSON.parse(l))));
-  assert.deepEqual(loaded, { checkpoints: [good], existed: true });
+  assert.deepEqual(loaded, { checkpoints: [good], losses: [], existed: true });
   const invalidLogs = logged.filter((l) => l['msg'] === 'registry entry invalid: set aside, its file is read as a new one');
   assert.equal(invalidLogs.length, bad.length);
   assert.match(String(invalidLogs[0]!['reason']), /^fingerprintBytes: not an integer from 1 to 1024$/);

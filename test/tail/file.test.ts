@@ -45,6 +45,7 @@ function trackedFile(
       emitted.push({ start, end, seq, doc, chunk });
     },
     parse,
+    changes: { n: 0 },
   }, Date.now());
 }
 
