@@ -72,11 +72,15 @@ export class FileSet {
 
   /** A file that is not (or no longer) at a matched path. */
   addMoved(f: TrackedFile): void {
+    // Only a file new to the set takes its inode's entry. A moved file looked for again (moveAway runs at every
+    // admission until it is found or counted lost) may have been deleted and its inode given to a newer file that holds
+    // the entry now: taking it back would hide that file, which would then be adopted a second time and read twice.
+    const known = this.moved.has(f) || this.byInode.get(f.key) === f;
     if (this.active.get(f.path) === f) this.active.delete(f.path);
     for (const [path, g] of this.active) if (g === f) this.active.delete(path);
     f.placement = 'moved';
     this.moved.add(f);
-    this.byInode.set(f.key, f);
+    if (!known) this.byInode.set(f.key, f);
     this.changes.n++;
   }
 

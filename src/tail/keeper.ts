@@ -177,7 +177,7 @@ export class Keeper {
     f.attach(fh);
     f.observe(stat.size, stat.mtimeMs, now);
     this.ctx.files.opened(f);
-    this.ctx.logger[first ? 'info' : 'debug']('file opened', { path: f.path, offset: f.readOffset, state: f.placement });
+    this.ctx.logger[first ? 'info' : 'debug']('file opened', { path: f.path, inode: f.key, offset: f.readOffset, state: f.placement });
     if (f.startAtEnd) await f.ensureIdentity();
     return 'ok';
   }
@@ -203,7 +203,7 @@ export class Keeper {
     this.ctx.files.addMoved(f);
     if (wasActive) {
       this.ctx.events.rotationSeen(path);
-      this.ctx.logger.info('file rotated or deleted: reading it to its end', { path, offset: f.readOffset, open: f.isOpen });
+      this.ctx.logger.info('file rotated or deleted: reading it to its end', { path, inode: f.key, offset: f.readOffset, open: f.isOpen });
     }
     if (f.isOpen) return;
     const found = await locateBeside(f);
@@ -220,6 +220,7 @@ export class Keeper {
     const unread = Math.max(0, f.size - f.readOffset);
     if (unread > 0) {
       this.ctx.lost(path, unread, f.identity === null && f.readOffset === 0 ? 'deleted_before_open' : 'deleted_while_closed', {
+        inode: f.key,
         offset: f.readOffset,
       });
     }
@@ -283,7 +284,7 @@ export class Keeper {
       this.ctx.files.remove(f);
       f.handedOver = true;
       const unread = Math.max(0, f.size - f.readOffset);
-      if (unread > 0) this.ctx.lost(f.path, unread, f.everOpened ? 'deleted_while_closed' : 'deleted_before_open', { offset: f.readOffset });
+      if (unread > 0) this.ctx.lost(f.path, unread, f.everOpened ? 'deleted_while_closed' : 'deleted_before_open', { inode: f.key, offset: f.readOffset });
       if (f.outstanding === 0) f.dispose();
       return;
     }
@@ -333,7 +334,7 @@ export class Keeper {
       f.observe(s.size, s.mtimeMs, now);
       this.ctx.files.addMoved(f);
       this.ctx.events.rotationSeen(originPath);
-      this.ctx.logger.info('reading a rotated generation never seen at its path', { path, origin: originPath });
+      this.ctx.logger.info('reading a rotated generation never seen at its path', { path, inode: f.key, origin: originPath });
       await this.openNow(f, now);
     }
   }

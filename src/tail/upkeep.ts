@@ -45,14 +45,14 @@ export class Upkeep {
       await g.finish(now, true);
       g.letGo = true;
       g.handedOver = true;
-      logger.info('a rotated or deleted file was read to its end', { path: g.path, offset: g.readOffset, deleted: g.deleted });
+      logger.info('a rotated or deleted file was read to its end', { path: g.path, inode: g.key, offset: g.readOffset, deleted: g.deleted });
     }
     if (g.letGo && g.outstanding === 0) {
       files.remove(g); // first: nothing may pick it up while its descriptor closes
       this.keeper.remember(g);
       await files.close(g);
       g.dispose();
-      logger.info('released a rotated or deleted file: every record acknowledged', { path: g.path, offset: g.readOffset });
+      logger.info('released a rotated or deleted file: every record acknowledged', { path: g.path, inode: g.key, offset: g.readOffset });
     }
   }
 }
