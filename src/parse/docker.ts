@@ -70,19 +70,22 @@ class Pieces {
     this.time = time;
   }
 
-  /** Adds a piece's text, up to maxBytes in all; past that only the byte range grows. */
+  /**
+   * Adds a piece's text, up to maxBytes + 1 bytes in all (room for the CR of a line of exactly maxBytes, which take()
+   * drops); past that only the byte range grows.
+   */
   add(piece: string, end: number, flags: number, nowMs: number, maxBytes: number): void {
     this.end = end;
     this.lastMs = nowMs;
     this.flags |= flags;
     if (this.capped || piece.length === 0) return;
     const bytes = Buffer.byteLength(piece);
-    if (this.bytes + bytes > maxBytes) {
-      piece = truncateUtf8(piece, maxBytes - this.bytes);
+    const limit = maxBytes + 1;
+    if (this.bytes + bytes > limit) {
+      piece = truncateUtf8(piece, limit - this.bytes);
       this.capped = true;
-      this.flags |= LINE_TRUNCATED;
       this.text += piece;
-      this.bytes = maxBytes;
+      this.bytes += Buffer.byteLength(piece);
       return;
     }
     this.text += piece;
@@ -118,12 +121,19 @@ class Pieces {
     this.flags = carried.flags;
   }
 
-  /** The joined text, without a trailing "\r"; empties the holder. */
-  take(): string {
+  /**
+   * The joined text, without a trailing "\r" (the line's CR, measured as it is for a line in one entry: not part of
+   * it), cut to maxBytes and then flagged truncated; empties the holder.
+   */
+  take(maxBytes: number): string {
     this.active = false;
     let text = this.text;
     this.text = '';
-    if (text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1);
+    if (!this.capped && text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1);
+    if (this.capped || (text.length * 3 > maxBytes && Buffer.byteLength(text) > maxBytes)) {
+      text = truncateUtf8(text, maxBytes);
+      this.flags |= LINE_TRUNCATED;
+    }
     return text;
   }
 }
@@ -293,7 +303,7 @@ class DockerRecordParser implements RecordParser {
     const text = log.slice(0, -1);
     if (pieces.active) {
       pieces.add(text, line.end, flags, nowMs, max);
-      this.pushPieces(isErr ? 1 : 0, pieces, parser, pieces.flags, nowMs);
+      this.pushPieces(isErr ? 1 : 0, pieces, parser, 0, nowMs);
       return;
     }
     // The common case: a whole line in one entry.
@@ -369,14 +379,15 @@ class DockerRecordParser implements RecordParser {
    */
   private flushPieces(index: number, pieces: Pieces, parser: DjangoParser, nowMs: number, force: boolean): void {
     if (!pieces.active || (!force && nowMs - pieces.lastMs < this.ctx.multilineTimeoutMs)) return;
-    this.pushPieces(index, pieces, parser, pieces.flags | LINE_PARTIAL, pieces.lastMs);
+    this.pushPieces(index, pieces, parser, LINE_PARTIAL, pieces.lastMs);
   }
 
   /** The joined pieces go to the stream's Django parser, as one line that began where the first piece did. */
-  private pushPieces(index: number, pieces: Pieces, parser: DjangoParser, flags: number, nowMs: number): void {
+  private pushPieces(index: number, pieces: Pieces, parser: DjangoParser, extraFlags: number, nowMs: number): void {
     this.carriedLines.note(index, pieces.idStart, pieces.start, pieces.link);
     const { idStart, end, time } = pieces;
-    parser.pushText(pieces.take(), idStart, end, flags, nowMs, time);
+    const text = pieces.take(this.ctx.maxRecordBytes);
+    parser.pushText(text, idStart, end, pieces.flags | extraFlags, nowMs, time);
   }
 
   /**

@@ -15,7 +15,7 @@ const REPLACEMENT_CHAR = '\uFFFD';
  * are kept.
  */
 export class LineSplitter {
-  /** Bytes of the unfinished last line, at most maxLineBytes of them. */
+  /** Bytes of the unfinished last line, at most maxLineBytes + 1 of them (see holdPartial). */
   private pending: Buffer | null = null;
   /** True when the unfinished line has outgrown maxLineBytes and its remaining bytes are being skipped. */
   private skipping = false;
@@ -105,8 +105,9 @@ export class LineSplitter {
     const buf = this.pending ?? Buffer.alloc(0);
     let end = buf.length;
     if (!partial && end > 0 && buf[end - 1] === CARRIAGE_RETURN && !this.skipping) end--;
-    const truncated = this.skipping;
-    if (truncated) end = utf8Boundary(buf, end, 0);
+    // The held bytes may be one more than maxLineBytes (room for a CR, as a line read whole is measured without it).
+    const truncated = this.skipping || end > this.maxLineBytes;
+    if (truncated) end = utf8Boundary(buf, Math.min(end, this.maxLineBytes), 0);
     // A whole line that spanned two reads is offered as bytes too: a parser that joins pieces of a line as bytes
     // (CRI's, where a UTF-8 character may be cut between pieces) must see every piece that way, not only most.
     if (truncated || partial || this.takeBytes === null || !this.takeBytes(buf, 0, end, this.lineStart, lineEnd)) {
@@ -134,11 +135,14 @@ export class LineSplitter {
     this.onLine({ text, start, end, truncated, invalidUtf8, partial, partialTail });
   }
 
-  /** Copy bytes [from, to) of the chunk onto the unfinished line, up to maxLineBytes. */
+  /**
+   * Copy bytes [from, to) of the chunk onto the unfinished line, up to maxLineBytes + 1: the one more is room for the
+   * CR of a CRLF line of exactly maxLineBytes, which is not part of the line (the LF may come in the next read).
+   */
   private holdPartial(chunk: Buffer, from: number, to: number): void {
     if (to <= from || this.skipping) return;
     const have = this.pending?.length ?? 0;
-    const room = this.maxLineBytes - have;
+    const room = this.maxLineBytes + 1 - have;
     const take = Math.min(room, to - from);
     if (take > 0) {
       const piece = Buffer.from(chunk.subarray(from, from + take));

@@ -145,6 +145,18 @@ test('a line longer than max_line_bytes in pieces is cut at a character boundary
   assert.deepEqual(rows[0]!.doc.tags, ['_logship_truncated']);
 });
 
+test('a line of exactly max_line_bytes ending in a CR is whole, in one piece or several; one byte more is cut', () => {
+  // The CR a program writes before its newline is not part of the line: the line splitter drops it with the LF of the
+  // CRI line that holds the last piece, so it is never measured against the limit (as the Docker parser must do itself).
+  const line = 'x'.repeat(20) + '\r';
+  for (const maxLen of [1 << 14, 7, 20]) {
+    const { rows } = parseFile('cri', ctx({ maxRecordBytes: 20 }), criLines('stdout', line, at(1), { maxLen }));
+    assert.deepEqual(rows.map((r) => [r.doc.message, r.doc.tags]), [['x'.repeat(20), undefined]], `pieces of ${maxLen}`);
+  }
+  const { rows } = parseFile('cri', ctx({ maxRecordBytes: 19 }), criLines('stdout', line, at(1), { maxLen: 7 }));
+  assert.deepEqual(rows.map((r) => [r.doc.message, r.doc.tags]), [['x'.repeat(19), ['_logship_truncated']]]);
+});
+
 /** Lines fed to push() as decoded text (the tests of parsers without a tailer do the same). */
 function lines(buf: Buffer): Line[] {
   const out: Line[] = [];

@@ -116,22 +116,12 @@ function readFile(parser: RecordParser, bytes: Buffer, at: number[], maxLine: nu
   assert.equal(parser.heldFrom(), null);
 }
 
-/**
- * KNOWN BUG (src/parse/docker.ts, pinned by the todo test at the end): a line that came in pieces (or was cut by
- * EOF) is measured against max_line_bytes with its final CR, which is dropped only afterwards; a line in one entry
- * is measured without it. So a line of exactly max_line_bytes plus a CR is tagged truncated when it came in pieces,
- * although its text is whole. Until that is fixed the properties expect that tag there, and only there.
- */
-function crCountedAgainstMax(line: WrittenLine, text: string, maxRecord: number): boolean {
-  return (line.pieces > 1 || line.unterminated) && line.text.endsWith('\r') && Buffer.byteLength(text) === maxRecord;
-}
-
 /** The record a written line must become, in the form of Got (start/end within its one file). */
 function expectedRecord(line: WrittenLine, maxRecord: number): Got {
   let text = line.text;
   if (text.endsWith('\r')) text = text.slice(0, -1); // a CR before the line feed is not the line's
   const tags = [];
-  if (Buffer.byteLength(text) > maxRecord || crCountedAgainstMax(line, text, maxRecord)) tags.push(TAG_TRUNCATED);
+  if (Buffer.byteLength(text) > maxRecord) tags.push(TAG_TRUNCATED);
   if (line.unterminated) tags.push(TAG_PARTIAL_TIMEOUT);
   return { start: line.first.offset, end: line.last.offset, stream: line.stream, message: text, tags };
 }
@@ -205,8 +195,7 @@ test(
 );
 
 test(
-  'a line of exactly max_line_bytes and a CR is not truncated when it comes in pieces',
-  { todo: 'src/parse/docker.ts counts the CR of a pieced line against max_line_bytes (found by the property above)' },
+  'a line of exactly max_line_bytes and a CR is not truncated when it comes in pieces (found by the property above)',
   () => {
     const { log } = containerLog([{ stream: 'stdout', data: Buffer.from('xyz\r\n') }], 2, true);
     const got: Got[] = [];
