@@ -31,7 +31,7 @@ export async function generationsOf(originPath: string, sinceMtimeMs: number): P
   const dir = dirname(originPath);
   const base = basename(originPath);
   const out: Generation[] = [];
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
+  for (const name of inShiftOrder(await readdir(dir).catch(() => [] as string[]))) {
     if (!isGenerationOf(name, base)) continue;
     const path = join(dir, name);
     const s = await lstat(path).catch(() => null);
@@ -58,6 +58,17 @@ export interface GenerationOrder {
 export function olderFirst(a: GenerationOrder, b: GenerationOrder): number {
   if (a.mtimeMs !== b.mtimeMs) return a.mtimeMs - b.mtimeMs;
   return rotationNumber(b.path) - rotationNumber(a.path);
+}
+
+/**
+ * Names in the order to look at them while a writer may be shifting its generations: lowest rotation number first.
+ * A shift renames `.k` to `.k+1` (from the highest down), so a file only ever moves to a higher number: looked for
+ * upwards, it is met once or twice (a second time under its new name), never passed by. Looked at in directory order
+ * (a hash order on ext4), a file renamed from a name not yet looked at to one already looked at is missed — which a
+ * writer rotating every 80 ms does, while a loaded agent takes seconds to look at 50 generations.
+ */
+export function inShiftOrder(names: readonly string[]): string[] {
+  return [...names].sort((a, b) => rotationNumber(a) - rotationNumber(b));
 }
 
 /** `.3` → 3; a date suffix or none → 0. */

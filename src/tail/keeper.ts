@@ -24,6 +24,8 @@ const RELEASED_MEMORY = 10_000;
 const OPEN_WARNING_EVERY_MS = 5 * 60_000;
 /** How long a closed file that left its path is looked for beside it before its unread bytes are counted lost. */
 const MISSING_GRACE_MS = 1_000;
+/** At most this many looks for rotated generations in a row (each one after one that found some). */
+const ADOPTION_LOOKS = 5;
 /** A pattern that matches nothing is said at start, then again at this pace while it stays so. */
 const EMPTY_PATTERN_EVERY_MS = 5 * 60_000;
 
@@ -326,16 +328,25 @@ export class Keeper {
   private async adoptGenerations(originPath: string, sinceMtimeMs: number, matched: Map<string, MatchedFile>, now: number): Promise<void> {
     const input = this.discovery.inputOf(originPath);
     if (!input) return;
-    for (const { path, stat: s } of await generationsOf(originPath, sinceMtimeMs)) {
-      if (matched.has(path)) continue; // the scan follows it anyway
-      if ((await this.isTracked(path, s)) || (await this.wasReleased(path, s))) continue;
-      const f = this.ctx.newFile(path, input, s.dev, s.ino, { identity: null, offset: 0, resumed: null }, now, originPath);
-      f.birthtimeMs = s.birthtimeMs;
-      f.observe(s.size, s.mtimeMs, now);
-      this.ctx.files.addMoved(f);
-      this.ctx.events.rotationSeen(originPath);
-      this.ctx.logger.info('reading a rotated generation never seen at its path', { path, inode: f.key, origin: originPath });
-      await this.openNow(f, now);
+    // Looked at again until a look finds nothing new: a writer that keeps rotating while the generations are looked
+    // at (and opened) can shift one past the look; the next look, with the same mtime bound, still has it.
+    for (let look = 0; look < ADOPTION_LOOKS; look++) {
+      let adopted = 0;
+      for (const { path, stat: s } of await generationsOf(originPath, sinceMtimeMs)) {
+        // The scan follows what it matched anyway, under the name it matched it by: a file at the matched path when
+        // the scan looked may be a generation by now (this look can take long on a loaded host).
+        if (matched.has(path) || matchedInodes(matched).has(`${s.dev}:${s.ino}:${s.birthtimeMs}`)) continue;
+        if ((await this.isTracked(path, s)) || (await this.wasReleased(path, s))) continue;
+        const f = this.ctx.newFile(path, input, s.dev, s.ino, { identity: null, offset: 0, resumed: null }, now, originPath);
+        f.birthtimeMs = s.birthtimeMs;
+        f.observe(s.size, s.mtimeMs, now);
+        this.ctx.files.addMoved(f);
+        this.ctx.events.rotationSeen(originPath);
+        this.ctx.logger.info('reading a rotated generation never seen at its path', { path, inode: f.key, origin: originPath });
+        await this.openNow(f, now);
+        adopted++;
+      }
+      if (adopted === 0) return;
     }
   }
 
@@ -420,6 +431,17 @@ export class Keeper {
       }
     }
   }
+}
+
+/** The files a scan matched, by device, inode and birth time (made once per scan, when a generation is looked at). */
+const matchedInodesOf = new WeakMap<Map<string, MatchedFile>, Set<string>>();
+function matchedInodes(matched: Map<string, MatchedFile>): Set<string> {
+  let set = matchedInodesOf.get(matched);
+  if (set === undefined) {
+    set = new Set([...matched.values()].map(({ stat: s }) => `${s.dev}:${s.ino}:${s.birthtimeMs}`));
+    matchedInodesOf.set(matched, set);
+  }
+  return set;
 }
 
 /** How a file found with checkpoint `entry` (or none) starts. */

@@ -6,6 +6,7 @@ import type { Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Checkpoint } from '../pipeline/registry.js';
+import { inShiftOrder } from './generations.js';
 import { sameFile, startsLike, type FileIdentity } from './identity.js';
 
 /** Checkpoints from the registry not yet matched to a file, by device:inode. */
@@ -75,7 +76,7 @@ export async function locateBeside(known: Whereabouts): Promise<{ path: string; 
       ? { dev: known.dev, ino: known.ino, fingerprint: known.fingerprint, fingerprintBytes: known.fingerprintBytes }
       : null);
   const dir = dirname(known.path);
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
+  for (const name of inShiftOrder(await readdir(dir).catch(() => [] as string[]))) {
     const path = join(dir, name);
     if (path === known.path || path === known.originPath) continue;
     const s = await lstat(path).catch(() => null);
