@@ -160,7 +160,9 @@ test('a signal before the sink is ready stops at once: exit 0 when following, 2 
     await waitFor(() => agent.logs.some((l) => l['msg'] === 'sink not ready, retrying'), 10_000, 'the first failed attempt');
     const signalled = Date.now();
     agent.signal('SIGTERM');
-    assert.equal(await agent.exited(), expected, `exit code of run ${args.join(' ')}`);
+    const code = await agent.exited();
+    const said = agent.logs.filter((l) => l['level'] === 'error' || l['level'] === 'warn').map((l) => JSON.stringify(l));
+    assert.equal(code, expected, `exit code of run ${args.join(' ')}; what it said: ${said.join('\n')}`);
     assert.ok(Date.now() - signalled < 3_000, `stopped in ${Date.now() - signalled} ms, not after shutdown_timeout`);
   }
 });

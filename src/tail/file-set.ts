@@ -12,7 +12,8 @@
  * its path may be gone, and its descriptor is the only way left to its bytes.
  */
 import type { PipelineEvents } from '../events.js';
-import type { ChangeCount, TrackedFile } from './file.js';
+import type { TrackedFile } from './file.js';
+import type { ChangeCount } from './file-deps.js';
 
 /** What a file's state is, for monitoring: at its path, renamed away, or deleted while open. */
 export const FILE_STATUSES = ['active', 'rotated', 'deleted'] as const;

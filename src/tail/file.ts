@@ -1,82 +1,18 @@
 import type { FileHandle } from 'node:fs/promises';
-import type { PipelineEvents } from '../events.js';
 import type { InputConfig } from '../config/types.js';
-import type { Logger } from '../log.js';
 import type { ParserContext } from '../parse/types.js';
 import type { SourceRef } from '../record.js';
-import { AckTracker } from '../pipeline/acks.js';
-import type { ArenaChunk } from '../pipeline/arena.js';
-import { AckedRanges, MAX_ACKED_RANGES, mergeRanges, type ByteRange } from '../pipeline/ranges.js';
 import type { Checkpoint } from '../pipeline/registry.js';
 import { idPrefixOf, stillMatches, takeFingerprint, type FileIdentity } from './identity.js';
-import {
-  ADVANCE_ROW,
-  CARRY_ROW,
-  ROW_AT,
-  ROW_CHUNK,
-  ROW_END,
-  ROW_FIELDS,
-  ROW_LENGTH,
-  ROW_LINK,
-  ROW_SAFE,
-  ROW_START,
-  type StreamState,
-} from '../parse-thread/protocol.js';
-import type { ParsedChunk, ParseThread } from '../parse-thread/thread.js';
-import type { CarriedRecords } from './carried.js';
+import type { StreamState } from '../parse-thread/protocol.js';
+import type { ParsedChunk } from '../parse-thread/thread.js';
+import { READ_CHUNK_BYTES, TrackingFailed, type FilePlacement, type ReadOutcome, type TrackedFileDeps } from './file-deps.js';
+import { FileProgress } from './progress.js';
+import { handOnRows } from './rows.js';
 
-/** Where a tracked file stands with respect to its path. */
-export type FilePlacement =
-  /** Still at a matched path: may grow for ever. */
-  | 'active'
-  /** Renamed away or deleted: read through the open descriptor to its end, then let go. */
-  | 'moved';
-
-/** A file's records could not be handed on after the worker parsed them: the agent cannot go on without losing them. */
-export class TrackingFailed extends Error {}
-
-/** Bytes read and parsed per request to the parse worker: large reads, few messages. */
-export const READ_CHUNK_BYTES = 1 << 20;
 /** Read requests kept in flight: one parsed by the worker while this thread handles the records of the other. */
 const READS_IN_FLIGHT = 2;
 const GO_ON = (): boolean => true;
-
-export interface TrackedFileDeps {
-  readonly input: InputConfig;
-  readonly parserContext: Omit<ParserContext, 'path'>;
-  readonly maxLineBytes: number;
-  readonly events: PipelineEvents;
-  readonly logger: Logger;
-  readonly emit: EmitLogRecord;
-  /** Where the file's lines are split and parsed. */
-  readonly parse: ParseThread;
-  /** Records that began in a rotated generation and end in its successor (Docker pieces split by a rotation). */
-  readonly carried?: CarriedRecords;
-  /** Counts changes to anything a checkpoint holds (acknowledgements, sizes, identities): an unchanged registry is not rebuilt. */
-  readonly changes: ChangeCount;
-}
-
-/** A counter every tracked file (and the set of them) moves when something a checkpoint holds changes. */
-export interface ChangeCount {
-  n: number;
-}
-
-/**
- * Hands a finished record to delivery: its source, byte range, acknowledgement seq, and where its document's JSON is
- * (`length` bytes at `at` in `chunk`, which counts the record as live). Fields, not an object: see pipeline/batch.ts.
- */
-export type EmitLogRecord = (
-  source: SourceRef,
-  start: number,
-  end: number,
-  seq: number,
-  chunk: ArenaChunk,
-  at: number,
-  length: number,
-) => void;
-
-/** What a read found: bytes read, or that the file is now shorter than what was already read. */
-export type ReadOutcome = number | 'truncated';
 
 /**
  * One file instance being followed: its descriptor, identity, read position, acknowledgement tracker, and its stream
@@ -103,8 +39,6 @@ export class TrackedFile implements SourceRef {
   size = 0;
   /** When the file last grew (or was opened), ms since epoch. */
   lastGrowthAt: number;
-  /** Last time any record of this file was acknowledged and moved the checkpoint. */
-  ackedAt: string | null;
   /** Reads since its descriptor was last opened: with more files than descriptors, the most served give way first. */
   readTurns = 0;
   /** A Docker/CRI generation whose held pieces went to its successor (see carried.ts). */
@@ -131,13 +65,11 @@ export class TrackedFile implements SourceRef {
   everRead = false;
   /** The size its checkpoint recorded, when it was resumed from one (else 0). */
   readonly resumedSize: number;
-  private lastCheckpointed: number;
   private fh: FileHandle | null = null;
   /** It had a descriptor once (a moved file that had one is never opened again by name). */
   everOpened = false;
-  private readonly acks: AckTracker;
-  /** Records beyond the checkpoint that were acknowledged before a restart: not sent again (see pipeline/ranges.ts). */
-  private skip: AckedRanges | null;
+  /** Its acknowledgements and the checkpoint made of them. */
+  private readonly progress: FileProgress;
   /**
    * The file's stream in the parse worker, opened at the first request (a file never read holds nothing there), and
    * its state as of the last reply (requests run one at a time).
@@ -167,11 +99,7 @@ export class TrackedFile implements SourceRef {
     this.identity = identity;
     if (identity) this.idPrefix = idPrefixOf(identity);
     this.lastGrowthAt = now;
-    this.acks = new AckTracker(startOffset);
-    // A resumed file keeps its last acknowledgement time until something new is acknowledged.
-    this.ackedAt = resumed?.ackedAt ?? null;
-    this.lastCheckpointed = resumed ? startOffset : -1;
-    this.skip = resumed?.acked && resumed.acked.length > 0 ? new AckedRanges(resumed.acked) : null;
+    this.progress = new FileProgress(startOffset, resumed);
     this.resumedSize = resumed?.size ?? 0;
     this.parserContext = { ...deps.parserContext, path };
     this.state = { position: startOffset, partialLine: false, heldFrom: -1 };
@@ -196,17 +124,22 @@ export class TrackedFile implements SourceRef {
   }
 
   get committed(): number {
-    return this.acks.committed;
+    return this.progress.acks.committed;
+  }
+
+  /** Last time any record of this file was acknowledged and moved the checkpoint. */
+  get ackedAt(): string | null {
+    return this.progress.ackedAt;
   }
 
   /** Records handed to delivery and not yet acknowledged. */
   get outstanding(): number {
-    return this.acks.outstanding;
+    return this.progress.acks.outstanding;
   }
 
   /** Nothing read and unshipped: no held record, no unfinished line, no unacknowledged record. */
   get settled(): boolean {
-    return this.parseIdle && this.acks.outstanding === 0;
+    return this.parseIdle && this.progress.acks.outstanding === 0;
   }
 
   /** The parser holds nothing of this file: no held record, no unfinished line. */
@@ -257,7 +190,7 @@ export class TrackedFile implements SourceRef {
   }
 
   ack(seq: number): void {
-    this.acks.ack(seq);
+    this.progress.acks.ack(seq);
     this.deps.changes.n++;
   }
 
@@ -272,61 +205,7 @@ export class TrackedFile implements SourceRef {
 
   /** The durable form of this file's progress, or null while there is nothing worth remembering. */
   checkpoint(): Checkpoint | null {
-    if (this.identity === null) return this.unreadCheckpoint();
-    const committed = this.acks.committed;
-    // The time is taken here, once per checkpoint write, not per acknowledged record.
-    if (committed !== this.lastCheckpointed) {
-      this.lastCheckpointed = committed;
-      this.ackedAt = new Date().toISOString();
-    }
-    const checkpoint: Checkpoint = {
-      path: this.originPath,
-      dev: this.dev,
-      ino: this.ino,
-      fingerprint: this.identity.fingerprint,
-      fingerprintBytes: this.identity.fingerprintBytes,
-      offset: committed,
-      size: this.size,
-      mtimeMs: this.mtimeMs,
-      // Nothing acknowledged yet: the time of the first checkpoint, kept from then on.
-      ackedAt: (this.ackedAt ??= new Date().toISOString()),
-    };
-    const acked = this.ackedAhead();
-    return acked.length > 0 ? { ...checkpoint, acked } : checkpoint;
-  }
-
-  /**
-   * A rotated file seen and not read yet (waiting for a descriptor while every one is held by files with bytes to
-   * read): remembered by inode and birth time, at offset 0, so that a restart reads it rather than take it for history.
-   * None for a file at its path (a restart finds it there) or one with nothing in it.
-   */
-  private unreadCheckpoint(): Checkpoint | null {
-    if (this.placement !== 'moved' || this.everRead || this.letGo || this.size === 0 || this.acks.committed !== 0) return null;
-    return {
-      path: this.originPath,
-      dev: this.dev,
-      ino: this.ino,
-      fingerprint: '',
-      fingerprintBytes: 0,
-      ...(this.birthtimeMs > 0 ? { birthtimeMs: this.birthtimeMs } : {}),
-      offset: 0,
-      size: this.size,
-      mtimeMs: this.mtimeMs,
-      ackedAt: (this.ackedAt ??= new Date().toISOString()),
-    };
-  }
-
-  /** Ranges beyond the checkpoint already acknowledged: from before a restart, and since. */
-  private ackedAhead(): ByteRange[] {
-    const committed = this.acks.committed;
-    const own = this.acks.ackedAhead(MAX_ACKED_RANGES);
-    if (this.skip === null) return own;
-    this.skip.dropBefore(committed);
-    if (this.skip.empty) {
-      this.skip = null;
-      return own;
-    }
-    return mergeRanges(this.skip.remaining(committed), own, MAX_ACKED_RANGES);
+    return this.progress.checkpoint(this);
   }
 
   /**
@@ -514,10 +393,7 @@ export class TrackedFile implements SourceRef {
     return run;
   }
 
-  /**
-   * Register the records the worker finished, in emission order, each with the offset that is safe to resume from
-   * once it and all before it are stored (worked out by the worker: see ParseStream), and hand them on.
-   */
+  /** Take the worker's answer: the stream's state, and the records it finished (see rows.ts). */
   private accept(parsed: ParsedChunk): void {
     this.state = parsed.state;
     if (parsed.state.binary === true && !this.skipped) {
@@ -525,39 +401,7 @@ export class TrackedFile implements SourceRef {
       this.deps.events.fileSkipped(this.path, 'binary');
       this.deps.logger.warn('skipping a file that is not text (a NUL byte in its first block)', { path: this.path, input: this.deps.input.type });
     }
-    const rows = parsed.rows;
-    const skip = this.skip;
-    for (let o = 0; o < parsed.rowCount * ROW_FIELDS; o += ROW_FIELDS) {
-      const chunkId = rows[o + ROW_CHUNK]!;
-      if (chunkId === ADVANCE_ROW) {
-        this.acks.advance(rows[o + ROW_SAFE]!);
-        continue;
-      }
-      const start = rows[o + ROW_START]!;
-      const end = rows[o + ROW_END]!;
-      if (chunkId === CARRY_ROW) {
-        // The first pieces of a record that goes on in the successor: it holds this file's checkpoint until stored.
-        const seq = this.acks.register(rows[o + ROW_SAFE]!, start, end);
-        this.deps.carried!.begin(rows[o + ROW_AT]!, this, seq, start, rows[o + ROW_LINK]!);
-        continue;
-      }
-      const seq = this.acks.register(rows[o + ROW_SAFE]!, start, end);
-      const chunk = parsed.chunk(chunkId);
-      if (skip !== null && skip.covers(start, end)) {
-        // Stored before the restart (acknowledged beyond the checkpoint): not sent again.
-        chunk.release();
-        this.acks.ack(seq);
-        continue;
-      }
-      const link = rows[o + ROW_LINK]!;
-      if (link === 0) {
-        this.deps.emit(this, start, end, seq, chunk, rows[o + ROW_AT]!, rows[o + ROW_LENGTH]!);
-      } else {
-        // Begun in the previous generation: its id is that file's and offset there (see carried.ts).
-        const source = this.deps.carried!.end(link, this);
-        this.deps.emit(source, source.start < 0 ? start : source.start, end, seq, chunk, rows[o + ROW_AT]!, rows[o + ROW_LENGTH]!);
-      }
-    }
+    handOnRows(parsed, this, this.progress, this.deps);
     parsed.done();
     if (parsed.records > 0) {
       this.deps.events.recordsParsed(this.deps.input.type, parsed.records, parsed.parseErrors, parsed.multiline);

@@ -13,25 +13,20 @@ import type { Checkpoint } from '../pipeline/registry.js';
 import type { Discovery, EmptyPattern, MatchedFile } from './discovery.js';
 import type { FileStart, TailContext } from './context.js';
 import type { TrackedFile } from './file.js';
-import { generationsOf, olderFirst } from './generations.js';
-import { sameFile, startsLike, stillMatches, type FileIdentity } from './identity.js';
+import { olderFirst } from './generations.js';
+import { sameFile, stillMatches } from './identity.js';
 import { openLogFile } from './open.js';
 import { KnownCheckpoints, locateBeside } from './resume.js';
+import { Adoption } from './adoption.js';
 
-/** How many released files are remembered (a few rotations' worth for every file of a large host). */
-const RELEASED_MEMORY = 10_000;
 /** A file that cannot be opened is said once, then reminded of at this pace (it is tried again at every scan). */
 const OPEN_WARNING_EVERY_MS = 5 * 60_000;
 /** How long a closed file that left its path is looked for beside it before its unread bytes are counted lost. */
 const MISSING_GRACE_MS = 1_000;
-/** At most this many looks for rotated generations in a row (each one after one that found some). */
-const ADOPTION_LOOKS = 5;
 /** A pattern that matches nothing is said at start, then again at this pace while it stays so. */
 const EMPTY_PATTERN_EVERY_MS = 5 * 60_000;
 
 export class Keeper {
-  /** Files read to their end and let go, by device:inode → fingerprint: a rotated generation is not adopted twice. */
-  private readonly released = new Map<string, { identity: FileIdentity | null; birthtimeMs: number }>();
   /**
    * Per matched path, the mtime (at first sight) of the newest file followed there. A rotated generation written
    * after it is one that must have been read, or must be read now. Seeded from the checkpoints.
@@ -45,11 +40,15 @@ export class Keeper {
   /** When the last scan finished (liveness: a scan stuck in the kernel stops this clock). */
   lastScanAt = 0;
 
+  /** Rotated generations never seen at their path, and the files let go (not adopted again). */
+  private readonly adoption: Adoption;
+
   constructor(
     private readonly ctx: TailContext,
     private readonly discovery: Discovery,
     private readonly known: KnownCheckpoints,
   ) {
+    this.adoption = new Adoption(ctx, discovery, known, (f, now) => this.openNow(f, now));
     for (const c of known.all()) this.pathMtime.set(c.path, Math.max(this.pathMtime.get(c.path) ?? 0, c.mtimeMs ?? 0));
   }
 
@@ -85,7 +84,7 @@ export class Keeper {
       // A new file at a path seen before, or first seen while running: the writer may have rotated (more than once)
       // since the last look, or before this first one (a quick first rotation). Those generations are read too.
       const since = this.pathMtime.get(path) ?? (initial ? undefined : this.startedAt);
-      if (since !== undefined) await this.adoptGenerations(path, since, matched, now);
+      if (since !== undefined) await this.adoption.adopt(path, since, matched, now);
       const knownPath = this.pathMtime.has(path);
       this.pathMtime.set(path, m.stat.mtimeMs);
       await this.openNow(this.track(m, now, initial && !knownPath), now);
@@ -320,40 +319,14 @@ export class Keeper {
   }
 
   /**
-   * Rotated generations of `originPath` (`django.log.1`, `<id>-json.log.2`, `django.log-20261127`, not compressed)
-   * that received writes after `sinceMtimeMs` but were never seen at the matched path: a writer can rotate more
-   * than once between two scans (or while the agent is stopped). Read them from their start. One already shipped
-   * and read again costs nothing in Elasticsearch: its records keep their ids.
-   */
-  private async adoptGenerations(originPath: string, sinceMtimeMs: number, matched: Map<string, MatchedFile>, now: number): Promise<void> {
-    const input = this.discovery.inputOf(originPath);
-    if (!input) return;
-    // Looked at again until a look finds nothing new: a writer that keeps rotating while the generations are looked
-    // at (and opened) can shift one past the look; the next look, with the same mtime bound, still has it.
-    for (let look = 0; look < ADOPTION_LOOKS; look++) {
-      let adopted = 0;
-      for (const { path, stat: s } of await generationsOf(originPath, sinceMtimeMs)) {
-        // The scan follows what it matched anyway, under the name it matched it by: a file at the matched path when
-        // the scan looked may be a generation by now (this look can take long on a loaded host).
-        if (matched.has(path) || matchedInodes(matched).has(`${s.dev}:${s.ino}:${s.birthtimeMs}`)) continue;
-        if ((await this.isTracked(path, s)) || (await this.wasReleased(path, s))) continue;
-        const f = this.ctx.newFile(path, input, s.dev, s.ino, { identity: null, offset: 0, resumed: null }, now, originPath);
-        f.birthtimeMs = s.birthtimeMs;
-        f.observe(s.size, s.mtimeMs, now);
-        this.ctx.files.addMoved(f);
-        this.ctx.events.rotationSeen(originPath);
-        this.ctx.logger.info('reading a rotated generation never seen at its path', { path, inode: f.key, origin: originPath });
-        await this.openNow(f, now);
-        adopted++;
-      }
-      if (adopted === 0) return;
-    }
-  }
-
-  /**
    * Checkpoints whose file is no longer at its path: the file was rotated while the agent was stopped. Look for
    * it (same inode and fingerprint) beside its old path and read the rest of it, so a restart loses nothing.
    */
+  /** A moved file read to its end and acknowledged is let go: remembered, so it is not adopted again. */
+  remember(f: TrackedFile): void {
+    this.adoption.remember(f);
+  }
+
   private async resumeRotatedWhileStopped(matched: Map<string, MatchedFile>, now: number): Promise<void> {
     const left = this.known.takeAll();
     for (const entry of left) {
@@ -380,40 +353,8 @@ export class Keeper {
     }
     // Generations rotated after them while we were stopped, never seen at the matched path. Only now, with every
     // checkpointed file tracked, so that none of those is taken for a new generation and read twice.
-    for (const entry of left) await this.adoptGenerations(entry.path, entry.mtimeMs ?? 0, matched, now);
+    for (const entry of left) await this.adoption.adopt(entry.path, entry.mtimeMs ?? 0, matched, now);
     await this.admitWaiting(now);
-  }
-
-  /** A moved file read to its end and acknowledged is let go: remembered, so it is not adopted again. */
-  remember(f: TrackedFile): void {
-    this.released.set(f.key, { identity: f.identity, birthtimeMs: f.birthtimeMs });
-    if (this.released.size > RELEASED_MEMORY) this.released.delete(this.released.keys().next().value!);
-  }
-
-  private async wasReleased(path: string, s: { dev: number; ino: number; size: number; birthtimeMs: number }): Promise<boolean> {
-    const released = this.released.get(`${s.dev}:${s.ino}`);
-    if (released === undefined || !sameFile(s, { dev: s.dev, ino: s.ino, birthtimeMs: released.birthtimeMs })) return false;
-    // A file let go before it had a line has no fingerprint: it is the same file only if it is still empty.
-    if (released.identity === null) return s.size === 0;
-    return startsLike(path, { ...released.identity, path });
-  }
-
-  /**
-   * Is the file at `path` (a generation) one already followed? An open file's inode is its own (it cannot be reused
-   * while open); a closed one's may have been freed and reused, so its fingerprint decides. A closed file never opened
-   * (no fingerprint) with this inode is taken to be this one, renamed: it is followed here from now on.
-   */
-  private async isTracked(path: string, s: { dev: number; ino: number; birthtimeMs: number }): Promise<boolean> {
-    if (this.known.has(s.dev, s.ino)) return true;
-    const t = this.ctx.files.inode(s.dev, s.ino);
-    if (t === undefined || !sameFile(s, t)) return false;
-    if (t.isOpen || t.opening) return true;
-    if (t.identity !== null) return startsLike(path, { ...t.identity, path });
-    if (t.placement === 'moved') {
-      t.path = path;
-      t.missingSince = 0;
-    }
-    return true;
   }
 
   private noteEmpty(empty: readonly EmptyPattern[], now: number): void {
@@ -431,17 +372,6 @@ export class Keeper {
       }
     }
   }
-}
-
-/** The files a scan matched, by device, inode and birth time (made once per scan, when a generation is looked at). */
-const matchedInodesOf = new WeakMap<Map<string, MatchedFile>, Set<string>>();
-function matchedInodes(matched: Map<string, MatchedFile>): Set<string> {
-  let set = matchedInodesOf.get(matched);
-  if (set === undefined) {
-    set = new Set([...matched.values()].map(({ stat: s }) => `${s.dev}:${s.ino}:${s.birthtimeMs}`));
-    matchedInodesOf.set(matched, set);
-  }
-  return set;
 }
 
 /** How a file found with checkpoint `entry` (or none) starts. */

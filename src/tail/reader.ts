@@ -4,7 +4,8 @@
  * Backpressure pauses only this: the keeper goes on seeing and holding files meanwhile.
  */
 import type { TailContext } from './context.js';
-import { READ_CHUNK_BYTES, TrackingFailed, type ReadOutcome, type TrackedFile } from './file.js';
+import type { TrackedFile } from './file.js';
+import { READ_CHUNK_BYTES, TrackingFailed, type ReadOutcome } from './file-deps.js';
 import { olderFirst, spansRotation, waitsForOlder } from './generations.js';
 import type { Keeper } from './keeper.js';
 import type { Upkeep } from './upkeep.js';

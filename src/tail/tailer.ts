@@ -11,7 +11,8 @@ import { CarriedRecords } from './carried.js';
 import type { FileStart, Loss, LossReason, TailContext, TailerOptions } from './context.js';
 import { Discovery, type EmptyPattern } from './discovery.js';
 import { FileSet, statusOf, type FileStatus } from './file-set.js';
-import { TrackedFile, TrackingFailed, type ChangeCount, type EmitLogRecord } from './file.js';
+import { TrackedFile } from './file.js';
+import { TrackingFailed, type ChangeCount, type EmitLogRecord } from './file-deps.js';
 import { Keeper } from './keeper.js';
 import { Reader, type Pacing } from './reader.js';
 import { KnownCheckpoints } from './resume.js';
@@ -178,6 +179,7 @@ export class Tailer {
   /** Follow the files until stop(). */
   async run(pacing: Pacing): Promise<void> {
     await this.keeper.scan(Date.now(), true);
+    if (this.stopping) return; // stopped during the first scan: no reader was there to be told
     const reader = (this.reader = new Reader(this.ctx, this.keeper, this.upkeep, pacing));
     this.startWatching(reader);
     try {
@@ -202,6 +204,7 @@ export class Tailer {
    */
   async runOnce(pacing: Pacing): Promise<void> {
     await this.keeper.scan(Date.now(), true);
+    if (this.stopping) return;
     const reader = (this.reader = new Reader(this.ctx, this.keeper, this.upkeep, pacing));
     for (;;) {
       await pacing.ready();
