@@ -318,15 +318,15 @@ export class Keeper {
     return f;
   }
 
-  /**
-   * Checkpoints whose file is no longer at its path: the file was rotated while the agent was stopped. Look for
-   * it (same inode and fingerprint) beside its old path and read the rest of it, so a restart loses nothing.
-   */
   /** A moved file read to its end and acknowledged is let go: remembered, so it is not adopted again. */
   remember(f: TrackedFile): void {
     this.adoption.remember(f);
   }
 
+  /**
+   * Checkpoints whose file is no longer at its path: the file was rotated while the agent was stopped. Look for
+   * it (same inode and fingerprint) beside its old path and read the rest of it, so a restart loses nothing.
+   */
   private async resumeRotatedWhileStopped(matched: Map<string, MatchedFile>, now: number): Promise<void> {
     const left = this.known.takeAll();
     for (const entry of left) {
