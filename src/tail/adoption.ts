@@ -68,6 +68,9 @@ export class Adoption {
   private async wasReleased(path: string, s: { dev: number; ino: number; size: number; birthtimeMs: number }): Promise<boolean> {
     const released = this.released.get(`${s.dev}:${s.ino}`);
     if (released === undefined || !sameFile(s, { dev: s.dev, ino: s.ino, birthtimeMs: released.birthtimeMs })) return false;
+    // Inode and birth time both known and the same: that file, wherever it is now. Its first bytes are not compared:
+    // the name it was listed under may hold another file by now (a writer shifting generations every 80 ms).
+    if (bornKnown(s, released)) return true;
     // A file let go before it had a line has no fingerprint: it is the same file only if it is still empty.
     if (released.identity === null) return s.size === 0;
     return startsLike(path, { ...released.identity, path });
@@ -75,21 +78,30 @@ export class Adoption {
 
   /**
    * Is the file at `path` (a generation) one already followed? An open file's inode is its own (it cannot be reused
-   * while open); a closed one's may have been freed and reused, so its fingerprint decides. A closed file never opened
-   * (no fingerprint) with this inode is taken to be this one, renamed: it is followed here from now on.
+   * while open); a closed one's may have been freed and reused, so its birth time decides (its fingerprint where the
+   * file system keeps no birth time). A closed file never opened (no fingerprint) with this inode is taken to be this
+   * one, renamed: it is followed here from now on.
    */
   private async isTracked(path: string, s: { dev: number; ino: number; birthtimeMs: number }): Promise<boolean> {
     if (this.known.has(s.dev, s.ino)) return true;
     const t = this.ctx.files.inode(s.dev, s.ino);
     if (t === undefined || !sameFile(s, t)) return false;
     if (t.isOpen || t.opening) return true;
-    if (t.identity !== null) return startsLike(path, { ...t.identity, path });
+    if (t.identity !== null && !bornKnown(s, t)) return startsLike(path, { ...t.identity, path });
     if (t.placement === 'moved') {
       t.path = path;
       t.missingSince = 0;
     }
     return true;
   }
+}
+
+/**
+ * Do both sides know the file's birth time? Then sameFile() has compared it, and inode + birth time tell a file
+ * from a later one on a reused inode by themselves.
+ */
+function bornKnown(a: { birthtimeMs: number }, b: { birthtimeMs: number }): boolean {
+  return a.birthtimeMs !== 0 && b.birthtimeMs !== 0;
 }
 
 /** The files a scan matched, by device, inode and birth time (made once per scan, when a generation is looked at). */

@@ -81,7 +81,10 @@ export async function locateBeside(known: Whereabouts): Promise<{ path: string; 
     if (path === known.path || path === known.originPath) continue;
     const s = await lstat(path).catch(() => null);
     if (!s?.isFile() || !sameFile(s, known)) continue;
-    if (identity === null || (await startsLike(path, { ...identity, path }))) return { path, stat: s };
+    // Inode and birth time both known (sameFile compared them): this file; its first bytes need no second look, which
+    // could open another file by the time it is done (generations shifted every few milliseconds).
+    const born = s.birthtimeMs !== 0 && (known.birthtimeMs ?? 0) !== 0;
+    if (identity === null || born || (await startsLike(path, { ...identity, path }))) return { path, stat: s };
   }
   return null;
 }
