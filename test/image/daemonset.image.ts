@@ -13,7 +13,7 @@ import { startEsServer, type EsServerHandle } from '../support/es-server.js';
 import { daemonSetDeployment, daemonSetManifest, type Deployment, type MountSource } from './deploy.js';
 import { arrived, assertCheckpointed, describeStart, ES_PASSWORD, ES_USER, freePort, report, RUN, start, status, stop, stored } from './harness.js';
 import { containerLog, podmanOk, removeAll } from './podman.js';
-import { djangoLogs, dockerLogs, type SampleFile } from './samples.js';
+import { djangoLogs, dockerLogs, podLogs, type SampleFile } from './samples.js';
 
 describe('the image, run as docker/k8s/daemonset.yml runs it', () => {
   const dir = tempDir('logship-image-k8s-');
@@ -42,12 +42,15 @@ describe('the image, run as docker/k8s/daemonset.yml runs it', () => {
     files = [
       ...(await djangoLogs(join(dir, 'django'), '/logs/django', 200, { private: true })),
       dockerLogs(join(dir, 'containers'), '/var/lib/docker/containers', 200),
+      podLogs(join(dir, 'pods'), join(dir, 'container-links'), 200),
     ];
     // The node's hostPaths, by the path the manifest names; DirectoryOrCreate makes a missing one 0755 root.
     mkdirSync(join(dir, 'data'), { mode: 0o755 });
     const byNodePath: Record<string, string> = {
       '/var/log/django': join(dir, 'django'),
       '/var/lib/docker/containers': join(dir, 'containers'),
+      '/var/log/pods': join(dir, 'pods'),
+      '/var/log/containers': join(dir, 'container-links'),
       '/var/lib/logship': join(dir, 'data'),
     };
     const volumes = new Map<string, MountSource>();

@@ -3,10 +3,11 @@
  * what arrived: every record carries "seq=N", unique per file, so records in and records out are compared file by
  * file (none lost, none twice).
  */
-import { appendFileSync, chmodSync, chownSync, mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, chmodSync, chownSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { runPythonWriter, seqsOf, checkExactlyOnce } from '../support/agent.js';
 import { dockerLine } from '../support/scenario.js';
+import { criLines, rfc3339Nano } from '../support/kubelet.js';
 import type { EsServerHandle } from '../support/es-server.js';
 
 /** A container id as Docker makes them: 64 hex digits. */
@@ -84,6 +85,30 @@ export function appendDocker(file: SampleFile, count: number): void {
   }
   appendFileSync(file.hostPath, body);
   file.records += count;
+}
+
+/**
+ * A pod's container log as containerd writes it under kubelet's /var/log/pods (`<namespace>_<pod>_<uid>/<container>/
+ * 0.log`, 0640 root's), and kubelet's link to it in /var/log/containers, which points where the node — and the
+ * DaemonSet's pod, which mounts both at the same paths — sees the file. stdout and stderr lines, every 50th longer
+ * than 16 KiB (containerd's P pieces and an F piece).
+ */
+export function podLogs(podsDir: string, linksDir: string, count: number): SampleFile {
+  const pod = { namespace: 'shop', name: 'web-7d9f8c6b5-x2x9q', uid: '0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b', container: 'django' };
+  const relative = `${pod.namespace}_${pod.name}_${pod.uid}/${pod.container}/0.log`;
+  const file: SampleFile = { hostPath: join(podsDir, relative), containerPath: `/var/log/pods/${relative}`, records: 0 };
+  mkdirSync(dirname(file.hostPath), { recursive: true });
+  mkdirSync(linksDir, { recursive: true });
+  symlinkSync(file.containerPath, join(linksDir, `${pod.name}_${pod.namespace}_${pod.container}-${CONTAINER_ID}.log`));
+  const t0 = BigInt(Date.UTC(2026, 11, 5, 10, 0, 0)) * 1_000_000n;
+  const lines: Buffer[] = [];
+  for (let seq = 0; seq < count; seq++) {
+    const content = `GET /api/items/${seq} HTTP/1.1 200 seq=${seq}${seq % 50 === 49 ? ' ' + 'x'.repeat(40_000) : ''}`;
+    lines.push(criLines(seq % 3 === 2 ? 'stderr' : 'stdout', content, rfc3339Nano(t0 + BigInt(seq) * 1_000_000n)));
+  }
+  writeFileSync(file.hostPath, Buffer.concat(lines), { mode: 0o640 });
+  file.records = count;
+  return file;
 }
 
 /** Stored documents of the index, by the file they came from (log.file.path). */
