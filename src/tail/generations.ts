@@ -68,7 +68,10 @@ export function olderFirst(a: GenerationOrder, b: GenerationOrder): number {
  * writer rotating every 80 ms does, while a loaded agent takes seconds to look at 50 generations.
  */
 export function inShiftOrder(names: readonly string[]): string[] {
-  return [...names].sort((a, b) => rotationNumber(a) - rotationNumber(b));
+  // Each name's number worked out once (a directory can hold thousands of names), then sorted by it.
+  const numbered = names.map((name) => ({ name, n: rotationNumber(name) }));
+  numbered.sort((a, b) => a.n - b.n);
+  return numbered.map((e) => e.name);
 }
 
 /** `.3` → 3; a date suffix or none → 0. */
