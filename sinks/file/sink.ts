@@ -9,12 +9,13 @@
  * It cannot deduplicate: a record written twice (after a SIGKILL, before its checkpoint was written) is in the file
  * twice, so delivery makes each acknowledgement durable before the next batch of the same log is written.
  */
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Batch, SendResult, Sink, SinkDeps } from '../../src/sink.js';
 import { documentJson } from '../../src/record.js';
 import type { FileSinkConfig } from './config.js';
 import { makeDirectory } from '../../src/fs/make-dir.js';
+import { renameIfExists, syncDir, writeAll } from '../../src/fs/durable.js';
 
 export function createFileSink(config: FileSinkConfig, deps: SinkDeps): Sink {
   const { path, maxBytes, maxFiles, mode } = config;
@@ -101,36 +102,6 @@ export function createFileSink(config: FileSinkConfig, deps: SinkDeps): Sink {
 
     close: () => serial(closeFile),
   };
-}
-
-async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < data.length) {
-    const { bytesWritten } = await handle.write(data, offset, data.length - offset);
-    offset += bytesWritten;
-  }
-}
-
-async function renameIfExists(from: string, to: string): Promise<void> {
-  try {
-    await rename(from, to);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-}
-
-/** fsync a directory so that a created or renamed entry survives a crash. Not every platform allows it. */
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const d = await open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    // EISDIR/EPERM on some systems: best effort.
-  }
 }
 
 function ioReason(err: unknown): string {

@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
-import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { documentJson, recordId, type LogRecord } from '../record.js';
 import { DATA_DIR_MODE } from './registry.js';
+import { renameIfExists, syncDir, writeAll } from '../fs/durable.js';
 
 export const DEAD_LETTER_FILE = 'dead_letters.ndjson';
 /** Dead letters hold whole documents: only the agent's user reads them. */
@@ -137,30 +138,3 @@ async function countLines(path: string): Promise<number> {
   return lines;
 }
 
-async function writeAll(fh: FileHandle, data: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < data.length) {
-    const { bytesWritten } = await fh.write(data, offset, data.length - offset);
-    offset += bytesWritten;
-  }
-}
-
-async function renameIfExists(from: string, to: string): Promise<void> {
-  try {
-    await rename(from, to);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const d = await open(dir, 'r').catch(() => null);
-  if (!d) return;
-  try {
-    await d.sync();
-  } catch {
-    // Not every file system lets a directory be fsynced: best effort.
-  } finally {
-    await d.close();
-  }
-}
