@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TAG_TRUNCATED } from '../src/record.js';
-import { checkExactlyOnce, FAST, readNdjson, runPythonWriter, seqsOf, startAgent as start, tempDir, type AgentProcess, waitFor, writeConfig } from './support/agent.js';
+import { checkExactlyOnce, FAST, readNdjson, runPythonWriter, seqsOf, StartedAgents, tempDir, type AgentProcess, waitFor, writeConfig } from './support/agent.js';
 import { appendSeqLines, dockerLine } from './support/scenario.js';
 import { startCloudLoggingServer, type CloudLoggingServerHandle, type StoredEntry } from './support/cloud-logging-server.js';
 
@@ -27,17 +27,14 @@ interface ClScenario {
 }
 
 const open: CloudLoggingServerHandle[] = [];
-const agents: AgentProcess[] = [];
+const agents = new StartedAgents();
 after(async () => {
-  // A failed test must not leave an agent running (it would keep the test process alive).
-  for (const a of agents) if (a.child.exitCode === null && a.child.signalCode === null) a.signal('SIGKILL');
+  agents.killRunning();
   await Promise.all(open.map((s) => s.close()));
 });
 
 function startAgent(config: string, args: string[] = []): AgentProcess {
-  const agent = start(config, args);
-  agents.push(agent);
-  return agent;
+  return agents.start(config, args);
 }
 
 async function runOnce(config: string): Promise<{ code: number | null; logs: Record<string, unknown>[] }> {

@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkExactlyOnce, FAST, readNdjson, runOnce, runPythonWriter, seqsOf, startAgent, tempDir, type AgentProcess, waitFor, writeConfig } from './support/agent.js';
+import { checkExactlyOnce, FAST, readNdjson, runOnce, runPythonWriter, seqsOf, StartedAgents, tempDir, type AgentProcess, waitFor, writeConfig } from './support/agent.js';
 import { startCloudWatchServer, TEST_AWS_ENV, TEST_REGION, type CloudWatchServerHandle } from './support/cloudwatch-server.js';
 
 // startAgent passes process.env to the agent: the SDK's default chain finds these and nothing else.
@@ -39,17 +39,14 @@ interface CwScenario {
 }
 
 const open: CloudWatchServerHandle[] = [];
-const agents: AgentProcess[] = [];
+const agents = new StartedAgents();
 after(async () => {
-  // A failed test must not leave its agent running (the test process would wait for it).
-  for (const a of agents) if (a.child.exitCode === null && a.child.signalCode === null) a.signal('SIGKILL');
+  agents.killRunning();
   await Promise.all(open.map((s) => s.close()));
 });
 
 function agentFor(config: string): AgentProcess {
-  const agent = startAgent(config);
-  agents.push(agent);
-  return agent;
+  return agents.start(config);
 }
 
 async function cwScenario(sink: Record<string, unknown> = {}): Promise<CwScenario> {

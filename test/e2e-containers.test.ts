@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { checkExactlyOnce, FAST, readNdjson, runOnce, seqsOf, startAgent, tempDir, waitFor, writeConfig, type AgentProcess } from './support/agent.js';
+import { checkExactlyOnce, FAST, readNdjson, runOnce, seqsOf, StartedAgents, tempDir, waitFor, writeConfig } from './support/agent.js';
 import { startCloudWatchServer, TEST_AWS_ENV, TEST_REGION, type CloudWatchServerHandle } from './support/cloudwatch-server.js';
 import { COMPOSE_CONTAINER_ID, composeLabels, placeContainer } from './support/docker-containers.js';
 import { criLines, placePodContainer, rfc3339Nano } from './support/kubelet.js';
@@ -22,9 +22,9 @@ Object.assign(process.env, TEST_AWS_ENV);
 
 const scenarios: Scenario[] = [];
 const servers: CloudWatchServerHandle[] = [];
-const agents: AgentProcess[] = [];
+const agents = new StartedAgents();
 after(async () => {
-  for (const a of agents) if (a.child.exitCode === null && a.child.signalCode === null) a.signal('SIGKILL');
+  agents.killRunning();
   await Promise.all([...scenarios.map((s) => s.close()), ...servers.map((s) => s.close())]);
 });
 
@@ -78,8 +78,7 @@ for (const [glob, why] of [
       ],
       sink: { type: 'elasticsearch', node: s.es.url, index: INDEX },
     });
-    const agent = startAgent(config);
-    agents.push(agent);
+    const agent = agents.start(config);
     await waitFor(() => s.stored().length >= 103, 20_000, 'the first 103 records');
 
     // kubelet rotates: rename, the runtime writes on into the renamed file until ReopenContainerLog, then a new 0.log.

@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FAST, runOnce, runPythonWriter, seqsOf, startAgent, tempDir, type AgentProcess, waitFor, writeConfig } from './support/agent.js';
+import { FAST, runOnce, runPythonWriter, seqsOf, StartedAgents, tempDir, type AgentProcess, waitFor, writeConfig } from './support/agent.js';
 import { startCloudWatchServer, TEST_AWS_ENV, TEST_REGION, type CloudWatchServerHandle } from './support/cloudwatch-server.js';
 
 Object.assign(process.env, TEST_AWS_ENV);
@@ -25,16 +25,14 @@ const CONFIG = {
 };
 
 const servers: CloudWatchServerHandle[] = [];
-const agents: AgentProcess[] = [];
+const agents = new StartedAgents();
 after(async () => {
-  for (const a of agents) if (a.child.exitCode === null && a.child.signalCode === null) a.signal('SIGKILL');
+  agents.killRunning();
   await Promise.all(servers.map((s) => s.close()));
 });
 
 function agentFor(config: string, args: string[] = []): AgentProcess {
-  const agent = startAgent(config, args);
-  agents.push(agent);
-  return agent;
+  return agents.start(config, args);
 }
 
 /** Copies beyond the first, per key. */

@@ -10,15 +10,15 @@ import { spawn } from 'node:child_process';
 import { chmodSync, linkSync, mkdirSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { CLI, FAST, parseLogLine, readNdjson, runOnce, startAgent, tempDir, waitFor, writeConfig, type AgentProcess } from './support/agent.js';
+import { CLI, FAST, parseLogLine, readNdjson, runOnce, StartedAgents, tempDir, waitFor, writeConfig } from './support/agent.js';
 import { openLogFile } from '../src/tail/open.js';
 import { SHUTDOWN_GRACE_MS } from '../src/supervise.js';
 import { startEsServer } from './support/es-server.js';
 import { INDEX } from './support/scenario.js';
 
-const agents: AgentProcess[] = [];
+const agents = new StartedAgents();
 after(() => {
-  for (const a of agents) if (a.child.exitCode === null && a.child.signalCode === null) a.signal('SIGKILL');
+  agents.killRunning();
 });
 
 const line = (message: string): string => JSON.stringify({ asctime: '2026-12-06 10:00:00,000', levelname: 'INFO', name: 'app', message }) + '\n';
@@ -66,8 +66,7 @@ test('a FIFO among the matched files: the others are read, it is named once, and
   const s = setup(['*.log']);
   execFileSync('mkfifo', [join(s.logs, 'a-fifo.log')]);
   writeFileSync(join(s.logs, 'app.log'), line('shipped 1') + line('shipped 2'));
-  const agent = startAgent(s.config);
-  agents.push(agent);
+  const agent = agents.start(s.config);
   await waitFor(() => messages(s.out).length >= 2, 15_000, 'the regular file shipped');
   await new Promise((r) => setTimeout(r, 1000)); // a few scans: the FIFO is named once, not at every scan
   const started = Date.now();
@@ -89,8 +88,7 @@ test('symbolic links are not followed by default: not at a matched path, not whe
   symlinkSync(join(secrets, 'elastic'), join(s.logs, 'x.log'));
   mkdirSync(join(s.logs, 'deep'));
   symlinkSync(join(secrets, 'dir'), join(s.logs, 'deep', 'linked'));
-  const agent = startAgent(s.config);
-  agents.push(agent);
+  const agent = agents.start(s.config);
   await waitFor(() => messages(s.out).includes('app 1'), 15_000, 'app.log shipped');
   // A followed file replaced by a link (to a secret) mid-run: a rotation of app.log, and the link is not read.
   renameSync(join(s.logs, 'app.log'), join(s.dir, 'app.log.old'));
@@ -198,8 +196,7 @@ test('SIGTERM ends the agent within shutdown_timeout (and its grace) even while 
   try {
     const s = setup(['*.log'], {}, { shutdown_timeout: '1s', sink: { type: 'elasticsearch', node: es.url, index: INDEX } });
     writeFileSync(join(s.logs, 'app.log'), line('hang 1'));
-    const agent = startAgent(s.config);
-    agents.push(agent);
+    const agent = agents.start(s.config);
     await waitFor(() => es.count(INDEX) === 1, 15_000, 'the first record stored');
     es.delayMs = 120_000; // from now on, no request comes back within the test
     const asked = es.stats.requests;

@@ -9,13 +9,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { checkExactlyOnce, CLI, runPythonWriter, seqsOf, startAgent, waitFor, type AgentProcess } from './support/agent.js';
+import { checkExactlyOnce, CLI, runPythonWriter, seqsOf, StartedAgents, waitFor, type AgentProcess } from './support/agent.js';
 import { INDEX, scenario, type Scenario } from './support/scenario.js';
 
 const open: Scenario[] = [];
-const agents: AgentProcess[] = [];
+const agents = new StartedAgents();
 after(async () => {
-  for (const a of agents) if (a.child.exitCode === null && a.child.signalCode === null) a.signal('SIGKILL');
+  agents.killRunning();
   await Promise.all(open.map((s) => s.close()));
 });
 
@@ -26,9 +26,7 @@ async function djangoScenario(extra: Record<string, unknown> = {}): Promise<Scen
 }
 
 function start(s: Scenario): AgentProcess {
-  const agent = startAgent(s.config);
-  agents.push(agent);
-  return agent;
+  return agents.start(s.config);
 }
 
 /** The agent's /metrics URL, once it logged it. */

@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { FAST, readNdjson, runOnce, runPythonWriter, seqsOf, startAgent, tempDir, type AgentProcess, waitFor, writeConfig } from './support/agent.js';
+import { FAST, readNdjson, runOnce, runPythonWriter, seqsOf, StartedAgents, tempDir, type AgentProcess, waitFor, writeConfig } from './support/agent.js';
 import { startCloudWatchServer, TEST_AWS_ENV, TEST_REGION, type CloudWatchServerHandle } from './support/cloudwatch-server.js';
 import { startEsServer, type EsServerHandle } from './support/es-server.js';
 import { mountSmallDisk } from './support/small-disk.js';
@@ -16,16 +16,14 @@ Object.assign(process.env, TEST_AWS_ENV);
 const GROUP = '/accreditrack/django';
 const DAY = 24 * 3600_000;
 const servers: (CloudWatchServerHandle | EsServerHandle)[] = [];
-const agents: AgentProcess[] = [];
+const agents = new StartedAgents();
 after(async () => {
-  for (const a of agents) if (a.child.exitCode === null && a.child.signalCode === null) a.signal('SIGKILL');
+  agents.killRunning();
   await Promise.all(servers.map((s) => s.close()));
 });
 
 function agentFor(config: string, args: string[] = []): AgentProcess {
-  const agent = startAgent(config, args);
-  agents.push(agent);
-  return agent;
+  return agents.start(config, args);
 }
 
 function asctime(ms: number): string {

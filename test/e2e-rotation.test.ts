@@ -18,13 +18,13 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { checkExactlyOnce, runPythonWriter, seqsOf, startAgent, waitFor, type AgentProcess } from './support/agent.js';
+import { checkExactlyOnce, runPythonWriter, seqsOf, StartedAgents, waitFor, type AgentProcess } from './support/agent.js';
 import { appendSeqLines, dockerLine, INDEX, scenario, type Scenario } from './support/scenario.js';
 
 const open: Scenario[] = [];
-const agents: AgentProcess[] = [];
+const agents = new StartedAgents();
 after(async () => {
-  for (const a of agents) if (a.child.exitCode === null && a.child.signalCode === null) a.signal('SIGKILL');
+  agents.killRunning();
   await Promise.all(open.map((s) => s.close()));
 });
 
@@ -36,9 +36,7 @@ async function djangoScenario(extra: Record<string, unknown> = {}): Promise<Scen
 }
 
 function start(s: Scenario): AgentProcess {
-  const agent = startAgent(s.config);
-  agents.push(agent);
-  return agent;
+  return agents.start(s.config);
 }
 
 type Doc = Record<string, any>;

@@ -68,6 +68,24 @@ export function readNdjson<T = Record<string, any>>(path: string): T[] {
   return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as T);
 }
 
+/**
+ * The agents a test file starts, so that its `after` hook can SIGKILL those a failed test left running (they would
+ * keep the test process alive).
+ */
+export class StartedAgents {
+  private readonly all: AgentProcess[] = [];
+
+  start(configPath: string, args: string[] = []): AgentProcess {
+    const agent = startAgent(configPath, args);
+    this.all.push(agent);
+    return agent;
+  }
+
+  killRunning(): void {
+    for (const a of this.all) if (a.child.exitCode === null && a.child.signalCode === null) a.signal('SIGKILL');
+  }
+}
+
 export function startAgent(configPath: string, args: string[] = []): AgentProcess {
   const child = spawn(process.execPath, [CLI, 'run', '--config', configPath, '--log-level', 'debug', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
