@@ -29,6 +29,15 @@ function start(s: Scenario): AgentProcess {
   return agents.start(s.config);
 }
 
+/**
+ * Waits until the agent has prepared its sink. The outage must begin after that: a server stopped under the agent's
+ * first request leaves that request to time out (request_timeout) rather than fail at once, and these tests are about
+ * an outage while files rotate, not a sink never reached.
+ */
+async function sinkConnected(agent: AgentProcess): Promise<void> {
+  await waitFor(() => agent.logs.some((l) => l['msg'] === 'connected to Elasticsearch'), 15_000, 'the sink prepared');
+}
+
 /** The agent's /metrics URL, once it logged it. */
 async function metricsUrl(agent: AgentProcess): Promise<string> {
   await waitFor(() => agent.logs.some((l) => l['msg'] === 'monitoring listening'), 15_000, 'the monitoring server');
@@ -82,6 +91,7 @@ test('Elasticsearch down while Django rotates and deletes generations: every rec
   const s = await djangoScenario();
   const agent = start(s);
   const url = await metricsUrl(agent);
+  await sinkConnected(agent);
   await s.es.stop();
   let heldDeleted = 0;
   const seen: string[] = [];
@@ -110,6 +120,7 @@ test('max_open_files too small for an outage: the records lost are exactly the b
   const sizesFile = join(s.dir, 'sizes.txt');
   const agent = start(s);
   const url = await metricsUrl(agent);
+  await sinkConnected(agent);
   await s.es.stop();
   // 5 backups here: a generation waits ~2 s beside the log before it is deleted, time for the scans to see its final
   // size (the loss counted is the size the agent last saw: a file it never opened is known by its stats only).
@@ -155,6 +166,7 @@ test('rotated generations still waiting for a descriptor at a stop are read afte
   const s = await djangoScenario({ max_open_files: 2 });
   const agent = start(s);
   await metricsUrl(agent);
+  await sinkConnected(agent);
   await s.es.stop();
   // 3,000 records into 64 KB files, 20 backups: ~15 generations, none deleted; two descriptors cannot hold them.
   await runPythonWriter([join(s.logs, 'django.log'), '--count', '3000', '--rate', '1000', '--max-bytes', '64000', '--backups', '20', '--pad', '100']);
