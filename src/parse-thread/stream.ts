@@ -120,9 +120,11 @@ export class ReplyWriter {
     return { buffer: store.buffer(store.current), at: this.placedAt };
   }
 
-  /** The record whose document was written in the room last placed. */
-  writtenRecord(start: number, end: number, flags: number): WrittenRecord {
-    return new WrittenRecord(start, end, flags, this.store.current, this.placedAt, this.placedLength);
+  /** The record whose document was written in the room last placed (its first `length` bytes: the rest is unused). */
+  writtenRecord(start: number, end: number, flags: number, length = this.placedLength): WrittenRecord {
+    // Nothing was placed since: the room's unused end is the chunk's unused start.
+    if (length < this.placedLength) this.store.used -= this.placedLength - length;
+    return new WrittenRecord(start, end, flags, this.store.current, this.placedAt, length);
   }
 
   record(r: ParsedRecord | WrittenRecord, safe: number): void {
@@ -265,7 +267,7 @@ export class ParseStream {
     // Documents a parser writes itself go straight into the reply's chunks.
     const placement: DocumentPlacement = {
       place: (bytes) => out.place(bytes),
-      written: (start, end, flags) => this.emitted.push(out.writtenRecord(start, end, flags)),
+      written: (start, end, flags, length) => this.emitted.push(out.writtenRecord(start, end, flags, length)),
     };
     const emit: EmitRecord = (r) => this.emitted.push(r);
     this.makeParser = () => parserFactory(type, context, emit, placement);

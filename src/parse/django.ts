@@ -34,8 +34,10 @@ import {
   REC_NO_TIMESTAMP,
   REC_PARSE_ERROR,
   REC_TOO_DEEP,
+  type DocumentPlacement,
 } from './document.js';
 import { DjangoJsonLines, parseObject } from './django-json.js';
+import { DjangoJsonBytes } from './django-json-bytes.js';
 import { compileFormat, type CompiledFormat, type FormatterSpec } from './formatter/index.js';
 import { Header } from './header.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan, ParsedObject, ScannedObject } from './json-members.js';
@@ -97,11 +99,16 @@ export interface DjangoParser extends RecordParser {
   redecorate(decoration: string): void;
 }
 
+/** lastTs when the latest record with a timestamp was a JSON line written on its bytes: jsonBytes has it. */
+const FROM_JSON_BYTES = 'from-json-bytes';
+
 class DjangoRecordParser implements DjangoParser {
   private readonly readTimestamp: TimestampReader;
   private readonly tb = new TracebackTracker();
   private writer: DocumentWriter;
   private readonly json: DjangoJsonLines;
+  /** JSON lines made into documents on their bytes (pushBytes); null when this parser has nowhere to write them. */
+  private readonly jsonBytes: DjangoJsonBytes | null;
   /** The fields of the record being emitted, reused. */
   private readonly fields = new DocumentFields();
   /** A JSON line read in place (reused). */
@@ -139,10 +146,13 @@ class DjangoRecordParser implements DjangoParser {
     private readonly emit: EmitRecord,
     private readonly mode: DjangoMode,
     decoration: string,
+    placement: DocumentPlacement | null,
   ) {
     this.readTimestamp = createTimestampReader(ctx.timezone);
     this.writer = new DocumentWriter(ctx.path, ctx.hostName, decoration);
     this.json = new DjangoJsonLines(this.writer, this.readTimestamp, ctx.includeOriginal, emit);
+    // event.original is the line as text: lines with it take the string way.
+    this.jsonBytes = placement === null || ctx.includeOriginal ? null : new DjangoJsonBytes(this.writer.plainTemplate(), this.readTimestamp, placement);
     // Configuration checked it compiles (`logship check`): compiled again here, once per file.
     this.format = mode === 'file' && ctx.formatter ? compileFormat(ctx.formatter, ctx.timezone) : null;
     this.detector = new LayoutDetector(ctx.timezone);
@@ -150,6 +160,20 @@ class DjangoRecordParser implements DjangoParser {
 
   redecorate(decoration: string): void {
     this.writer = new DocumentWriter(this.ctx.path, this.ctx.hostName, decoration);
+    this.jsonBytes?.retemplate(this.writer.plainTemplate());
+  }
+
+  /**
+   * A JSON line taken from its bytes (django-json-bytes.ts), its document written in place: the record jsonLine
+   * would make from the line's text. False for any other line, or while a text record is held (the string way
+   * finishes it first); the caller then decodes the line for push().
+   */
+  pushBytes(buf: Buffer, from: number, to: number, start: number, end: number): boolean {
+    if (this.jsonBytes === null || this.held || buf[from] !== 0x7b /* { */) return false;
+    if (!this.jsonBytes.write(buf, from, to, start, end)) return false;
+    // Its timestamp is made into text only if a later line needs it (fallbackTimestamp).
+    this.lastTs = FROM_JSON_BYTES;
+    return true;
   }
 
   push(line: Line, nowMs: number): void {
@@ -470,7 +494,8 @@ class DjangoRecordParser implements DjangoParser {
   }
 
   private fallbackTimestamp(nowMs: number): string {
-    return this.lastTs ?? new Date(nowMs).toISOString();
+    const last = this.lastTs === FROM_JSON_BYTES ? this.jsonBytes!.lastTimestamp() : this.lastTs;
+    return last ?? new Date(nowMs).toISOString();
   }
 }
 
@@ -479,8 +504,14 @@ class DjangoRecordParser implements DjangoParser {
  * `decoration`, JSON members starting with ",", is added to every document (the Docker parser adds `stream` and
  * `container.id` with it). A file-mode parser reads first lines with `ctx.formatter` when there is one.
  */
-export function createDjangoParser(ctx: ParserContext, emit: EmitRecord, mode: DjangoMode = 'file', decoration = ''): DjangoParser {
-  return new DjangoRecordParser(ctx, emit, mode, decoration);
+export function createDjangoParser(
+  ctx: ParserContext,
+  emit: EmitRecord,
+  mode: DjangoMode = 'file',
+  decoration = '',
+  placement: DocumentPlacement | null = null,
+): DjangoParser {
+  return new DjangoRecordParser(ctx, emit, mode, decoration, placement);
 }
 
 export type { FormatterSpec };

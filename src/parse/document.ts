@@ -192,8 +192,11 @@ export class DocumentWriter {
 export interface DocumentPlacement {
   /** Room for `bytes` bytes: write them at `at` in `buffer`. */
   place(bytes: number): { readonly buffer: Buffer; readonly at: number };
-  /** The record whose document was just written in the room last placed. */
-  written(start: number, end: number, flags: number): void;
+  /**
+   * The record whose document was just written in the room last placed: all of it, or its first `length` bytes (a
+   * parser that placed room for the most its document could be gives the rest back).
+   */
+  written(start: number, end: number, flags: number, length?: number): void;
 }
 
 /** A finished record whose document a parser wrote itself (DocumentPlacement): where it is, in chunk `chunk`. */

@@ -14,5 +14,5 @@ export type ParserType = 'django' | 'docker' | 'cri';
 export function createParser(type: ParserType, ctx: ParserContext, emit: EmitRecord, placement: DocumentPlacement | null = null): RecordParser {
   if (type === 'docker') return createDockerParser(ctx, containerIdFromPath(ctx.path), emit, placement);
   if (type === 'cri') return createCriParser(ctx, emit);
-  return createDjangoParser(ctx, emit, 'file');
+  return createDjangoParser(ctx, emit, 'file', '', placement);
 }
