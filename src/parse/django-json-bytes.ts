@@ -78,6 +78,8 @@ export class DjangoJsonBytes {
   /** Member indexes of the other keys, in line order, then `created` when it is kept. */
   private readonly kept = new Int32Array(64);
 
+  /** The template's tail after its `}` (written separately: `process` and `django` come between). */
+  private tailRest: Buffer;
   /** The @timestamp of the line being written (and of the last one written). */
   private readonly timestamps: TimestampBytes;
 
@@ -87,11 +89,13 @@ export class DjangoJsonBytes {
     private readonly placement: DocumentPlacement,
   ) {
     this.timestamps = new TimestampBytes(readTimestamp);
+    this.tailRest = template.tail.subarray(1);
   }
 
   /** The documents from now on carry another decoration (see DjangoParser.redecorate). */
   retemplate(template: DjangoTemplate): void {
     this.template = template;
+    this.tailRest = template.tail.subarray(1);
   }
 
   /**
@@ -167,7 +171,7 @@ export class DjangoJsonBytes {
       if (funcName >= 0) p = this.value(out, put(out, p, FUNCTION_KEY), funcName);
       out[p++] = 0x7d;
     }
-    out[p++] = 0x7d; // closes `log` (the template's tail starts with it: written from its second byte below)
+    out[p++] = 0x7d; // closes `log` (the template's tail starts with it: its `rest` is written below)
     if (pid >= 0 || thread >= 0 || threadName >= 0) {
       p = put(out, p, PROCESS_OPEN);
       if (pid >= 0) {
@@ -194,7 +198,7 @@ export class DjangoJsonBytes {
       }
       out[p++] = 0x7d;
     }
-    p = copy(t.tail, 1, t.tail.length, out, p);
+    p = put(out, p, this.tailRest);
     const multiline = (m.escapes[message]! & HAS_NEWLINE) !== 0;
     this.placement.written(start, end, multiline ? REC_MULTILINE : 0, p - first);
     return true;
@@ -229,18 +233,27 @@ function sameAs(buf: Buffer, from: number, to: number, key: Buffer): boolean {
   return true;
 }
 
-/** Writes `part` at p; returns the offset after it. */
+/**
+ * Writes `part` at p; returns the offset after it. A whole array is copied natively (no view to make): the document's
+ * head, path and host are tens of bytes; the short keys are copied in a loop.
+ */
 function put(out: Buffer, p: number, part: Buffer): number {
-  return copy(part, 0, part.length, out, p);
+  const n = part.length;
+  if (n <= 16) {
+    for (let j = 0; j < n; j++) out[p + j] = part[j]!;
+  } else {
+    out.set(part, p);
+  }
+  return p + n;
 }
 
 /**
- * Copies src[from, to) to out at p; returns the offset after it. In a loop up to 64 bytes (keys, levels, numbers,
- * most messages): TypedArray.set costs a view object and a native call, more than copying that few bytes.
+ * Copies src[from, to) to out at p; returns the offset after it. In a loop up to 48 bytes (keys, levels, numbers):
+ * TypedArray.set of part of an array costs a view object and a native call, more than copying that few bytes.
  */
 function copy(src: Uint8Array, from: number, to: number, out: Buffer, p: number): number {
   const n = to - from;
-  if (n <= 64) {
+  if (n <= 48) {
     for (let j = 0; j < n; j++) out[p + j] = src[from + j]!;
   } else {
     out.set(new Uint8Array(src.buffer, src.byteOffset + from, n), p);

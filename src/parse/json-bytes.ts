@@ -76,7 +76,7 @@ export class ScannedBytes {
     let nonAscii = false;
     // Keys seen, by a 5-bit digest of length and end bytes: only a digest seen before costs a byte compare.
     let digests = 0;
-    let i = skipSpaces(buf, from + 1, to);
+    let i = buf[from + 1] === SPACE ? skipSpaces(buf, from + 1, to) : from + 1;
     if (i < to && buf[i] === CLOSE) return skipSpaces(buf, i + 1, to) === to;
     for (;;) {
       // Key: a string without escapes.
@@ -95,9 +95,11 @@ export class ScannedBytes {
         if (kind === CONTROL || buf[ke] === BACKSLASH) return false;
         break; // the closing quote
       }
-      i = skipSpaces(buf, ke + 1, to);
+      i = ke + 1;
+      if (buf[i] === SPACE) i = skipSpaces(buf, i, to);
       if (i >= to || buf[i] !== COLON) return false;
-      i = skipSpaces(buf, i + 1, to);
+      i++;
+      if (buf[i] === SPACE) i = skipSpaces(buf, i, to);
       if (i >= to) return false;
       // Value.
       const vs = i;
@@ -171,7 +173,7 @@ export class ScannedBytes {
       this.kinds[k] = kind;
       this.escapes[k] = escapes;
       this.count = k + 1;
-      i = skipSpaces(buf, i, to);
+      if (buf[i] === SPACE) i = skipSpaces(buf, i, to);
       if (i >= to) return false;
       const sep = buf[i];
       if (sep === CLOSE) {
@@ -179,7 +181,8 @@ export class ScannedBytes {
         return !nonAscii || isUtf8(buf.subarray(from, to));
       }
       if (sep !== COMMA) return false;
-      i = skipSpaces(buf, i + 1, to);
+      i++;
+      if (buf[i] === SPACE) i = skipSpaces(buf, i, to);
     }
   }
 
