@@ -8,6 +8,8 @@
  *
  * https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-bulk
  */
+// First: the client must find apache-arrow deferred when it loads (see lazy-arrow.ts).
+import './lazy-arrow.js';
 import { readFileSync } from 'node:fs';
 import { Client, errors, type ClientOptions } from '@elastic/elasticsearch';
 import type { Batch, SendResult, Sink, SinkDeps } from '../../src/sink.js';
