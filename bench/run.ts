@@ -19,7 +19,7 @@ import { stringify } from 'yaml';
 import { CORPORA, CORPUS_FILES, writeCorpus, type CorpusFile, type CorpusKind, type CorpusName } from './corpus.js';
 import { DEFAULT_FLUENT_BIT, findFluentBit, fluentBitDocuments, fluentBitVersion, runFluentBit } from './fluent-bit.js';
 import type { PeerRun } from './peer-process.js';
-import { startReceiver } from './receiver-client.js';
+import { startReceiver, type Receiver } from './receiver-client.js';
 import { figures, HEADER, medians, ratios, row, type RunFigures } from './report.js';
 import { runRsyslog, RSYSLOGD } from './rsyslog.js';
 import { printTargets, type BenchResults, type CorpusMedians } from './targets.js';
@@ -86,29 +86,53 @@ function runAgent(config: string, extra: string[] = []): { child: ChildProcess; 
   return { child, done };
 }
 
-/** A peer's runs on one corpus: timed runs, FAILED ones reported with why. */
-async function peerRuns(
-  name: string,
-  corpus: CorpusName,
-  runs: number,
-  run: () => Promise<PeerRun>,
-  expected: number,
-  records: number,
-  bytes: number,
-): Promise<{ ok: boolean; timed: RunFigures[]; receiverCpu: number }> {
-  const timed: RunFigures[] = [];
-  let receiverCpu = 0;
-  for (let r = 0; r < runs; r++) {
-    const result = await run();
-    receiverCpu = Math.max(receiverCpu, result.receiverCpuSeconds);
-    if (result.failure !== null) {
-      const why = result.failure.split('\n').slice(0, 12).join('\n    ');
-      console.log(`  ${name} ${corpus} run ${r + 1} FAILED: received ${result.received} documents for ${expected} expected — ${why}`);
-      continue;
-    }
-    timed.push(figures(records, bytes, result.wallSeconds, result.cpuSeconds, result.rssMiB));
-  }
-  return { ok: timed.length === runs, timed, receiverCpu };
+/** One shipper on one corpus: how to run it once, and what its documents must add up to. */
+interface Shipper {
+  label: string;
+  key: keyof CorpusMedians;
+  /** Documents one run must deliver. */
+  expected: number;
+  /** One run from cold: its figures, or why it FAILED. */
+  run(): Promise<{ timed: RunFigures; receiverCpu: number } | { failure: string }>;
+}
+
+/** logship once from cold on `files`: counted by the receiver (unique ids on the first run: they repeat across runs). */
+function logshipShipper(dir: string, corpus: CorpusName, files: CorpusFile[], receiver: Receiver, records: number, bytes: number): Shipper {
+  let first = true;
+  return {
+    label: 'logship',
+    key: 'logship',
+    expected: records,
+    async run() {
+      const before = await receiver.stats();
+      const run = await runAgent(configFor(dir, corpus, files, receiver.url), ['--once']).done;
+      const after = await receiver.stats();
+      const received = after.docs - before.docs;
+      const unique = after.unique - before.unique;
+      const checkUnique = first;
+      first = false;
+      if (run.code !== 0 || received !== records || (checkUnique && unique !== records)) {
+        return { failure: `exit ${run.code}, received ${received} documents (${unique} unique) for ${records} records` };
+      }
+      return { timed: figures(records, bytes, run.wallSeconds, run.cpuSeconds, run.rssMiB), receiverCpu: after.cpuSeconds - before.cpuSeconds };
+    },
+  };
+}
+
+/** A peer once from cold (bench/peer-process.ts). */
+function peerShipper(label: string, key: keyof CorpusMedians, expected: number, records: number, bytes: number, run: () => Promise<PeerRun>): Shipper {
+  return {
+    label,
+    key,
+    expected,
+    async run() {
+      const result = await run();
+      if (result.failure !== null) {
+        return { failure: `received ${result.received} documents for ${expected} expected — ${result.failure.split('\n').slice(0, 12).join('\n    ')}` };
+      }
+      return { timed: figures(records, bytes, result.wallSeconds, result.cpuSeconds, result.rssMiB), receiverCpu: result.receiverCpuSeconds };
+    },
+  };
 }
 
 async function throughput(dir: string, lines: number, runs: number, results: BenchResults): Promise<void> {
@@ -123,7 +147,8 @@ async function throughput(dir: string, lines: number, runs: number, results: Ben
   } else results.fluentBitMissing = 'peers not run (--peers)';
   console.log(
     `\nThroughput: ${lines.toLocaleString('en-US')} records per corpus file, ${runs} runs each, from cold → _bulk on 127.0.0.1` +
-      `\n(events/s counts the corpus's records; mixed ships a Django JSON and a Docker file at once)`,
+      `\n(events/s counts the corpus's records; mixed ships a Django JSON and a Docker file at once;` +
+      `\n the shippers take turns, run by run, so that a slow minute of a shared machine falls on all of them)`,
   );
   console.log(HEADER);
   for (const corpus of corpora) {
@@ -135,46 +160,41 @@ async function throughput(dir: string, lines: number, runs: number, results: Ben
     const medianByShipper: CorpusMedians = {};
     results.corpora.set(corpus, medianByShipper);
 
-    const timed: RunFigures[] = [];
-    let recvCpu = 0;
-    for (let r = 0; r < runs; r++) {
-      const before = await receiver.stats();
-      const run = await runAgent(configFor(dir, corpus, files, receiver.url), ['--once']).done;
-      const after = await receiver.stats();
-      const received = after.docs - before.docs;
-      const unique = after.unique - before.unique;
-      // Ids repeat across runs of the same corpus (same file identity + offset): count uniques on the first run only.
-      if (run.code !== 0 || received !== records || (r === 0 && unique !== records)) {
-        results.countsOk = false;
-        console.log(`  logship ${corpus} run ${r + 1} FAILED: exit ${run.code}, received ${received} documents (${unique} unique) for ${records} records`);
-        continue;
+    const shippers: Shipper[] = [logshipShipper(dir, corpus, files, receiver, records, bytes)];
+    if (args.peers) {
+      if (fluentBit !== null) {
+        const binary = fluentBit;
+        const expected = fluentBitDocuments(files, lines);
+        shippers.push(peerShipper('Fluent Bit', 'fluentBit', expected, records, bytes, () => runFluentBit(binary, dir, files, receiver, expected)));
       }
-      recvCpu = Math.max(recvCpu, after.cpuSeconds - before.cpuSeconds);
-      timed.push(figures(records, bytes, run.wallSeconds, run.cpuSeconds, run.rssMiB));
+      if (existsSync(RSYSLOGD)) {
+        shippers.push(peerShipper('rsyslog', 'rsyslog', records, records, bytes, () => runRsyslog(dir, files, receiver, records)));
+      } else console.log(`  rsyslog: ${RSYSLOGD} not installed (apt-get install rsyslog rsyslog-elasticsearch)`);
     }
-    if (timed.length === runs) medianByShipper.logship = medians(timed);
-    const input = `${(bytes / 1e6).toFixed(0)} MB input, ${records.toLocaleString('en-US')} records`;
-    if (timed.length > 0) console.log(row(`${corpus} logship`, timed, `${input}; receiver CPU ≤ ${recvCpu.toFixed(2)} s`));
-    if (!args.peers) continue;
-
-    const peers: { label: string; key: 'fluentBit' | 'rsyslog'; expected: number; run: () => Promise<PeerRun> }[] = [];
-    if (fluentBit !== null) {
-      const binary = fluentBit;
-      const expected = fluentBitDocuments(files, lines);
-      peers.push({ label: 'Fluent Bit', key: 'fluentBit', expected, run: () => runFluentBit(binary, dir, files, receiver, expected) });
+    const timed = new Map<Shipper, RunFigures[]>(shippers.map((s) => [s, []]));
+    const receiverCpu = new Map<Shipper, number>(shippers.map((s) => [s, 0]));
+    for (let r = 0; r < runs; r++) {
+      for (const shipper of shippers) {
+        const outcome = await shipper.run();
+        if ('failure' in outcome) {
+          results.countsOk = false;
+          console.log(`  ${shipper.label} ${corpus} run ${r + 1} FAILED: ${outcome.failure}`);
+          continue;
+        }
+        timed.get(shipper)!.push(outcome.timed);
+        receiverCpu.set(shipper, Math.max(receiverCpu.get(shipper)!, outcome.receiverCpu));
+      }
     }
-    if (existsSync(RSYSLOGD)) {
-      peers.push({ label: 'rsyslog', key: 'rsyslog', expected: records, run: () => runRsyslog(dir, files, receiver, records) });
-    } else console.log(`  rsyslog: ${RSYSLOGD} not installed (apt-get install rsyslog rsyslog-elasticsearch)`);
-    for (const peer of peers) {
-      const { ok, timed, receiverCpu } = await peerRuns(peer.label, corpus, runs, peer.run, peer.expected, records, bytes);
-      results.countsOk &&= ok;
-      if (timed.length === 0) continue;
-      if (ok) medianByShipper[peer.key] = medians(timed);
-      const documents = peer.expected === records ? '' : `${peer.expected.toLocaleString('en-US')} documents (bench/fluent-bit.ts); `;
-      console.log(row(`${corpus} ${peer.label}`, timed, `${documents}receiver CPU ≤ ${receiverCpu.toFixed(2)} s`));
+    const input = `${(bytes / 1e6).toFixed(0)} MB input, ${records.toLocaleString('en-US')} records; `;
+    for (const shipper of shippers) {
+      const runsOf = timed.get(shipper)!;
+      if (runsOf.length === runs) medianByShipper[shipper.key] = medians(runsOf);
+      if (runsOf.length === 0) continue;
+      const documents = shipper.expected === records ? '' : `${shipper.expected.toLocaleString('en-US')} documents (bench/fluent-bit.ts); `;
+      const notes = `${shipper.key === 'logship' ? input : documents}receiver CPU ≤ ${receiverCpu.get(shipper)!.toFixed(2)} s`;
+      console.log(row(`${corpus} ${shipper.label}`, runsOf, notes));
     }
-    for (const peer of peers) {
+    for (const peer of shippers.slice(1)) {
       const theirs = medianByShipper[peer.key];
       if (medianByShipper.logship && theirs) console.log(`  logship / ${peer.label}: ${ratios(medianByShipper.logship, theirs)}`);
     }
