@@ -81,7 +81,7 @@ export class DjangoJsonBytes {
   /** The template's tail after its `}` (written separately: `process` and `django` come between). */
   private tailRest: Buffer;
   /** The @timestamp of the line being written (and of the last one written). */
-  private readonly timestamps: TimestampBytes;
+  readonly timestamps: TimestampBytes;
 
   constructor(
     private template: DjangoTemplate,
@@ -204,10 +204,6 @@ export class DjangoJsonBytes {
     return true;
   }
 
-  /** The @timestamp of the last line written (for the parser's lines that have none), or null before the first. */
-  lastTimestamp(): string | null {
-    return this.timestamps.text();
-  }
 
   /**
    * The member of key a when it is there, else of key b; -1 when neither is; -2 (decline) when both are or the one

@@ -38,6 +38,7 @@ import {
 } from './document.js';
 import { DjangoJsonLines, parseObject } from './django-json.js';
 import { DjangoJsonBytes } from './django-json-bytes.js';
+import type { TimestampSource } from './timestamp-bytes.js';
 import { compileFormat, type CompiledFormat, type FormatterSpec } from './formatter/index.js';
 import { Header } from './header.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan, ParsedObject, ScannedObject } from './json-members.js';
@@ -91,7 +92,7 @@ export interface DjangoParser extends RecordParser {
    * caller that writes that document itself; it then reports the line's timestamp with plainWritten.
    */
   takesPlain(firstChar: number): boolean;
-  plainWritten(timestamp: string): void;
+  plainWritten(timestamp: TimestampSource): void;
   /**
    * Documents from now on carry `decoration` instead (the Docker parser, when entries bring `attrs` it had not seen;
    * a record already held gets it too).
@@ -99,8 +100,8 @@ export interface DjangoParser extends RecordParser {
   redecorate(decoration: string): void;
 }
 
-/** lastTs when the latest record with a timestamp was a JSON line written on its bytes: jsonBytes has it. */
-const FROM_JSON_BYTES = 'from-json-bytes';
+/** lastTs when the latest record with a timestamp was written on its bytes: lastTsSource has it. */
+const FROM_SOURCE = 'from-source';
 
 class DjangoRecordParser implements DjangoParser {
   private readonly readTimestamp: TimestampReader;
@@ -118,6 +119,7 @@ class DjangoRecordParser implements DjangoParser {
   private readonly detector: LayoutDetector;
   /** Timestamp of the latest record started, for lines that have none. */
   private lastTs: string | null = null;
+  private lastTsSource: TimestampSource | null = null;
 
   // The held text record. Fields are reused from record to record.
   private held = false;
@@ -172,7 +174,8 @@ class DjangoRecordParser implements DjangoParser {
     if (this.jsonBytes === null || this.held || buf[from] !== 0x7b /* { */) return false;
     if (!this.jsonBytes.write(buf, from, to, start, end)) return false;
     // Its timestamp is made into text only if a later line needs it (fallbackTimestamp).
-    this.lastTs = FROM_JSON_BYTES;
+    this.lastTs = FROM_SOURCE;
+    this.lastTsSource = this.jsonBytes.timestamps;
     return true;
   }
 
@@ -483,8 +486,10 @@ class DjangoRecordParser implements DjangoParser {
     return !(c === 123 || c === 91 || (c >= 65 && c <= 90) || c === 32 || c === 92 || c === 34);
   }
 
-  plainWritten(timestamp: string): void {
-    this.lastTs = timestamp; // as a record with a timestamp of its own does
+  plainWritten(timestamp: TimestampSource): void {
+    // As a record with a timestamp of its own does; made into text only if a later line needs it.
+    this.lastTs = FROM_SOURCE;
+    this.lastTsSource = timestamp;
   }
 
   /** Emits the record in `this.fields` as JSON text. */
@@ -494,7 +499,7 @@ class DjangoRecordParser implements DjangoParser {
   }
 
   private fallbackTimestamp(nowMs: number): string {
-    const last = this.lastTs === FROM_JSON_BYTES ? this.jsonBytes!.lastTimestamp() : this.lastTs;
+    const last = this.lastTs === FROM_SOURCE ? this.lastTsSource!.text() : this.lastTs;
     return last ?? new Date(nowMs).toISOString();
   }
 }

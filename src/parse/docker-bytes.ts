@@ -9,6 +9,9 @@
  * (DockerRecordParser.pushPlainEntry) takes, and the document is the same (tests compare them).
  */
 
+import { isoFromDocker } from './time.js';
+import type { TimestampSource } from './timestamp-bytes.js';
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const LOG_KEY = Buffer.from('{"log":"');
@@ -110,4 +113,79 @@ function bytesAt(buf: Buffer, at: number, expected: Buffer): boolean {
 
 function isHex(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+
+/** "YYYY-MM-DDTHH:MM:SS": the part of a Docker time that a second's lines share. */
+const SECOND_LENGTH = 19;
+/** Room for the ISO time isoFromDocker writes (24 bytes for Docker's own UTC times). */
+const MAX_ISO_LENGTH = 40;
+
+/**
+ * The Docker times of plain lines (one per stream), made into @timestamp bytes. A container writes thousands of
+ * lines a second: a time whose second is the one last read in full (with isoFromDocker) and which ends in
+ * `.digits` + `Z` has its milliseconds copied, as isoFromDocker's own same-second path does, without a string made
+ * of it or of the answer. Anything else goes to isoFromDocker. The timestamp is made into text only when asked for
+ * (a line without a time of its own takes the last one).
+ */
+export class DockerTimeBytes implements TimestampSource {
+  private readonly second = Buffer.alloc(SECOND_LENGTH);
+  private secondKnown = false;
+  /** The time last read, as ISO bytes, and room for the next (swapped once it reads: a failed read keeps it). */
+  private current = Buffer.alloc(MAX_ISO_LENGTH);
+  private next = Buffer.alloc(MAX_ISO_LENGTH);
+  length = 0;
+  private currentString: string | null = null;
+
+  /** Reads the time buf[from, to) (without quotes): true, and it is the current one; false if it does not read. */
+  read(buf: Buffer, from: number, to: number): boolean {
+    const n = to - from;
+    const out = this.next;
+    if (this.secondKnown && n >= SECOND_LENGTH + 1 && buf[to - 1] === 0x5a /* Z */ && this.sameSecond(buf, from)) {
+      const digits = n - SECOND_LENGTH - 2;
+      let plain = n === SECOND_LENGTH + 1 || (digits > 0 && buf[from + SECOND_LENGTH] === 0x2e /* . */);
+      for (let i = from + SECOND_LENGTH + 1; plain && i < to - 1; i++) plain = buf[i]! >= 0x30 && buf[i]! <= 0x39;
+      if (plain) {
+        for (let j = 0; j < SECOND_LENGTH; j++) out[j] = this.second[j]!;
+        out[SECOND_LENGTH] = 0x2e;
+        // Milliseconds: the fraction's first three digits, truncated, or padded with zeros.
+        for (let j = 0; j < 3; j++) out[SECOND_LENGTH + 1 + j] = j < digits ? buf[from + SECOND_LENGTH + 1 + j]! : 0x30;
+        out[SECOND_LENGTH + 4] = 0x5a;
+        this.take(SECOND_LENGTH + 5);
+        return true;
+      }
+    }
+    const ts = isoFromDocker(buf.toString('latin1', from, to));
+    if (ts === null || ts.length > MAX_ISO_LENGTH) return false;
+    // A UTC time read in full: its second is the answer's first 19 bytes, as it is the input's.
+    this.secondKnown = n >= SECOND_LENGTH + 1 && buf[to - 1] === 0x5a && ts.length === SECOND_LENGTH + 5 && ts.endsWith('Z');
+    if (this.secondKnown) this.second.write(ts, 0, SECOND_LENGTH, 'latin1');
+    this.take(out.write(ts, 0, 'latin1'));
+    return true;
+  }
+
+  /** Copies the current time to out at p; returns the offset after it. */
+  copyTo(out: Buffer, p: number): number {
+    const current = this.current;
+    for (let j = 0; j < this.length; j++) out[p + j] = current[j]!;
+    return p + this.length;
+  }
+
+  text(): string | null {
+    if (this.length === 0) return null;
+    return (this.currentString ??= this.current.toString('latin1', 0, this.length));
+  }
+
+  private take(length: number): void {
+    const read = this.next;
+    this.next = this.current;
+    this.current = read;
+    this.length = length;
+    this.currentString = null;
+  }
+
+  private sameSecond(buf: Buffer, from: number): boolean {
+    const second = this.second;
+    for (let j = 0; j < SECOND_LENGTH; j++) if (buf[from + j] !== second[j]) return false;
+    return true;
+  }
 }

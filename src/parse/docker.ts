@@ -18,9 +18,10 @@
 
 import { createDjangoParser, LINE_PARTIAL, LINE_TRUNCATED, lineFlags, truncateUtf8, type DjangoParser } from './django.js';
 import { DocumentFields, DocumentWriter, ParsedRecord, quote, REC_NO_TIMESTAMP, REC_PARSE_ERROR, type DocumentPlacement } from './document.js';
-import { plainEntryAt } from './docker-bytes.js';
+import { DockerTimeBytes, plainEntryAt } from './docker-bytes.js';
 import { digitCount, writeDigits } from './digits.js';
 import { isoFromDocker } from './time.js';
+import type { TimestampSource } from './timestamp-bytes.js';
 import { JSON_STRING, ScannedObject } from './json-members.js';
 import type { CarriedPieces, EmitRecord, Line, ParserContext, RecordParser } from './types.js';
 import { containerMembers, type ContainerInfo } from '../containers/metadata.js';
@@ -172,8 +173,12 @@ class DockerRecordParser implements RecordParser {
   private readonly stderr: DjangoParser;
   private readonly outPieces = new Pieces();
   private readonly errPieces = new Pieces();
-  /** Latest Docker time seen, for an entry too broken to have one. */
+  /** Latest Docker time seen, for an entry too broken to have one: text, or where a line's bytes left it. */
   private lastTs: string | null = null;
+  private lastTsSource: TimestampSource | null = null;
+  /** Times of the plain lines taken as bytes, per stream (each stream's parser goes back to its own last one). */
+  private readonly outTimes = new DockerTimeBytes();
+  private readonly errTimes = new DockerTimeBytes();
   /** Documents of entries that are not Docker JSON: no stream, the container when known. */
   private brokenWriter: DocumentWriter;
   private readonly brokenFields = new DocumentFields();
@@ -251,17 +256,17 @@ class DockerRecordParser implements RecordParser {
     if (e === null || (e.stderr ? this.errPieces : this.outPieces).active) return false;
     const parser = e.stderr ? this.stderr : this.stdout;
     if (!parser.takesPlain(buf[e.logAt + 1]!)) return false;
-    const ts = isoFromDocker(buf.toString('latin1', e.timeAt, e.timeEnd));
-    if (ts === null) return false;
+    const times = e.stderr ? this.errTimes : this.outTimes;
+    if (!times.read(buf, e.timeAt, e.timeEnd)) return false;
     const t = e.stderr ? this.errTemplate : this.outTemplate;
     // head + timestamp + `","message":` + the log JSON up to its final \n escape + `"` + log.file… + offset + tail
     const text = e.textEnd - e.logAt;
-    const bytes = t.head.length + ts.length + t.message.length + text + 1 + t.logFile.length + digitCount(start) + t.tail.length;
+    const bytes = t.head.length + times.length + t.message.length + text + 1 + t.logFile.length + digitCount(start) + t.tail.length;
     const { buffer, at } = placement.place(bytes);
     let p = at;
     buffer.set(t.head, p);
     p += t.head.length;
-    p += buffer.write(ts, p, 'latin1');
+    p = times.copyTo(buffer, p);
     buffer.set(t.message, p);
     p += t.message.length;
     p += buf.copy(buffer, p, e.logAt, e.textEnd);
@@ -269,8 +274,9 @@ class DockerRecordParser implements RecordParser {
     buffer.set(t.logFile, p);
     p = writeDigits(buffer, p + t.logFile.length, start);
     buffer.set(t.tail, p);
-    this.lastTs = ts;
-    parser.plainWritten(ts);
+    this.lastTs = null;
+    this.lastTsSource = times;
+    parser.plainWritten(times);
     placement.written(start, end, 0);
     return true;
   }
@@ -289,7 +295,10 @@ class DockerRecordParser implements RecordParser {
     const pieces = isErr ? this.errPieces : this.outPieces;
     const parser = isErr ? this.stderr : this.stdout;
     const time = typeof entry.time === 'string' ? isoFromDocker(entry.time) : null;
-    if (time !== null) this.lastTs = time;
+    if (time !== null) {
+      this.lastTs = time;
+      this.lastTsSource = null;
+    }
     const flags = lineFlags(line);
     const log = entry.log;
     const complete = log.charCodeAt(log.length - 1) === 10; /* \n */
@@ -351,6 +360,7 @@ class DockerRecordParser implements RecordParser {
     const parser = isErr ? this.stderr : this.stdout;
     if (!parser.pushPlainJson(raw.slice(0, n - 3) + '"', line.start, line.end, lineFlags(line), nowMs, ts)) return false;
     this.lastTs = ts;
+    this.lastTsSource = null;
     return true;
   }
 
@@ -412,7 +422,7 @@ class DockerRecordParser implements RecordParser {
   /** An entry that is not Docker JSON (cut, corrupt): a record of its own, the raw line as message. */
   private emitBroken(line: Line, nowMs: number): void {
     // No Docker time to go by: the previous entry's, else now; tagged either way.
-    const ts = this.lastTs ?? new Date(nowMs).toISOString();
+    const ts = this.lastTsSource?.text() ?? this.lastTs ?? new Date(nowMs).toISOString();
     const f = this.brokenFields.reset(ts, quote(line.text), line.start, REC_PARSE_ERROR | REC_NO_TIMESTAMP | lineFlags(line));
     if (this.ctx.includeOriginal) f.originalJson = f.messageJson;
     this.emit(new ParsedRecord(line.start, line.end, this.brokenWriter.write(f), f.flags));

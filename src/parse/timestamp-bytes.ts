@@ -17,7 +17,12 @@ const HOUR_LENGTH = 13;
 /** Room for an ISO timestamp: the readers write at most "YYYY-MM-DDTHH:MM:SS.mmm+hh:mm" (29 bytes). */
 const MAX_ISO_LENGTH = 40;
 
-export class TimestampBytes {
+/** Where a parser's last timestamp is, when it was written as bytes: made into text only if asked for. */
+export interface TimestampSource {
+  text(): string | null;
+}
+
+export class TimestampBytes implements TimestampSource {
   /** The hour reused, as the lines write it; its ISO text ("YYYY-MM-DDTHH") and offset suffix ("Z", "+01:00"). */
   private readonly hourText = Buffer.alloc(HOUR_LENGTH);
   private readonly isoHour = Buffer.alloc(HOUR_LENGTH);

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { createDockerParser } from '../../src/parse/docker.js';
+import { DockerTimeBytes } from '../../src/parse/docker-bytes.js';
+import { isoFromDocker } from '../../src/parse/time.js';
 import type { DocumentPlacement } from '../../src/parse/document.js';
 import { LineSplitter } from '../../src/tail/lines.js';
 import { parserContext } from '../support/parsing.js';
@@ -149,4 +152,29 @@ test('fuzz: mutated Docker lines read from their bytes give the string way\'s do
   assert.equal(bytes.length, strings.length);
   for (let i = 0; i < strings.length; i++) assert.deepEqual(bytes[i], strings[i], `record ${i}`);
   assert.ok(taken > 1000 && taken < strings.length, `taken ${taken} of ${strings.length}`);
+});
+
+test('property: Docker times read as bytes are what isoFromDocker reads, the same second reused or not', () => {
+  const second = fc.constantFrom('2026-11-27T12:00:00', '2026-11-27T12:00:01', '2026-02-30T12:00:00', '2026-11-27 12:00:00');
+  const rest = fc.oneof(
+    fc.stringMatching(/^\.[0-9]{1,9}Z$/),
+    fc.constantFrom('Z', '.Z', '.12x4Z', '.5z', '.123+01:00', '+00:00', '.1234567890123Z', ''),
+  );
+  fc.assert(
+    fc.property(fc.array(fc.tuple(second, rest), { minLength: 1, maxLength: 30 }), (times) => {
+      const bytes = new DockerTimeBytes();
+      let expected: string | null = null;
+      for (const [s, r] of times) {
+        const text = s + r;
+        const read = isoFromDocker(text);
+        const buf = Buffer.from(`"${text}"`, 'latin1');
+        assert.equal(bytes.read(buf, 1, buf.length - 1), read !== null, text);
+        if (read !== null) expected = read;
+        assert.equal(bytes.text(), expected, text);
+        const out = Buffer.alloc(64);
+        assert.equal(out.toString('latin1', 0, bytes.copyTo(out, 0)), expected ?? '');
+      }
+    }),
+    { numRuns: 1000 },
+  );
 });
