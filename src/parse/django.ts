@@ -119,6 +119,7 @@ class DjangoRecordParser implements DjangoParser {
   private readonly detector: LayoutDetector;
   /** Timestamp of the latest record started, for lines that have none. */
   private lastTs: string | null = null;
+  /** Where that timestamp is when lastTs is FROM_SOURCE (a line written on its bytes left it there). */
   private lastTsSource: TimestampSource | null = null;
 
   // The held text record. Fields are reused from record to record.
