@@ -10,7 +10,7 @@
  */
 
 import { isoFromDocker } from './time.js';
-import type { TimestampSource } from './timestamp-bytes.js';
+import { IsoBytes } from './timestamp-bytes.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -117,9 +117,6 @@ function isHex(c: number): boolean {
 
 /** "YYYY-MM-DDTHH:MM:SS": the part of a Docker time that a second's lines share. */
 const SECOND_LENGTH = 19;
-/** Room for the ISO time isoFromDocker writes (24 bytes for Docker's own UTC times). */
-const MAX_ISO_LENGTH = 40;
-
 /**
  * The Docker times of plain lines (one per stream), made into @timestamp bytes. A container writes thousands of
  * lines a second: a time whose second is the one last read in full (with isoFromDocker) and which ends in
@@ -127,14 +124,9 @@ const MAX_ISO_LENGTH = 40;
  * of it or of the answer. Anything else goes to isoFromDocker. The timestamp is made into text only when asked for
  * (a line without a time of its own takes the last one).
  */
-export class DockerTimeBytes implements TimestampSource {
+export class DockerTimeBytes extends IsoBytes {
   private readonly second = Buffer.alloc(SECOND_LENGTH);
   private secondKnown = false;
-  /** The time last read, as ISO bytes, and room for the next (swapped once it reads: a failed read keeps it). */
-  private current = Buffer.alloc(MAX_ISO_LENGTH);
-  private next = Buffer.alloc(MAX_ISO_LENGTH);
-  length = 0;
-  private currentString: string | null = null;
 
   /** Reads the time buf[from, to) (without quotes): true, and it is the current one; false if it does not read. */
   read(buf: Buffer, from: number, to: number): boolean {
@@ -155,32 +147,11 @@ export class DockerTimeBytes implements TimestampSource {
       }
     }
     const ts = isoFromDocker(buf.toString('latin1', from, to));
-    if (ts === null || ts.length > MAX_ISO_LENGTH) return false;
+    if (ts === null || !this.readString(ts)) return false;
     // A UTC time read in full: its second is the answer's first 19 bytes, as it is the input's.
     this.secondKnown = n >= SECOND_LENGTH + 1 && buf[to - 1] === 0x5a && ts.length === SECOND_LENGTH + 5 && ts.endsWith('Z');
     if (this.secondKnown) this.second.write(ts, 0, SECOND_LENGTH, 'latin1');
-    this.take(out.write(ts, 0, 'latin1'));
     return true;
-  }
-
-  /** Copies the current time to out at p; returns the offset after it. */
-  copyTo(out: Buffer, p: number): number {
-    const current = this.current;
-    for (let j = 0; j < this.length; j++) out[p + j] = current[j]!;
-    return p + this.length;
-  }
-
-  text(): string | null {
-    if (this.length === 0) return null;
-    return (this.currentString ??= this.current.toString('latin1', 0, this.length));
-  }
-
-  private take(length: number): void {
-    const read = this.next;
-    this.next = this.current;
-    this.current = read;
-    this.length = length;
-    this.currentString = null;
   }
 
   private sameSecond(buf: Buffer, from: number): boolean {

@@ -15,27 +15,65 @@ const ASCTIME_LENGTH = 23;
 /** "YYYY-MM-DD HH": the hour, compared byte for byte. */
 const HOUR_LENGTH = 13;
 /** Room for an ISO timestamp: the readers write at most "YYYY-MM-DDTHH:MM:SS.mmm+hh:mm" (29 bytes). */
-const MAX_ISO_LENGTH = 40;
+export const MAX_ISO_LENGTH = 40;
 
 /** Where a parser's last timestamp is, when it was written as bytes: made into text only if asked for. */
 export interface TimestampSource {
   text(): string | null;
 }
 
-export class TimestampBytes implements TimestampSource {
+/**
+ * A timestamp read into ISO bytes, kept until the next one reads (the byte ways' @timestamp): `next` is written,
+ * then swapped in by take(), so a read that fails leaves the current one as it was. Made into text only if asked.
+ */
+export class IsoBytes implements TimestampSource {
+  private current = Buffer.alloc(MAX_ISO_LENGTH);
+  /** Where a read writes (take() makes it current). */
+  protected next = Buffer.alloc(MAX_ISO_LENGTH);
+  /** Bytes of the current timestamp (0: none yet); it as a string, once asked for. */
+  length = 0;
+  private currentString: string | null = null;
+
+  /** Makes `ts` (an ISO timestamp made elsewhere) the current one; false if it is too long to. */
+  readString(ts: string): boolean {
+    if (ts.length > MAX_ISO_LENGTH) return false;
+    this.take(this.next.write(ts, 0, 'latin1'));
+    return true;
+  }
+
+  /** Copies the current timestamp to out at p; returns the offset after it. */
+  copyTo(out: Buffer, p: number): number {
+    const current = this.current;
+    for (let j = 0; j < this.length; j++) out[p + j] = current[j]!;
+    return p + this.length;
+  }
+
+  /** The current timestamp as text, or null before the first. */
+  text(): string | null {
+    if (this.length === 0) return null;
+    return (this.currentString ??= this.current.toString('latin1', 0, this.length));
+  }
+
+  /** The `length` bytes written into `next` are the current timestamp now. */
+  protected take(length: number): void {
+    const read = this.next;
+    this.next = this.current;
+    this.current = read;
+    this.length = length;
+    this.currentString = null;
+  }
+}
+
+export class TimestampBytes extends IsoBytes {
   /** The hour reused, as the lines write it; its ISO text ("YYYY-MM-DDTHH") and offset suffix ("Z", "+01:00"). */
   private readonly hourText = Buffer.alloc(HOUR_LENGTH);
   private readonly isoHour = Buffer.alloc(HOUR_LENGTH);
   private suffix = Buffer.alloc(0);
   private hourKnown = false;
-  /** The timestamp last read, as ISO bytes, and room for the next (swapped once it reads: a failed read keeps it). */
-  private current = Buffer.alloc(MAX_ISO_LENGTH);
-  private next = Buffer.alloc(MAX_ISO_LENGTH);
-  /** Bytes of `current` (0: none yet); it as a string, once asked for. */
-  length = 0;
-  private currentString: string | null = null;
 
-  constructor(private readonly read: TimestampReader) {}
+  constructor(private readonly read: TimestampReader) {
+    super();
+  }
 
   /** Reads the text timestamp buf[from, to): true, and it is the current one; false (nothing changed) if it does not read. */
   readText(buf: Uint8Array, from: number, to: number): boolean {
@@ -62,34 +100,6 @@ export class TimestampBytes implements TimestampSource {
     }
     this.take(length);
     return true;
-  }
-
-  /** Makes `ts` (an ISO timestamp made elsewhere: from `created`) the current one; false if it is too long to. */
-  readString(ts: string): boolean {
-    if (ts.length > MAX_ISO_LENGTH) return false;
-    this.take(this.next.write(ts, 0, 'latin1'));
-    return true;
-  }
-
-  /** Copies the current timestamp to out at p; returns the offset after it. */
-  copyTo(out: Buffer, p: number): number {
-    const current = this.current;
-    for (let j = 0; j < this.length; j++) out[p + j] = current[j]!;
-    return p + this.length;
-  }
-
-  /** The current timestamp as text (the parser's timestamp for lines that have none), or null before the first. */
-  text(): string | null {
-    if (this.length === 0) return null;
-    return (this.currentString ??= this.current.toString('latin1', 0, this.length));
-  }
-
-  private take(length: number): void {
-    const read = this.next;
-    this.next = this.current;
-    this.current = read;
-    this.length = length;
-    this.currentString = null;
   }
 
   /** Keeps the hour of an asctime the reader read, when its offset holds for the whole hour. */

@@ -9,70 +9,20 @@ import fc from 'fast-check';
 import { createDjangoParser } from '../../src/parse/django.js';
 import { createTimestampReader } from '../../src/parse/time.js';
 import { TimestampBytes } from '../../src/parse/timestamp-bytes.js';
-import { REC_MULTILINE, type DocumentPlacement } from '../../src/parse/document.js';
+import { REC_MULTILINE } from '../../src/parse/document.js';
 import { ChunkStore, ReplyWriter, RowsPool } from '../../src/parse-thread/stream.js';
 import { ROW_AT, ROW_FIELDS, ROW_LENGTH } from '../../src/parse-thread/protocol.js';
-import { LineSplitter } from '../../src/tail/lines.js';
+import { readBothWays as readBoth, type Emitted } from '../support/both-ways.js';
 import { parserContext, runPython } from '../support/parsing.js';
 
 const PATH = '/app/backend/logs/django.log';
 const NOW = Date.UTC(2026, 10, 27, 13, 0, 0);
 
-interface Emitted {
-  start: number;
-  end: number;
-  flags: number;
-  json: string;
-}
-
-/**
- * The records of a Django log read two ways: every line decoded and pushed, and with lines offered as bytes first
- * (as the parse thread does, documents written in place). Returns both, and how many lines the byte way took.
- */
+/** The records of a Django log read both ways (test/support/both-ways.ts), and how many lines the byte way took. */
 function readBothWays(file: Buffer | string, includeOriginal = false): { strings: Emitted[]; bytes: Emitted[]; taken: number } {
   const context = parserContext(PATH, { includeOriginal });
   const data = typeof file === 'string' ? Buffer.from(file, 'utf8') : file;
-
-  const strings: Emitted[] = [];
-  const byString = createDjangoParser(context, (r) => strings.push({ start: r.start, end: r.end, flags: r.flags, json: r.json }));
-  const plain = new LineSplitter(1 << 20, (line) => byString.push(line, NOW), 0);
-  plain.push(data);
-  plain.flushPartial();
-  byString.flush(NOW, true);
-
-  const bytes: Emitted[] = [];
-  // Garbage-filled, so that a byte the writer forgot to write shows.
-  const out = Buffer.alloc(data.length * 4 + 4096, 0x23);
-  let used = 0;
-  let placed = { at: 0, length: 0 };
-  const placement: DocumentPlacement = {
-    place(length) {
-      placed = { at: used, length };
-      used += length;
-      return { buffer: out, at: placed.at };
-    },
-    written(start, end, flags, length = placed.length) {
-      assert.ok(length <= placed.length, `wrote ${length} bytes in room for ${placed.length}`);
-      used = placed.at + length;
-      bytes.push({ start, end, flags, json: out.toString('utf8', placed.at, placed.at + length) });
-    },
-  };
-  const byBytes = createDjangoParser(context, (r) => bytes.push({ start: r.start, end: r.end, flags: r.flags, json: r.json }), 'file', '', placement);
-  let taken = 0;
-  const splitter = new LineSplitter(
-    1 << 20,
-    (line) => byBytes.push(line, NOW),
-    0,
-    (buf, from, to, start, end) => {
-      const took = byBytes.pushBytes!(buf, from, to, start, end, NOW);
-      if (took) taken++;
-      return took;
-    },
-  );
-  splitter.push(data);
-  splitter.flushPartial();
-  byBytes.flush(NOW, true);
-  return { strings, bytes, taken };
+  return readBoth(data, (emit, placement) => createDjangoParser(context, emit, 'file', '', placement), NOW);
 }
 
 function assertSame(file: Buffer | string): number {

@@ -4,67 +4,17 @@ import fc from 'fast-check';
 import { createDockerParser } from '../../src/parse/docker.js';
 import { DockerTimeBytes } from '../../src/parse/docker-bytes.js';
 import { isoFromDocker } from '../../src/parse/time.js';
-import type { DocumentPlacement } from '../../src/parse/document.js';
-import { LineSplitter } from '../../src/tail/lines.js';
+import { readBothWays as readBoth, type Emitted } from '../support/both-ways.js';
 import { parserContext } from '../support/parsing.js';
 
 const CID = 'c'.repeat(64);
 const PATH = `/var/lib/docker/containers/${CID}/${CID}-json.log`;
 const NOW = Date.UTC(2026, 10, 27, 13, 0, 0);
 
-interface Emitted {
-  start: number;
-  end: number;
-  flags: number;
-  json: string;
-}
-
-/**
- * The records of a json-file, read two ways: the string way (every line decoded and pushed) and with whole plain lines
- * taken from their bytes, documents written in place (as the parse thread does). Returns both, and how many lines
- * the byte way took.
- */
+/** The records of a json-file read both ways (test/support/both-ways.ts), and how many lines the byte way took. */
 function readBothWays(file: string, maxRecordBytes = 64 * 1024): { strings: Emitted[]; bytes: Emitted[]; taken: number } {
   const context = parserContext(PATH, { maxRecordBytes });
-  const data = Buffer.from(file, 'utf8');
-
-  const strings: Emitted[] = [];
-  const byString = createDockerParser(context, CID, (r) => strings.push({ start: r.start, end: r.end, flags: r.flags, json: r.json }));
-  const plainSplitter = new LineSplitter(1 << 20, (line) => byString.push(line, NOW), 0);
-  plainSplitter.push(data);
-  plainSplitter.flushPartial();
-  byString.flush(NOW, true);
-
-  const bytes: Emitted[] = [];
-  const out = Buffer.alloc(data.length * 4 + 4096);
-  let used = 0;
-  let placed = { at: 0, length: 0 };
-  const placement: DocumentPlacement = {
-    place(length) {
-      placed = { at: used, length };
-      used += length;
-      return { buffer: out, at: placed.at };
-    },
-    written(start, end, flags) {
-      bytes.push({ start, end, flags, json: out.toString('utf8', placed.at, placed.at + placed.length) });
-    },
-  };
-  const byBytes = createDockerParser(context, CID, (r) => bytes.push({ start: r.start, end: r.end, flags: r.flags, json: r.json }), placement);
-  let taken = 0;
-  const splitter = new LineSplitter(
-    1 << 20,
-    (line) => byBytes.push(line, NOW),
-    0,
-    (buf, from, to, start, end) => {
-      const took = byBytes.pushBytes!(buf, from, to, start, end, NOW);
-      if (took) taken++;
-      return took;
-    },
-  );
-  splitter.push(data);
-  splitter.flushPartial();
-  byBytes.flush(NOW, true);
-  return { strings, bytes, taken };
+  return readBoth(Buffer.from(file, 'utf8'), (emit, placement) => createDockerParser(context, CID, emit, placement), NOW);
 }
 
 const time = (n: number): string => `2026-11-27T12:00:${String(Math.floor(n / 1000) % 60).padStart(2, '0')}.${String(123456789 + n * 997).slice(-9)}Z`;
