@@ -18,8 +18,12 @@ export interface Pacing {
   hasCapacity(): boolean;
 }
 
-/** Bytes one file may read per pass before the others get a turn. */
-const READ_BUDGET_PER_PASS = 4 * READ_CHUNK_BYTES;
+/**
+ * Bytes one file may read per pass before the others get a turn: ~40,000 lines, 0.1 s of parsing. Each pass over a
+ * file ends with the parse worker's queue drained (its last reads are answered before the next file's first is
+ * asked, after an fstat): with 4 MiB the worker waited ~8% of a catch-up there, with 16 MiB ~3%.
+ */
+const READ_BUDGET_PER_PASS = 16 * READ_CHUNK_BYTES;
 /** Idle sleep between passes when nothing was read and the watcher said nothing. */
 const IDLE_POLL_MS = 250;
 
