@@ -199,7 +199,7 @@ export class DjangoJsonBytes {
       out[p++] = 0x7d;
     }
     p = put(out, p, this.tailRest);
-    const multiline = (m.escapes[message]! & HAS_NEWLINE) !== 0;
+    const multiline = (m.flags[message]! & HAS_NEWLINE) !== 0;
     this.placement.written(start, end, multiline ? REC_MULTILINE : 0, p - first);
     return true;
   }

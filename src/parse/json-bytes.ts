@@ -49,9 +49,11 @@ for (const c of '"\\/bfnrt') SIMPLE_ESCAPE[c.charCodeAt(0)] = 1;
 /** A number made only of digits, at most this many: a safe integer, written exactly as String(number) writes it. */
 const MAX_PLAIN_INT_DIGITS = 15;
 
-/** `escapes` bits of a string member. */
+/** `flags` of a string member. */
 export const HAS_ESCAPES = 1;
 export const HAS_NEWLINE = 2;
+/** `flags` of a number member: digits only, few enough for a safe integer (written as String(number) writes it). */
+export const PLAIN_INT = 1;
 
 /**
  * The members of the line last scanned, by index: key (with its quotes) and value (as JSON text) as byte ranges of
@@ -65,8 +67,8 @@ export class ScannedBytes {
   readonly valueStart = new Int32Array(MAX_MEMBERS);
   readonly valueEnd = new Int32Array(MAX_MEMBERS);
   readonly kinds = new Uint8Array(MAX_MEMBERS);
-  /** Strings: HAS_ESCAPES, HAS_NEWLINE. Numbers: 1 when the number is a plain integer (MAX_PLAIN_INT_DIGITS). */
-  readonly escapes = new Uint8Array(MAX_MEMBERS);
+  /** Strings: HAS_ESCAPES, HAS_NEWLINE. Numbers: PLAIN_INT. */
+  readonly flags = new Uint8Array(MAX_MEMBERS);
 
   /** True when buf[from, to) is a flat JSON object this reads (see the module comment); false: the string way. */
   scan(buf: Buffer, from: number, to: number): boolean {
@@ -105,7 +107,7 @@ export class ScannedBytes {
       const vs = i;
       const c = buf[i]!;
       let kind: number;
-      let escapes = 0;
+      let flags = 0;
       if (c === QUOTE) {
         kind = BYTES_STRING;
         i++;
@@ -124,15 +126,15 @@ export class ScannedBytes {
           if (k === CONTROL) return false;
           if (b === QUOTE) break;
           // An escape.
-          escapes |= HAS_ESCAPES;
+          flags |= HAS_ESCAPES;
           const e = buf[i + 1]!;
           if (e === 0x75 /* u */) {
             if (i + 6 > to || !(isHex(buf[i + 2]!) && isHex(buf[i + 3]!) && isHex(buf[i + 4]!) && isHex(buf[i + 5]!))) return false;
-            if (buf[i + 2] === ZERO && buf[i + 3] === ZERO && buf[i + 4] === ZERO && (buf[i + 5]! | 0x20) === 0x61 /* a */) escapes |= HAS_NEWLINE;
+            if (buf[i + 2] === ZERO && buf[i + 3] === ZERO && buf[i + 4] === ZERO && (buf[i + 5]! | 0x20) === 0x61 /* a */) flags |= HAS_NEWLINE;
             i += 6;
           } else {
             if (i + 2 > to || SIMPLE_ESCAPE[e] !== 1) return false;
-            if (e === 0x6e /* n */) escapes |= HAS_NEWLINE;
+            if (e === 0x6e /* n */) flags |= HAS_NEWLINE;
             i += 2;
           }
         }
@@ -144,7 +146,7 @@ export class ScannedBytes {
         // Digits only (no sign, fraction or exponent), few enough for a safe integer.
         let plain = end - i <= MAX_PLAIN_INT_DIGITS;
         for (let j = i; plain && j < end; j++) plain = buf[j]! >= ZERO && buf[j]! <= NINE;
-        escapes = plain ? 1 : 0;
+        flags = plain ? PLAIN_INT : 0;
         i = end;
       } else if (c === 0x74 /* t */ && literalAt(buf, i, to, TRUE)) {
         kind = BYTES_LITERAL;
@@ -171,7 +173,7 @@ export class ScannedBytes {
       this.valueStart[k] = vs;
       this.valueEnd[k] = i;
       this.kinds[k] = kind;
-      this.escapes[k] = escapes;
+      this.flags[k] = flags;
       this.count = k + 1;
       if (buf[i] === SPACE) i = skipSpaces(buf, i, to);
       if (i >= to) return false;
@@ -186,22 +188,14 @@ export class ScannedBytes {
     }
   }
 
-  /** The value of a plain integer member (escapes bit 1 of a BYTES_NUMBER). */
-  plainInt(i: number): number {
-    const buf = this.buf;
-    let v = 0;
-    for (let j = this.valueStart[i]!, end = this.valueEnd[i]!; j < end; j++) v = v * 10 + (buf[j]! - ZERO);
-    return v;
-  }
-
   /** Is member i a string without escapes (its bytes are its value)? */
   isPlainString(i: number): boolean {
-    return this.kinds[i] === BYTES_STRING && this.escapes[i] === 0;
+    return this.kinds[i] === BYTES_STRING && this.flags[i] === 0;
   }
 
   /** Is member i a plain integer? */
   isPlainInt(i: number): boolean {
-    return this.kinds[i] === BYTES_NUMBER && this.escapes[i] === 1;
+    return this.kinds[i] === BYTES_NUMBER && this.flags[i] === PLAIN_INT;
   }
 }
 
