@@ -8,7 +8,7 @@ import type { Discovery, MatchedFile } from './discovery.js';
 import type { TailContext } from './context.js';
 import type { TrackedFile } from './file.js';
 import { generationsOf } from './generations.js';
-import { sameFile, startsLike, type FileIdentity } from './identity.js';
+import { bornKnown, sameFile, startsLike, type FileIdentity } from './identity.js';
 import type { KnownCheckpoints } from './resume.js';
 
 /** How many released files are remembered (a few rotations' worth for every file of a large host). */
@@ -94,14 +94,6 @@ export class Adoption {
     }
     return true;
   }
-}
-
-/**
- * Do both sides know the file's birth time? Then sameFile() has compared it, and inode + birth time tell a file
- * from a later one on a reused inode by themselves.
- */
-function bornKnown(a: { birthtimeMs: number }, b: { birthtimeMs: number }): boolean {
-  return a.birthtimeMs !== 0 && b.birthtimeMs !== 0;
 }
 
 /** The files a scan matched, by device, inode and birth time (made once per scan, when a generation is looked at). */

@@ -89,6 +89,14 @@ export function sameFile(s: { dev: number; ino: number; birthtimeMs: number }, f
   return born === 0 || s.birthtimeMs === 0 || s.birthtimeMs === born;
 }
 
+/**
+ * Do both sides know the file's birth time? Then sameFile() has compared it, and inode + birth time tell a file from
+ * a later one on a reused inode by themselves, without a look at its first bytes.
+ */
+export function bornKnown(a: { birthtimeMs?: number }, b: { birthtimeMs?: number }): boolean {
+  return (a.birthtimeMs ?? 0) !== 0 && (b.birthtimeMs ?? 0) !== 0;
+}
+
 export function sameInode(a: { dev: number; ino: number }, b: { dev: number; ino: number }): boolean {
   return a.dev === b.dev && a.ino === b.ino;
 }

@@ -7,7 +7,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Checkpoint } from '../pipeline/registry.js';
 import { inShiftOrder } from './generations.js';
-import { sameFile, startsLike, type FileIdentity } from './identity.js';
+import { bornKnown, sameFile, startsLike, type FileIdentity } from './identity.js';
 
 /** Checkpoints from the registry not yet matched to a file, by device:inode. */
 export class KnownCheckpoints {
@@ -83,8 +83,7 @@ export async function locateBeside(known: Whereabouts): Promise<{ path: string; 
     if (!s?.isFile() || !sameFile(s, known)) continue;
     // Inode and birth time both known (sameFile compared them): this file; its first bytes need no second look, which
     // could open another file by the time it is done (generations shifted every few milliseconds).
-    const born = s.birthtimeMs !== 0 && (known.birthtimeMs ?? 0) !== 0;
-    if (identity === null || born || (await startsLike(path, { ...identity, path }))) return { path, stat: s };
+    if (identity === null || bornKnown(s, known) || (await startsLike(path, { ...identity, path }))) return { path, stat: s };
   }
   return null;
 }
