@@ -38,7 +38,7 @@ import {
 } from './document.js';
 import { DjangoJsonLines, parseObject } from './django-json.js';
 import { DjangoJsonBytes } from './django-json-bytes.js';
-import type { TimestampSource } from './timestamp-bytes.js';
+import { LastTimestamp, type TimestampSource } from './timestamp-bytes.js';
 import { compileFormat, type CompiledFormat, type FormatterSpec } from './formatter/index.js';
 import { Header } from './header.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan, ParsedObject, ScannedObject } from './json-members.js';
@@ -100,9 +100,6 @@ export interface DjangoParser extends RecordParser {
   redecorate(decoration: string): void;
 }
 
-/** lastTs when the latest record with a timestamp was written on its bytes: lastTsSource has it. */
-const FROM_SOURCE = 'from-source';
-
 class DjangoRecordParser implements DjangoParser {
   private readonly readTimestamp: TimestampReader;
   private readonly tb = new TracebackTracker();
@@ -118,9 +115,7 @@ class DjangoRecordParser implements DjangoParser {
   private readonly format: CompiledFormat | null;
   private readonly detector: LayoutDetector;
   /** Timestamp of the latest record started, for lines that have none. */
-  private lastTs: string | null = null;
-  /** Where that timestamp is when lastTs is FROM_SOURCE (a line written on its bytes left it there). */
-  private lastTsSource: TimestampSource | null = null;
+  private readonly lastTs = new LastTimestamp();
 
   // The held text record. Fields are reused from record to record.
   private held = false;
@@ -175,8 +170,7 @@ class DjangoRecordParser implements DjangoParser {
     if (this.jsonBytes === null || this.held || buf[from] !== 0x7b /* { */) return false;
     if (!this.jsonBytes.write(buf, from, to, start, end)) return false;
     // Its timestamp is made into text only if a later line needs it (fallbackTimestamp).
-    this.lastTs = FROM_SOURCE;
-    this.lastTsSource = this.jsonBytes.timestamps;
+    this.lastTs.from(this.jsonBytes.timestamps);
     return true;
   }
 
@@ -275,7 +269,7 @@ class DjangoRecordParser implements DjangoParser {
     // Flat lines (python-json-logger's) are read in place; anything else goes to JSON.parse.
     if (this.scanned.scan(text)) {
       this.finish();
-      this.lastTs = this.json.write(this.scanned, text, start, end, flags, ts, this.fallbackTimestamp(nowMs));
+      this.lastTs.set(this.json.write(this.scanned, text, start, end, flags, ts, this.fallbackTimestamp(nowMs)));
       return true;
     }
     // Only lines the scanner declined pay for the depth scan: a value nested deeper than MAX_JSON_DEPTH would
@@ -294,7 +288,7 @@ class DjangoRecordParser implements DjangoParser {
     }
     if (obj === null) return false;
     this.finish();
-    this.lastTs = this.json.write(new ParsedObject(obj), text, start, end, flags, ts, this.fallbackTimestamp(nowMs));
+    this.lastTs.set(this.json.write(new ParsedObject(obj), text, start, end, flags, ts, this.fallbackTimestamp(nowMs)));
     return true;
   }
 
@@ -351,7 +345,7 @@ class DjangoRecordParser implements DjangoParser {
     this.hLastMs = nowMs;
     this.hFlags = flags;
     this.hTs = ts;
-    this.lastTs = ts;
+    this.lastTs.set(ts);
     this.hStack = null;
     this.hFirst = text;
     this.hOriginal = this.ctx.includeOriginal ? text : '';
@@ -467,7 +461,7 @@ class DjangoRecordParser implements DjangoParser {
       ts = this.fallbackTimestamp(nowMs);
       flags |= REC_NO_TIMESTAMP;
     }
-    this.lastTs = ts;
+    this.lastTs.set(ts);
     const f = this.fields.reset(ts, textJson, start, flags);
     if (this.ctx.includeOriginal) f.originalJson = textJson;
     this.write(start, end, multiline);
@@ -489,8 +483,7 @@ class DjangoRecordParser implements DjangoParser {
 
   plainWritten(timestamp: TimestampSource): void {
     // As a record with a timestamp of its own does; made into text only if a later line needs it.
-    this.lastTs = FROM_SOURCE;
-    this.lastTsSource = timestamp;
+    this.lastTs.from(timestamp);
   }
 
   /** Emits the record in `this.fields` as JSON text. */
@@ -500,8 +493,7 @@ class DjangoRecordParser implements DjangoParser {
   }
 
   private fallbackTimestamp(nowMs: number): string {
-    const last = this.lastTs === FROM_SOURCE ? this.lastTsSource!.text() : this.lastTs;
-    return last ?? new Date(nowMs).toISOString();
+    return this.lastTs.text() ?? new Date(nowMs).toISOString();
   }
 }
 

@@ -21,7 +21,7 @@ import { DocumentFields, DocumentWriter, ParsedRecord, quote, REC_NO_TIMESTAMP, 
 import { DockerTimeBytes, plainEntryAt } from './docker-bytes.js';
 import { digitCount, writeDigits } from './digits.js';
 import { isoFromDocker } from './time.js';
-import type { TimestampSource } from './timestamp-bytes.js';
+import { LastTimestamp } from './timestamp-bytes.js';
 import { JSON_STRING, ScannedObject } from './json-members.js';
 import type { CarriedPieces, EmitRecord, Line, ParserContext, RecordParser } from './types.js';
 import { containerMembers, type ContainerInfo } from '../containers/metadata.js';
@@ -174,8 +174,7 @@ class DockerRecordParser implements RecordParser {
   private readonly outPieces = new Pieces();
   private readonly errPieces = new Pieces();
   /** Latest Docker time seen, for an entry too broken to have one: text, or where a line's bytes left it. */
-  private lastTs: string | null = null;
-  private lastTsSource: TimestampSource | null = null;
+  private readonly lastTs = new LastTimestamp();
   /** Times of the plain lines taken as bytes, per stream (each stream's parser goes back to its own last one). */
   private readonly outTimes = new DockerTimeBytes();
   private readonly errTimes = new DockerTimeBytes();
@@ -274,8 +273,7 @@ class DockerRecordParser implements RecordParser {
     buffer.set(t.logFile, p);
     p = writeDigits(buffer, p + t.logFile.length, start);
     buffer.set(t.tail, p);
-    this.lastTs = null;
-    this.lastTsSource = times;
+    this.lastTs.from(times);
     parser.plainWritten(times);
     placement.written(start, end, 0);
     return true;
@@ -295,10 +293,7 @@ class DockerRecordParser implements RecordParser {
     const pieces = isErr ? this.errPieces : this.outPieces;
     const parser = isErr ? this.stderr : this.stdout;
     const time = typeof entry.time === 'string' ? isoFromDocker(entry.time) : null;
-    if (time !== null) {
-      this.lastTs = time;
-      this.lastTsSource = null;
-    }
+    if (time !== null) this.lastTs.set(time);
     const flags = lineFlags(line);
     const log = entry.log;
     const complete = log.charCodeAt(log.length - 1) === 10; /* \n */
@@ -359,8 +354,7 @@ class DockerRecordParser implements RecordParser {
     if (ts === null) return false;
     const parser = isErr ? this.stderr : this.stdout;
     if (!parser.pushPlainJson(raw.slice(0, n - 3) + '"', line.start, line.end, lineFlags(line), nowMs, ts)) return false;
-    this.lastTs = ts;
-    this.lastTsSource = null;
+    this.lastTs.set(ts);
     return true;
   }
 
@@ -422,7 +416,7 @@ class DockerRecordParser implements RecordParser {
   /** An entry that is not Docker JSON (cut, corrupt): a record of its own, the raw line as message. */
   private emitBroken(line: Line, nowMs: number): void {
     // No Docker time to go by: the previous entry's, else now; tagged either way.
-    const ts = this.lastTsSource?.text() ?? this.lastTs ?? new Date(nowMs).toISOString();
+    const ts = this.lastTs.text() ?? new Date(nowMs).toISOString();
     const f = this.brokenFields.reset(ts, quote(line.text), line.start, REC_PARSE_ERROR | REC_NO_TIMESTAMP | lineFlags(line));
     if (this.ctx.includeOriginal) f.originalJson = f.messageJson;
     this.emit(new ParsedRecord(line.start, line.end, this.brokenWriter.write(f), f.flags));

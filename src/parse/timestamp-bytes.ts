@@ -23,6 +23,29 @@ export interface TimestampSource {
 }
 
 /**
+ * A parser's latest timestamp, for a line that has none of its own: text, or where a line written on its bytes left
+ * it (made into text only if such a line comes).
+ */
+export class LastTimestamp {
+  private value: string | null = null;
+  private source: TimestampSource | null = null;
+
+  set(ts: string | null): void {
+    this.value = ts;
+    this.source = null;
+  }
+
+  /** The latest timestamp is the one `source` holds now (it keeps it until the next line of its own). */
+  from(source: TimestampSource): void {
+    this.source = source;
+  }
+
+  text(): string | null {
+    return this.source !== null ? this.source.text() : this.value;
+  }
+}
+
+/**
  * A timestamp read into ISO bytes, kept until the next one reads (the byte ways' @timestamp): `next` is written,
  * then swapped in by take(), so a read that fails leaves the current one as it was. Made into text only if asked.
  */
