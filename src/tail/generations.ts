@@ -30,14 +30,47 @@ export interface Generation {
 export async function generationsOf(originPath: string, sinceMtimeMs: number): Promise<Generation[]> {
   const dir = dirname(originPath);
   const base = basename(originPath);
-  const out: Generation[] = [];
-  for (const name of inShiftOrder(await readdir(dir).catch(() => [] as string[]))) {
+  // By file, under the last name it was met by: a look repeated after a shift meets files a second time.
+  const out = new Map<string, Generation>();
+  for await (const name of namesWhileShifting(listingOf(dir))) {
     if (!isGenerationOf(name, base)) continue;
     const path = join(dir, name);
     const s = await lstat(path).catch(() => null);
-    if (s?.isFile() && s.mtimeMs >= sinceMtimeMs) out.push({ path, stat: s });
+    if (s?.isFile() && s.mtimeMs >= sinceMtimeMs) out.set(`${s.dev}:${s.ino}:${s.birthtimeMs}`, { path, stat: s });
   }
-  return out;
+  return [...out.values()];
+}
+
+/** How many times one look lists a directory at most (each listing after one that showed a name the last did not). */
+const SHIFT_LISTINGS = 32;
+
+/**
+ * The names of a directory to look at while a writer may be shifting its generations: all of them in shift order;
+ * then, while a new listing shows names the last one did not, the names from the lowest new one up. Within one
+ * listing a file is never passed by (see inShiftOrder), but the highest-numbered one moves to a name that listing did
+ * not have — `.3` → `.4` in a directory holding 3 of 50 backups — and only a new listing shows it; a file not met is
+ * above the last listing by then, so only the new names need a look. Found by the fault suite: at a restart during a
+ * rotation, the oldest generation was not found beside its path, was taken for one never seen, and was read again from
+ * its start (1,778 records sent twice to CloudWatch Logs, which cannot deduplicate them).
+ */
+export async function* namesWhileShifting(list: () => Promise<readonly string[]>): AsyncGenerator<string> {
+  let listed = await list();
+  let names = inShiftOrder(listed);
+  for (let listing = 1; ; listing++) {
+    yield* names;
+    if (listing === SHIFT_LISTINGS) return;
+    const before = new Set(listed);
+    listed = await list();
+    const ordered = inShiftOrder(listed);
+    const firstNew = ordered.findIndex((name) => !before.has(name));
+    if (firstNew === -1) return;
+    names = ordered.slice(firstNew);
+  }
+}
+
+/** The names in `dir` now (none when it cannot be read). */
+export function listingOf(dir: string): () => Promise<string[]> {
+  return () => readdir(dir).catch(() => [] as string[]);
 }
 
 /**

@@ -3,10 +3,10 @@
  * fingerprint when the file is opened), and finding a file beside its old path when a rotation renamed it.
  */
 import type { Stats } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Checkpoint } from '../pipeline/registry.js';
-import { inShiftOrder } from './generations.js';
+import { listingOf, namesWhileShifting } from './generations.js';
 import { bornKnown, sameFile, startsLike, type FileIdentity } from './identity.js';
 
 /** Checkpoints from the registry not yet matched to a file, by device:inode. */
@@ -76,7 +76,7 @@ export async function locateBeside(known: Whereabouts): Promise<{ path: string; 
       ? { dev: known.dev, ino: known.ino, fingerprint: known.fingerprint, fingerprintBytes: known.fingerprintBytes }
       : null);
   const dir = dirname(known.path);
-  for (const name of inShiftOrder(await readdir(dir).catch(() => [] as string[]))) {
+  for await (const name of namesWhileShifting(listingOf(dir))) {
     const path = join(dir, name);
     if (path === known.path || path === known.originPath) continue;
     const s = await lstat(path).catch(() => null);
