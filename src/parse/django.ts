@@ -38,6 +38,7 @@ import {
 } from './document.js';
 import { DjangoJsonLines, parseObject } from './django-json.js';
 import { DjangoJsonBytes } from './django-json-bytes.js';
+import { DjangoTextBytes } from './django-text-bytes.js';
 import { LastTimestamp, type TimestampSource } from './timestamp-bytes.js';
 import { compileFormat, type CompiledFormat, type FormatterSpec } from './formatter/index.js';
 import { Header } from './header.js';
@@ -107,6 +108,12 @@ class DjangoRecordParser implements DjangoParser {
   private readonly json: DjangoJsonLines;
   /** JSON lines made into documents on their bytes (pushBytes); null when this parser has nowhere to write them. */
   private readonly jsonBytes: DjangoJsonBytes | null;
+  /**
+   * First lines of Django's "verbose" layout made into documents on their bytes, in a file whose layout is detected;
+   * null when this parser has nowhere to write them. A line it holds is handed to the string way (materialize) before
+   * anything else is done.
+   */
+  private readonly textBytes: DjangoTextBytes | null;
   /** The fields of the record being emitted, reused. */
   private readonly fields = new DocumentFields();
   /** A JSON line read in place (reused). */
@@ -153,10 +160,13 @@ class DjangoRecordParser implements DjangoParser {
     this.jsonBytes = placement === null || ctx.includeOriginal ? null : new DjangoJsonBytes(this.writer.plainTemplate(), this.readTimestamp, placement);
     // Configuration checked it compiles (`logship check`): compiled again here, once per file.
     this.format = mode === 'file' && ctx.formatter ? compileFormat(ctx.formatter, ctx.timezone) : null;
+    this.textBytes =
+      this.jsonBytes === null || mode !== 'file' || this.format !== null ? null : new DjangoTextBytes(this.writer.plainTemplate(), this.readTimestamp, placement!);
     this.detector = new LayoutDetector(ctx.timezone);
   }
 
   redecorate(decoration: string): void {
+    if (this.textBytes?.held) this.materialize();
     this.writer = new DocumentWriter(this.ctx.path, this.ctx.hostName, decoration);
     this.jsonBytes?.retemplate(this.writer.plainTemplate());
   }
@@ -166,7 +176,19 @@ class DjangoRecordParser implements DjangoParser {
    * would make from the line's text. False for any other line, or while a text record is held (the string way
    * finishes it first); the caller then decodes the line for push().
    */
-  pushBytes(buf: Buffer, from: number, to: number, start: number, end: number): boolean {
+  pushBytes(buf: Buffer, from: number, to: number, start: number, end: number, nowMs: number): boolean {
+    const text = this.textBytes;
+    // A verbose first line, where the string way would start a record with it (see fileLine): the file's layout is
+    // known (the string way matched a first line before), and no traceback's frames are being read.
+    if (text !== null && this.detector.known && !(this.held && this.tb.inFrames) && text.matches(buf, from, to)) {
+      // The record before is complete: this line starts the next.
+      if (text.held) text.writeHeld();
+      else this.finish();
+      if (!text.hold(start, end, nowMs)) return false; // its time does not read: the string way tags it
+      this.lastTs.from(text.timestamps);
+      return true;
+    }
+    if (text?.held) this.materialize();
     if (this.jsonBytes === null || this.held || buf[from] !== 0x7b /* { */) return false;
     if (!this.jsonBytes.write(buf, from, to, start, end)) return false;
     // Its timestamp is made into text only if a later line needs it (fallbackTimestamp).
@@ -182,6 +204,7 @@ class DjangoRecordParser implements DjangoParser {
   }
 
   pushText(text: string, start: number, end: number, flags: number, nowMs: number, timestamp?: string | null): void {
+    if (this.textBytes?.held) this.materialize();
     const ts = timestamp ?? null;
     if ((flags & LINE_PARTIAL_TAIL) !== 0) {
       this.partialTail(text, start, end, flags, nowMs, ts);
@@ -302,11 +325,23 @@ class DjangoRecordParser implements DjangoParser {
   }
 
   flush(nowMs: number, force: boolean): void {
+    const text = this.textBytes;
+    if (text?.held && (force || nowMs - text.heldSince >= this.ctx.multilineTimeoutMs)) text.writeHeld();
     if (this.held && (force || nowMs - this.hLastMs >= this.ctx.multilineTimeoutMs)) this.finish();
   }
 
   heldFrom(): number | null {
+    if (this.textBytes?.held) return this.textBytes.heldStart;
     return this.held ? this.hStart : null;
+  }
+
+  /**
+   * The line textBytes holds goes the string way, as if it had from the start: a line that may continue its record
+   * came, or one the byte way does not take. Nothing else is held then (textBytes holds only after finish()).
+   */
+  private materialize(): void {
+    const { text, start, end, lastMs } = this.textBytes!.release();
+    this.fileLine(text, start, end, 0, lastMs);
   }
 
   /** Holds the record whose first line was just matched into `this.next`. */

@@ -18,16 +18,41 @@ export interface Emitted {
 /** Makes a parser that emits to `emit`; with a placement, one that may take lines as bytes. */
 export type MakeParser = (emit: (r: ParsedRecord) => void, placement: DocumentPlacement | null) => RecordParser;
 
+/**
+ * How the data arrives: in reads of these sizes (in turn), the clock moving `stepMs` after each read, and the
+ * parsers' timeouts looked at then (flush, not forced), as the parse thread does between reads.
+ */
+export interface Arrival {
+  readonly reads: readonly number[];
+  readonly stepMs: number;
+}
+
 /** The records of `data` read both ways, and how many lines the byte way took. */
-export function readBothWays(data: Buffer, makeParser: MakeParser, now: number): { strings: Emitted[]; bytes: Emitted[]; taken: number } {
+export function readBothWays(
+  data: Buffer,
+  makeParser: MakeParser,
+  now: number,
+  arrival: Arrival = { reads: [data.length], stepMs: 0 },
+): { strings: Emitted[]; bytes: Emitted[]; taken: number } {
   const record = (to: Emitted[]) => (r: ParsedRecord) => to.push({ start: r.start, end: r.end, flags: r.flags, json: r.json });
+  /** Feeds `data` to a splitter as it arrives, then flushes everything. */
+  let clock = now;
+  const feed = (parser: RecordParser, splitter: LineSplitter): void => {
+    clock = now;
+    for (let at = 0, i = 0; at < data.length; i++) {
+      const size = Math.max(1, arrival.reads[i % arrival.reads.length]!);
+      splitter.push(data.subarray(at, Math.min(data.length, at + size)));
+      at += size;
+      clock += arrival.stepMs;
+      if (arrival.stepMs > 0) parser.flush(clock, false);
+    }
+    splitter.flushPartial();
+    parser.flush(clock, true);
+  };
 
   const strings: Emitted[] = [];
   const byString = makeParser(record(strings), null);
-  const plain = new LineSplitter(1 << 20, (line) => byString.push(line, now), 0);
-  plain.push(data);
-  plain.flushPartial();
-  byString.flush(now, true);
+  feed(byString, new LineSplitter(1 << 20, (line) => byString.push(line, clock), 0));
 
   const bytes: Emitted[] = [];
   // Garbage-filled, so that a byte a writer forgot to write shows.
@@ -50,16 +75,14 @@ export function readBothWays(data: Buffer, makeParser: MakeParser, now: number):
   let taken = 0;
   const splitter = new LineSplitter(
     1 << 20,
-    (line) => byBytes.push(line, now),
+    (line) => byBytes.push(line, clock),
     0,
     (buf, from, to, start, end) => {
-      const took = byBytes.pushBytes!(buf, from, to, start, end, now);
+      const took = byBytes.pushBytes!(buf, from, to, start, end, clock);
       if (took) taken++;
       return took;
     },
   );
-  splitter.push(data);
-  splitter.flushPartial();
-  byBytes.flush(now, true);
+  feed(byBytes, splitter);
   return { strings, bytes, taken };
 }

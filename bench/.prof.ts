@@ -1,0 +1,30 @@
+// Profile logship run --once on a corpus (one kind), against the bench receiver.
+import { spawnSync } from 'node:child_process';
+import { writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { writeCorpus, type CorpusKind } from '/work/main/bench/corpus.js';
+import { startReceiver } from '/work/main/bench/receiver-client.js';
+const kind = (process.argv[2] ?? 'django-json') as CorpusKind;
+const lines = Number(process.argv[3] ?? 300000);
+const profile = process.argv[4] === 'prof';
+const dir = '/tmp/prof/' + kind;
+mkdirSync(dir, { recursive: true });
+const C = 'b'.repeat(64);
+const path = kind === 'docker' ? join(dir, 'containers', C, `${C}-json.log`) : join(dir, 'logs', `${kind}.log`);
+rmSync(path, { force: true });
+const bytes = await writeCorpus(kind, path, lines);
+const r = await startReceiver();
+const data = join(dir, 'data'); rmSync(data, { recursive: true, force: true });
+writeFileSync(join(dir, 'c.yml'), stringify({ data_dir: data, inputs: [{ type: kind === 'docker' ? 'docker' : 'django', paths: [path], timezone: 'UTC' }], sink: { type: 'elasticsearch', node: r.url, index: 'logs-bench-default' } }));
+const profDir = join(dir, 'cpuprof'); rmSync(profDir, { recursive: true, force: true });
+const t0 = Date.now();
+const res = spawnSync(process.execPath, [...(profile ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), '/work/main/dist/cli.js', 'run', '--once', '--config', join(dir, 'c.yml')], { encoding: 'utf8' });
+const wall = (Date.now() - t0) / 1000;
+const stopped = res.stderr.split('\n').find((l) => l.includes('logship stopped'));
+if (!stopped) { console.log(res.status, res.stderr.slice(-2000)); process.exit(1); }
+const s = JSON.parse(stopped);
+const st = await r.stats();
+console.log(JSON.stringify({ kind, lines, MB: (bytes / 1e6).toFixed(1), wall, eps: Math.round(lines / wall), cpu: s.cpu_user_s + s.cpu_system_s, cpuPerGB: ((s.cpu_user_s + s.cpu_system_s) / (bytes / 1e9)).toFixed(1), rss: s.max_rss_mib, docs: st.docs, unique: st.unique }));
+r.close();
+process.exit(0);

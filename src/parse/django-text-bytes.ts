@@ -1,0 +1,321 @@
+/**
+ * The commonest Django text record, made into its document on its bytes: one line of the layout Django's own docs
+ * call "verbose" — `{levelname} {asctime} {module} {process:d} {thread:d} {message}` — that the next record's first
+ * line of the same layout follows (no traceback, no second message line).
+ *
+ * Why: on Django text logs the parse thread was the limit. A line went through a string (decoded), the layout
+ * detector (slices for the level, the time, the module, the message), a held record of strings, and a document
+ * concatenated as text and encoded again into the chunk; half of the parse thread's time and most of its garbage.
+ *
+ * A text record is held until the next line says it is complete, so the line is copied here (a read buffer is reused
+ * before the next line may come) and its document written only when the next line is taken too, or at the multi-line
+ * timeout. Anything else that comes while one is held — a traceback, an indented line, JSON, a line cut short — makes
+ * the parser hand the held line to the string way (DjangoRecordParser.materialize), exactly as if it had gone that
+ * way, and that line then takes the string way too.
+ *
+ * This says yes only to lines for which the layout detector (layouts.ts: levelFirst, then moduleAndIds' verbose case)
+ * reads the same fields, and writes the document DocumentWriter.write makes of them, byte for byte. It declines a
+ * line with invalid UTF-8 or a CR at its end, a pid or thread id of more than 15 digits, and a time the reader cannot
+ * read (the string way tags those). The tests compare the two ways on generated, hand-picked and Python-written logs.
+ */
+import { isUtf8 } from 'node:buffer';
+import { writeDigits } from './digits.js';
+import type { DocumentPlacement } from './document.js';
+import type { DjangoTemplate } from './django-json-bytes.js';
+import type { TimestampReader } from './time.js';
+import { TimestampBytes } from './timestamp-bytes.js';
+
+/** Python's level names (and WARN, FATAL), as layouts.ts's levelAt knows them. */
+const LEVELS = ['DEBUG', 'INFO', 'WARNING', 'WARN', 'ERROR', 'CRITICAL', 'FATAL', 'NOTSET'].map((l) => Buffer.from(l));
+
+// Document parts between fields (DocumentWriter.write writes the same as text), joined where nothing comes between.
+/** Per level (by LEVELS' index): the level, and what opens the module's name. */
+const LEVEL_TO_NAME = LEVELS.map((l) => Buffer.from(`,"level":"${l.toString('latin1')}","origin":{"file":{"name":"`));
+/** Closes the name, `file`, `origin` and `log`; opens `process`. */
+const NAME_TO_PID = Buffer.from('"}}},"process":{"pid":');
+const THREAD_OPEN = Buffer.from(',"thread":{"id":');
+/** The parts above, the quotes around the message, two ids of 15 digits and the offset's digits, and the braces. */
+const PARTS_BOUND = Math.max(...LEVEL_TO_NAME.map((b) => b.length)) + NAME_TO_PID.length + THREAD_OPEN.length + 2 + 30 + 16 + 2;
+
+/** Digits a pid or thread id may have: up to 15 a Number holds exactly, as the string way reads them. */
+const MAX_ID_DIGITS = 15;
+/** A line longer than this takes the string way (it is copied here while held). */
+const MAX_LINE_BYTES = 64 * 1024;
+
+/** One verbose first line, copied, and where its fields are in the copy. */
+class VerboseLine {
+  line = Buffer.alloc(512);
+  length = 0;
+  level = 0;
+  timeFrom = 0;
+  timeTo = 0;
+  moduleFrom = 0;
+  moduleTo = 0;
+  pid = 0;
+  pidTo = 0;
+  threadId = 0;
+  threadTo = 0;
+  messageFrom = 0;
+  /** Bytes JSON escapes add to the module and the message. */
+  escapes = 0;
+  start = 0;
+  end = 0;
+  lastMs = 0;
+
+  /** Copies buf[from, to) and reads it: false when it is not a verbose first line this takes. */
+  read(buf: Buffer, from: number, to: number): boolean {
+    const n = to - from;
+    const level = levelAt(buf, from, to);
+    if (level < 0 || n > MAX_LINE_BYTES) return false;
+    if (this.line.length < n) this.line = Buffer.alloc(Math.max(n, this.line.length * 2));
+    const s = this.line;
+    if (n <= 128) for (let j = 0; j < n; j++) s[j] = buf[from + j]!;
+    else buf.copy(s, 0, from, to);
+    this.length = n;
+    // "LEVEL asctime module pid tid message", as levelFirst and moduleAndIds read it.
+    const le = LEVELS[level]!.length;
+    if (s[le] !== 0x20) return false;
+    const te = isoEnd(s, le + 1, n);
+    if (te < 0 || te === n || s[te] !== 0x20) return false;
+    const p = te + 1;
+    const m1 = s.indexOf(0x20, p);
+    if (m1 <= p || m1 >= n) return false;
+    const m2 = digitsEnd(s, m1 + 1, n);
+    if (m2 < 0 || m2 === n || s[m2] !== 0x20) return false;
+    const pid = digitsValue;
+    const m3 = digitsEnd(s, m2 + 1, n);
+    if (m3 < 0 || (m3 !== n && s[m3] !== 0x20)) return false;
+    if (s[n - 1] === 0x0d) return false; // the string way strips one more CR
+    this.level = level;
+    this.timeFrom = le + 1;
+    this.timeTo = te;
+    this.moduleFrom = p;
+    this.moduleTo = m1;
+    this.pid = pid;
+    this.pidTo = m2;
+    this.threadId = digitsValue;
+    this.threadTo = m3;
+    this.messageFrom = Math.min(m3 + 1, n);
+    // Escapes and UTF-8: the module and the message are the only parts that may have anything but ASCII.
+    let escapes = 0;
+    let high = false;
+    for (let j = p; j < n; j++) {
+      const b = s[j]!;
+      if (b >= 0x80) high = true;
+      else if (b < 0x20) escapes += SHORT_ESCAPE[b] !== 0 ? 1 : 5;
+      else if (b === 0x22 || b === 0x5c) escapes++;
+    }
+    if (high && !isUtf8(s.subarray(p, n))) return false;
+    this.escapes = escapes;
+    return true;
+  }
+
+  /** Writes the document at `first` in `out`; returns the offset after it. */
+  write(out: Buffer, first: number, t: DjangoTemplate, tailRest: Buffer, ts: TimestampBytes): number {
+    const s = this.line;
+    let p = putSmall(out, first, t.head);
+    p = ts.copyTo(out, p);
+    p = putSmall(out, p, t.message);
+    out[p++] = 0x22;
+    p = copyEscaped(s, this.messageFrom, this.length, out, p);
+    out[p++] = 0x22;
+    p = putSmall(out, p, t.logFile);
+    p = writeDigits(out, p, this.start);
+    p = putSmall(out, p, LEVEL_TO_NAME[this.level]!);
+    p = copyEscaped(s, this.moduleFrom, this.moduleTo, out, p);
+    p = putSmall(out, p, NAME_TO_PID);
+    p = this.id(out, p, this.moduleTo + 1, this.pidTo, this.pid);
+    p = putSmall(out, p, THREAD_OPEN);
+    p = this.id(out, p, this.pidTo + 1, this.threadTo, this.threadId);
+    out[p++] = 0x7d; // thread
+    out[p++] = 0x7d; // process
+    return putSmall(out, p, tailRest);
+  }
+
+  /** A pid or thread id: its digits as the line has them, unless a leading zero makes the number's differ. */
+  private id(out: Buffer, p: number, from: number, to: number, value: number): number {
+    const s = this.line;
+    if (s[from] === 0x30 && to - from > 1) return writeDigits(out, p, value);
+    for (let j = from; j < to; j++) out[p++] = s[j]!;
+    return p;
+  }
+
+  /** Most bytes write() can take. */
+  bound(t: DjangoTemplate, ts: TimestampBytes): number {
+    return t.head.length + ts.length + t.message.length + t.logFile.length + t.tail.length + this.length + this.escapes + PARTS_BOUND;
+  }
+}
+
+export class DjangoTextBytes {
+  /** The line held (its record waits for the next line), and the one read into while trying a line; they swap. */
+  private heldLine = new VerboseLine();
+  private trying = new VerboseLine();
+  held = false;
+  /** The @timestamp of the line held (and of the last one written). */
+  readonly timestamps: TimestampBytes;
+  private tailRest: Buffer;
+
+  constructor(
+    private readonly template: DjangoTemplate,
+    readTimestamp: TimestampReader,
+    private readonly placement: DocumentPlacement,
+  ) {
+    this.timestamps = new TimestampBytes(readTimestamp);
+    this.tailRest = template.tail.subarray(1);
+  }
+
+  /** Where the held record starts in the file. */
+  get heldStart(): number {
+    return this.heldLine.start;
+  }
+
+  /** When the held line came (for the multi-line timeout). */
+  get heldSince(): number {
+    return this.heldLine.lastMs;
+  }
+
+  /** Is buf[from, to) a verbose first line this takes? Read into the trying slot: hold() takes it. */
+  matches(buf: Buffer, from: number, to: number): boolean {
+    return this.trying.read(buf, from, to);
+  }
+
+  /**
+   * Holds the line matches() read, at file bytes [start, end), once its time reads: true. False when it does not;
+   * then nothing is held. Whatever was held must be written (writeHeld) or handed on (release) first.
+   */
+  hold(start: number, end: number, nowMs: number): boolean {
+    const line = this.trying;
+    if (!this.timestamps.readText(line.line, line.timeFrom, line.timeTo)) return false;
+    line.start = start;
+    line.end = end;
+    line.lastMs = nowMs;
+    this.trying = this.heldLine;
+    this.heldLine = line;
+    this.held = true;
+    return true;
+  }
+
+  /** Writes the held record's document: the next line showed it is complete (or the timeout did). */
+  writeHeld(): void {
+    const line = this.heldLine;
+    this.held = false;
+    const ts = this.timestamps;
+    const { buffer: out, at: first } = this.placement.place(line.bound(this.template, ts));
+    const p = line.write(out, first, this.template, this.tailRest, ts);
+    this.placement.written(line.start, line.end, 0, p - first);
+  }
+
+  /** Lets go of the held line, for the string way to take it: its text and where it came from. */
+  release(): { text: string; start: number; end: number; lastMs: number } {
+    const line = this.heldLine;
+    this.held = false;
+    return { text: line.line.toString('utf8', 0, line.length), start: line.start, end: line.end, lastMs: line.lastMs };
+  }
+}
+
+/** The index in LEVELS of the level name that buf[from, to) starts with, as layouts.ts's levelAt reads it; or -1. */
+function levelAt(buf: Buffer, from: number, to: number): number {
+  let level: number;
+  switch (buf[from]) {
+    case 0x44: level = 0; break; // D
+    case 0x49: level = 1; break; // I
+    case 0x57: level = startsWith(buf, from, to, LEVELS[2]!) ? 2 : 3; break; // W: WARNING, else WARN
+    case 0x45: level = 4; break; // E
+    case 0x43: level = 5; break; // C
+    case 0x46: level = 6; break; // F
+    case 0x4e: level = 7; break; // N
+    default: return -1;
+  }
+  return startsWith(buf, from, to, LEVELS[level]!) ? level : -1;
+}
+
+function startsWith(buf: Buffer, from: number, to: number, word: Buffer): boolean {
+  if (to - from < word.length) return false;
+  for (let j = 0; j < word.length; j++) if (buf[from + j] !== word[j]) return false;
+  return true;
+}
+
+function isDigit(c: number | undefined): boolean {
+  return c !== undefined && c >= 0x30 && c <= 0x39;
+}
+
+/** Where "YYYY-MM-DD HH:MM:SS" has digits (layouts.ts's ISO_DIGITS). */
+const ISO_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+
+/** layouts.ts's isoEnd on the bytes s[i, n): the end of an ISO-shaped timestamp, or -1. */
+function isoEnd(s: Buffer, i: number, n: number): number {
+  if (n < i + 19) return -1;
+  for (const k of ISO_DIGITS) if (!isDigit(s[i + k])) return -1;
+  const sep = s[i + 10];
+  if (s[i + 4] !== 0x2d || s[i + 7] !== 0x2d || (sep !== 0x20 && sep !== 0x54) || s[i + 13] !== 0x3a || s[i + 16] !== 0x3a) return -1;
+  const at = (j: number): number | undefined => (j < n ? s[j] : undefined);
+  let e = i + 19;
+  const f = at(e);
+  if ((f === 0x2c || f === 0x2e) && isDigit(at(e + 1))) {
+    e += 2;
+    while (isDigit(at(e))) e++;
+  }
+  const z = at(e);
+  if (z === 0x5a /* Z */) return e + 1;
+  if ((z === 0x2b || z === 0x2d) && isDigit(at(e + 1)) && isDigit(at(e + 2))) {
+    e += 3;
+    const colon = at(e) === 0x3a ? 1 : 0;
+    if (isDigit(at(e + colon)) && isDigit(at(e + colon + 1))) e += colon + 2;
+  }
+  return e;
+}
+
+/** Scratch result of digitsEnd: the value of the digits. */
+let digitsValue = 0;
+
+/** End of a run of 1 to MAX_ID_DIGITS digits at s[i, n), or -1 (none, or more). Sets digitsValue. */
+function digitsEnd(s: Buffer, i: number, n: number): number {
+  let e = i;
+  let v = 0;
+  while (e < n && isDigit(s[e])) v = v * 10 + (s[e++]! - 0x30);
+  digitsValue = v;
+  return e > i && e - i <= MAX_ID_DIGITS ? e : -1;
+}
+
+/** JSON's one-letter escapes by control byte (0: written as \u00XX), as JSON.stringify writes them. */
+const SHORT_ESCAPE = new Uint8Array(32);
+SHORT_ESCAPE[0x08] = 0x62; // b
+SHORT_ESCAPE[0x09] = 0x74; // t
+SHORT_ESCAPE[0x0a] = 0x6e; // n
+SHORT_ESCAPE[0x0c] = 0x66; // f
+SHORT_ESCAPE[0x0d] = 0x72; // r
+const HEX = Buffer.from('0123456789abcdef');
+
+/** Copies s[from, to) to out at p as the inside of a JSON string (JSON.stringify's escapes); returns the end. */
+function copyEscaped(s: Buffer, from: number, to: number, out: Buffer, p: number): number {
+  for (let j = from; j < to; j++) {
+    const b = s[j]!;
+    if (b >= 0x20 && b !== 0x22 && b !== 0x5c) {
+      out[p++] = b;
+    } else if (b >= 0x20) {
+      out[p++] = 0x5c;
+      out[p++] = b;
+    } else if (SHORT_ESCAPE[b] !== 0) {
+      out[p++] = 0x5c;
+      out[p++] = SHORT_ESCAPE[b]!;
+    } else {
+      out[p++] = 0x5c;
+      out[p++] = 0x75; // u
+      out[p++] = 0x30;
+      out[p++] = 0x30;
+      out[p++] = HEX[b >> 4]!;
+      out[p++] = HEX[b & 15]!;
+    }
+  }
+  return p;
+}
+
+/**
+ * Writes `part` at p; returns the offset after it. Byte by byte: every part here is tens of bytes (the path and the
+ * host name at most a few hundred), where TypedArray.set's view and native call cost more than the loop.
+ */
+function putSmall(out: Buffer, p: number, part: Buffer): number {
+  const n = part.length;
+  for (let j = 0; j < n; j++) out[p + j] = part[j]!;
+  return p + n;
+}
