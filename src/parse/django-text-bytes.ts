@@ -69,7 +69,9 @@ class VerboseLine {
     if (level < 0 || n > MAX_LINE_BYTES) return false;
     if (this.line.length < n) this.line = Buffer.alloc(Math.max(n, this.line.length * 2));
     const s = this.line;
-    s.set(buf.subarray(from, to));
+    // A loop for a line of usual length: subarray's view costs more than copying a hundred bytes.
+    if (n <= 160) for (let j = 0; j < n; j++) s[j] = buf[from + j]!;
+    else s.set(buf.subarray(from, to));
     this.length = n;
     // "LEVEL asctime module pid tid message", as levelFirst and moduleAndIds read it.
     const le = LEVELS[level]!.length;
