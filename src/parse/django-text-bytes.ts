@@ -155,7 +155,7 @@ export class DjangoTextBytes {
   held = false;
   /** The @timestamp of the line held (and of the last one written). */
   readonly timestamps: TimestampBytes;
-  private tailRest: Buffer;
+  private readonly tailRest: Buffer;
 
   constructor(
     private readonly template: DjangoTemplate,
