@@ -40,6 +40,10 @@ export interface WriterOptions {
   pad?: number;
   copytruncateEvery?: number;
   copytruncatePause?: number;
+  /** python-json-logger lines (the default), or Django's "verbose" text layout. */
+  format?: 'json' | 'text';
+  /** Every n-th record is logged with logger.exception(): a chained Python traceback after its line. */
+  tracebackEvery?: number;
 }
 
 /** The Django writer (RotatingFileHandler through Python's logging) writing seq [start, start+count) to `file`. */
@@ -51,6 +55,8 @@ export function djangoWriter(run: FaultRun, file: string, o: WriterOptions): Pyt
   if (o.pad !== undefined) args.push('--pad', String(o.pad));
   if (o.copytruncateEvery !== undefined) args.push('--copytruncate-every', String(o.copytruncateEvery));
   if (o.copytruncatePause !== undefined) args.push('--copytruncate-pause', String(o.copytruncatePause));
+  if (o.format !== undefined) args.push('--format', o.format);
+  if (o.tracebackEvery !== undefined) args.push('--traceback-every', String(o.tracebackEvery));
   return run.python(args);
 }
 

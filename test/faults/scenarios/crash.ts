@@ -4,13 +4,14 @@
  * flight per stream (issue 11 §3: the acknowledgement must be durable before more of the file is sent).
  */
 import { sleep, until } from '../harness.js';
-import { djangoFile, djangoInput, djangoWriter, drainAndStop, following, ledgerBytes, type FaultScenario } from '../scenario.js';
+import { djangoFile, djangoInput, djangoWriter, drainAndStop, following, ledgerBytes, type FaultScenario, type WriterOptions } from '../scenario.js';
 import { deadLettered, SINKS } from '../sinks.js';
 
 /** batch.max_events (its default): the most one batch holds, and what a crash may repeat per stream. */
 const BATCH = 1000;
 
-function crashScenario(kind: keyof typeof SINKS, label: string): FaultScenario {
+/** `lines`: what the writer writes besides the default python-json-logger lines. */
+function crashScenario(kind: keyof typeof SINKS, label: string, lines: Pick<WriterOptions, 'format' | 'tracebackEvery'> = {}): FaultScenario {
   return {
     name: `SIGKILL + restart → ${label}`,
     timeout: { ci: 120, full: 300 },
@@ -22,7 +23,7 @@ function crashScenario(kind: keyof typeof SINKS, label: string): FaultScenario {
       await following(sink, file);
       const count = run.pick(10_000, 20_000);
       const killAt = run.pick(3000, 6000);
-      const writer = djangoWriter(run, file, { count, rate: 2000, maxBytes: 400_000, backups: 50 });
+      const writer = djangoWriter(run, file, { count, rate: 2000, maxBytes: 400_000, backups: 50, ...lines });
       const failures: string[] = [];
       if (!(await until(() => sink.count() >= killAt, 60_000))) failures.push(`${killAt} records were not stored within 60 s`);
       first.signal('SIGKILL');
@@ -52,3 +53,9 @@ export const crashElasticsearch = crashScenario('elasticsearch', 'Elasticsearch'
 export const crashCloudWatch = crashScenario('cloudwatch', 'CloudWatch Logs');
 export const crashCloudLogging = crashScenario('cloud_logging', 'Cloud Logging');
 export const crashFile = crashScenario('file', 'file');
+/**
+ * Django's verbose text layout, a traceback every 7th record: first lines are held as bytes until the next one comes
+ * (parse/django-text-bytes.ts), and a traceback hands the held line to the string way; a kill finds records held
+ * both ways, and the checkpoint must keep each of them.
+ */
+export const crashTextCloudWatch = crashScenario('cloudwatch', 'CloudWatch Logs, Django text with tracebacks', { format: 'text', tracebackEvery: 7 });

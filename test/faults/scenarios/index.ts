@@ -1,7 +1,7 @@
 /** Every fault scenario, in the order of the table. */
 import type { FaultScenario } from '../scenario.js';
 import { diskFull, onceUnreachable, sighup } from './agent-faults.js';
-import { crashCloudLogging, crashCloudWatch, crashElasticsearch, crashFile } from './crash.js';
+import { crashCloudLogging, crashCloudWatch, crashElasticsearch, crashFile, crashTextCloudWatch } from './crash.js';
 import { cleanStopWithHeldTraceback, dockerPartialsAcrossRotation } from './docker.js';
 import { quickFirstRotation } from './first-rotation.js';
 import { maxOpenFilesTooSmall, outageWhileRotating, tenMinuteOutage } from './outage.js';
@@ -16,6 +16,7 @@ export const SCENARIOS: readonly FaultScenario[] = [
   crashCloudWatch,
   crashCloudLogging,
   crashFile,
+  crashTextCloudWatch,
   sinkDown,
   sink429,
   sink503,
