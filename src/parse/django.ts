@@ -15,11 +15,11 @@
  *
  * Performance: this runs per line. The layouts and the compiled format check the first character before anything
  * else; the parser is a class (methods on the prototype, no per-line closures); the held record lives in reused
- * fields and two Header objects that swap.
+ * fields (held-text.ts) and two Header objects that swap.
  */
 
 import { createTimestampReader, type TimestampReader } from './time.js';
-import { errorFromTraceback, isTracebackStart, TracebackTracker } from './traceback.js';
+import { isTracebackStart, TracebackTracker } from './traceback.js';
 import {
   DocumentFields,
   DocumentWriter,
@@ -29,7 +29,6 @@ import {
   LINE_TRUNCATED,
   ParsedRecord,
   quote,
-  quoteOptional,
   REC_MULTILINE,
   REC_NO_TIMESTAMP,
   REC_PARSE_ERROR,
@@ -42,6 +41,7 @@ import { DjangoTextBytes } from './django-text-bytes.js';
 import { LastTimestamp, type TimestampSource } from './timestamp-bytes.js';
 import { compileFormat, type CompiledFormat, type FormatterSpec } from './formatter/index.js';
 import { Header } from './header.js';
+import { HeldTextRecord } from './held-text.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan, ParsedObject, ScannedObject } from './json-members.js';
 import { repairTruncatedJson } from './json-repair.js';
 import { LayoutDetector } from './layouts.js';
@@ -124,27 +124,10 @@ class DjangoRecordParser implements DjangoParser {
   /** Timestamp of the latest record started, for lines that have none. */
   private readonly lastTs = new LastTimestamp();
 
-  // The held text record. Fields are reused from record to record.
-  private held = false;
-  private hStart = 0;
-  private hEnd = 0;
-  private hLastMs = 0;
-  private hFlags = 0;
-  private hTs = '';
-  /** The held record's first-line fields; `next` is where a line is tried, swapped in when it is a first line. */
-  private hHeader = new Header();
+  /** The text record held until a line shows it is complete. */
+  private readonly heldRecord: HeldTextRecord;
+  /** Where a line is tried as a first line; swapped with the held record's header when it is one. */
   private next = new Header();
-  private hMessage = '';
-  /** Traceback lines joined with "\n"; null until a traceback started. */
-  private hStack: string | null = null;
-  /** The record has no header: its message comes from the traceback's exception line when there is one. */
-  private hOrphan = false;
-  /** The first line's full text, for byte counting and event.original. */
-  private hFirst = '';
-  /** Joined text so far (only with includeOriginal). */
-  private hOriginal = '';
-  /** UTF-8 bytes of the joined text; -1 until a second line makes it worth counting. */
-  private hBytes = -1;
 
   constructor(
     private readonly ctx: ParserContext,
@@ -163,6 +146,7 @@ class DjangoRecordParser implements DjangoParser {
     this.textBytes =
       this.jsonBytes === null || mode !== 'file' || this.format !== null ? null : new DjangoTextBytes(this.writer.plainTemplate(), this.readTimestamp, placement!);
     this.detector = new LayoutDetector(ctx.timezone);
+    this.heldRecord = new HeldTextRecord(ctx.includeOriginal, ctx.maxRecordBytes, mode === 'stream');
   }
 
   redecorate(decoration: string): void {
@@ -180,7 +164,7 @@ class DjangoRecordParser implements DjangoParser {
     const text = this.textBytes;
     // A verbose first line, where the string way would start a record with it (see fileLine): the file's layout is
     // known (the string way matched a first line before), and no traceback's frames are being read.
-    if (text !== null && this.detector.known && !(this.held && this.tb.inFrames) && text.matches(buf, from, to)) {
+    if (text !== null && this.detector.known && !(this.heldRecord.held && this.tb.inFrames) && text.matches(buf, from, to)) {
       // The record before is complete: this line starts the next.
       if (text.held) text.writeHeld();
       else this.finish();
@@ -189,7 +173,7 @@ class DjangoRecordParser implements DjangoParser {
       return true;
     }
     if (text?.held) this.materialize();
-    if (this.jsonBytes === null || this.held || buf[from] !== 0x7b /* { */) return false;
+    if (this.jsonBytes === null || this.heldRecord.held || buf[from] !== 0x7b /* { */) return false;
     if (!this.jsonBytes.write(buf, from, to, start, end)) return false;
     // Its timestamp is made into text only if a later line needs it (fallbackTimestamp).
     this.lastTs.from(this.jsonBytes.timestamps);
@@ -229,8 +213,8 @@ class DjangoRecordParser implements DjangoParser {
       this.holdHeader(text, start, end, flags, nowMs, ts);
       return;
     }
-    if (this.held) {
-      const continues = this.tb.active ? this.tb.next(text) : this.hStack === null && this.tb.begin(text);
+    if (this.heldRecord.held) {
+      const continues = this.tb.active ? this.tb.next(text) : this.heldRecord.stack === null && this.tb.begin(text);
       if (continues) {
         this.append(text, start, end, flags, nowMs);
         return;
@@ -252,7 +236,8 @@ class DjangoRecordParser implements DjangoParser {
    */
   private fileLine(text: string, start: number, end: number, flags: number, nowMs: number): void {
     const loose = this.format !== null ? !this.format.anchored : !this.detector.known;
-    if (this.held) {
+    const held = this.heldRecord.held;
+    if (held) {
       const tb = this.tb;
       // Between "Traceback (most recent call last):" and the exception line the tracker decides: an exception line
       // ("ValueError: x") may look like a first line of some formats.
@@ -261,7 +246,7 @@ class DjangoRecordParser implements DjangoParser {
         this.append(text, start, end, flags, nowMs);
         return;
       }
-      if (loose && (tb.active ? tb.next(text) : this.hStack === null && tb.begin(text))) {
+      if (loose && (tb.active ? tb.next(text) : this.heldRecord.stack === null && tb.begin(text))) {
         this.append(text, start, end, flags, nowMs);
         return;
       }
@@ -276,7 +261,7 @@ class DjangoRecordParser implements DjangoParser {
       this.holdHeader(text, start, end, flags, nowMs, null);
       return;
     }
-    if (loose || !this.held) {
+    if (loose || !held) {
       // A line no layout claims: a record of its own (held, so that a traceback can join it).
       this.finish();
       this.startOrphan(text, start, end, flags | REC_PARSE_ERROR, nowMs, null);
@@ -327,12 +312,12 @@ class DjangoRecordParser implements DjangoParser {
   flush(nowMs: number, force: boolean): void {
     const text = this.textBytes;
     if (text?.held && (force || nowMs - text.heldSince >= this.ctx.multilineTimeoutMs)) text.writeHeld();
-    if (this.held && (force || nowMs - this.hLastMs >= this.ctx.multilineTimeoutMs)) this.finish();
+    if (this.heldRecord.held && (force || nowMs - this.heldRecord.lastMs >= this.ctx.multilineTimeoutMs)) this.finish();
   }
 
   heldFrom(): number | null {
     if (this.textBytes?.held) return this.textBytes.heldStart;
-    return this.held ? this.hStart : null;
+    return this.heldRecord.held ? this.heldRecord.start : null;
   }
 
   /**
@@ -347,25 +332,16 @@ class DjangoRecordParser implements DjangoParser {
   /** Holds the record whose first line was just matched into `this.next`. */
   private holdHeader(text: string, start: number, end: number, flags: number, nowMs: number, timestamp: string | null): void {
     const header = this.next;
-    this.next = this.hHeader;
-    this.hHeader = header;
+    this.next = this.heldRecord.takeHeader(header);
     this.hold(text, start, end, flags, nowMs, timestamp ?? header.timestamp);
-    this.hMessage = header.message;
-    this.hOrphan = false;
   }
 
   /** Holds a record that has no header: plain text, or a traceback (then the message is decided at the end). */
   private startOrphan(text: string, start: number, end: number, flags: number, nowMs: number, timestamp: string | null): void {
     this.hold(text, start, end, flags, nowMs, timestamp);
-    this.hHeader.clear();
-    this.hOrphan = true;
-    if (isTracebackStart(text)) {
-      if (!this.tb.active) this.tb.begin(text);
-      this.hStack = text;
-      this.hMessage = '';
-    } else {
-      this.hMessage = text;
-    }
+    const traceback = isTracebackStart(text);
+    if (traceback && !this.tb.active) this.tb.begin(text);
+    this.heldRecord.beginOrphan(text, traceback);
   }
 
   /** Common part of starting a held record; without a timestamp of its own it gets the last one seen, tagged. */
@@ -374,17 +350,8 @@ class DjangoRecordParser implements DjangoParser {
       ts = this.fallbackTimestamp(nowMs);
       flags |= REC_NO_TIMESTAMP;
     }
-    this.held = true;
-    this.hStart = start;
-    this.hEnd = end;
-    this.hLastMs = nowMs;
-    this.hFlags = flags;
-    this.hTs = ts;
     this.lastTs.set(ts);
-    this.hStack = null;
-    this.hFirst = text;
-    this.hOriginal = this.ctx.includeOriginal ? text : '';
-    this.hBytes = -1;
+    this.heldRecord.hold(text, start, end, flags, nowMs, ts);
   }
 
   /**
@@ -393,88 +360,33 @@ class DjangoRecordParser implements DjangoParser {
    * rest of it, a record of its own with the same header fields, tagged too — nothing dropped, nothing merged.
    */
   private append(text: string, start: number, end: number, flags: number, nowMs: number): void {
+    const h = this.heldRecord;
     // Classify before any cut: a "Traceback (most recent call last):" is where the trace starts.
-    const startsStack = this.hStack === null && (this.mode === 'stream' || isTracebackStart(text));
-    if (this.hBytes < 0) this.hBytes = Buffer.byteLength(this.hFirst);
-    const room = this.ctx.maxRecordBytes - this.hBytes - 1; // 1 for the "\n" joining it
-    const bytes = text.length * 3 <= room ? -1 : Buffer.byteLength(text);
-    if (bytes > room) {
-      this.splitAt(text, start, end, flags, nowMs, startsStack || this.hStack !== null, bytes);
+    const startsStack = h.startsStack(text);
+    const bytes = h.overflow(text);
+    if (bytes < 0) {
+      h.add(text, end, flags, nowMs, startsStack);
       return;
     }
-    this.hEnd = end;
-    this.hLastMs = nowMs;
-    this.hFlags |= flags & (LINE_TRUNCATED | LINE_INVALID_UTF8 | LINE_PARTIAL);
-    this.hBytes += 1 + (bytes < 0 ? Buffer.byteLength(text) : bytes);
-    if (startsStack) {
-      this.hStack = text;
-    } else if (this.hStack !== null) {
-      this.hStack += '\n' + text;
-    } else {
-      this.hMessage += '\n' + text;
-    }
-    if (this.ctx.includeOriginal) this.hOriginal += '\n' + text;
-  }
-
-  /** The held record is full: ship it, and hold the rest from this line on, with the same header fields. */
-  private splitAt(text: string, start: number, end: number, flags: number, nowMs: number, inStack: boolean, bytes: number): void {
-    this.hFlags |= LINE_TRUNCATED;
+    const inStack = startsStack || h.stack !== null;
+    h.flags |= LINE_TRUNCATED;
     this.writeHeld();
-    this.hStart = start;
-    this.hEnd = end;
-    this.hLastMs = nowMs;
-    this.hFlags = (this.hFlags & (REC_NO_TIMESTAMP | REC_PARSE_ERROR | LINE_TRUNCATED)) | (flags & (LINE_TRUNCATED | LINE_INVALID_UTF8 | LINE_PARTIAL));
-    this.hFirst = text;
-    this.hOriginal = this.ctx.includeOriginal ? text : '';
-    this.hBytes = bytes;
-    if (inStack) {
-      this.hStack = text;
-      this.hMessage = '';
-    } else {
-      this.hStack = null;
-      this.hMessage = text;
-    }
+    h.restartAt(text, start, end, flags, nowMs, inStack, bytes);
   }
 
   /** Emits the held record, if any. */
   private finish(): void {
-    if (!this.held) return;
-    this.held = false;
+    if (!this.heldRecord.held) return;
     this.tb.reset();
     this.writeHeld();
-    this.hFirst = this.hOriginal = this.hMessage = '';
-    this.hStack = null;
+    this.heldRecord.clear();
   }
 
   /** Writes the held record's document. */
   private writeHeld(): void {
-    let message = this.hMessage;
-    let multiline = message.includes('\n');
-    const h = this.hHeader;
-    const f = this.fields.reset(this.hTs, '', this.hStart, this.hFlags);
-    f.levelJson = quoteOptional(h.level);
-    f.loggerJson = quoteOptional(h.logger);
-    f.originFileJson = quoteOptional(h.originName);
-    f.originLine = h.originLine;
-    f.originFunctionJson = quoteOptional(h.originFunction);
-    if (this.hStack !== null) {
-      const stack = this.hStack.trimEnd(); // a blank line that might have led to a chained section
-      const err = errorFromTraceback(stack);
-      f.stackTraceJson = quote(stack);
-      multiline = true;
-      if (err !== null) {
-        f.errorTypeJson = quote(err.type);
-        f.errorMessageJson = quoteOptional(err.message);
-      }
-      if (this.hOrphan && message === '') message = err !== null ? err.line : (stack.split('\n', 1)[0] ?? '');
-    }
-    f.messageJson = quote(message);
-    f.pid = h.pid;
-    f.threadId = h.threadId;
-    f.threadNameJson = quoteOptional(h.threadName);
-    f.django = h.django;
-    if (this.ctx.includeOriginal) f.originalJson = quote(this.hOriginal);
-    this.write(this.hStart, this.hEnd, multiline);
+    const h = this.heldRecord;
+    const multiline = h.fill(this.fields);
+    this.write(h.start, h.end, multiline);
   }
 
   /** A line that is a record by itself (stream mode): plain output, or malformed JSON. */
@@ -509,7 +421,7 @@ class DjangoRecordParser implements DjangoParser {
   }
 
   takesPlain(c: number): boolean {
-    if (this.mode !== 'stream' || this.held) return false;
+    if (this.mode !== 'stream' || this.heldRecord.held) return false;
     // The first character of the text decides, as in pushText: "{" may be JSON, "[" and A-Z a header or a traceback
     // ("Traceback …", "Stack …"), " " an exception group; "\" is an escape (the character is unknown) and '"' the end
     // of an empty text.
