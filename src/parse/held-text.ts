@@ -69,12 +69,7 @@ export class HeldTextRecord {
   beginOrphan(text: string, traceback: boolean): void {
     this.header.clear();
     this.orphan = true;
-    if (traceback) {
-      this.stack = text;
-      this.message = '';
-    } else {
-      this.message = text;
-    }
+    this.startText(text, traceback);
   }
 
   /** Would continuation line `text` start the stack trace? (Asked before any cut: see add().) */
@@ -118,6 +113,11 @@ export class HeldTextRecord {
     this.first = text;
     this.original = this.includeOriginal ? text : '';
     this.bytes = bytes;
+    this.startText(text, inStack);
+  }
+
+  /** The record's text starts (again) with line `text`: its stack trace's first line when `inStack`, else its message's. */
+  private startText(text: string, inStack: boolean): void {
     if (inStack) {
       this.stack = text;
       this.message = '';
