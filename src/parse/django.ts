@@ -156,9 +156,10 @@ class DjangoRecordParser implements DjangoParser {
   }
 
   /**
-   * A JSON line taken from its bytes (django-json-bytes.ts), its document written in place: the record jsonLine
-   * would make from the line's text. False for any other line, or while a text record is held (the string way
-   * finishes it first); the caller then decodes the line for push().
+   * A line taken from its bytes, its document written in place: the record the string way would make of its text.
+   * Two kinds: a first line of the verbose text layout (django-text-bytes.ts, held until the next line), and a JSON
+   * line (django-json-bytes.ts, not while a text record is held: the string way finishes it first). False for any
+   * other line; the caller then decodes it for push().
    */
   pushBytes(buf: Buffer, from: number, to: number, start: number, end: number, nowMs: number): boolean {
     const text = this.textBytes;
