@@ -23,6 +23,7 @@ import { writeDigits } from './digits.js';
 import type { DocumentPlacement } from './document.js';
 import type { DjangoTemplate } from './django-json-bytes.js';
 import type { TimestampReader } from './time.js';
+import { ISO_DIGITS } from './layouts.js';
 import { TimestampBytes } from './timestamp-bytes.js';
 
 /** Python's level names (and WARN, FATAL), as layouts.ts's levelAt knows them. */
@@ -62,52 +63,57 @@ class VerboseLine {
   end = 0;
   lastMs = 0;
 
-  /** Copies buf[from, to) and reads it: false when it is not a verbose first line this takes. */
+  /**
+   * Reads buf[from, to), and copies it once it is a verbose first line this takes: true. False for any other line,
+   * with nothing copied (a file of another layout whose lines start with a level pays for the look, not a copy).
+   */
   read(buf: Buffer, from: number, to: number): boolean {
-    const n = to - from;
     const level = levelAt(buf, from, to);
-    if (level < 0 || n > MAX_LINE_BYTES) return false;
+    if (level < 0 || to - from > MAX_LINE_BYTES) return false;
+    // "LEVEL asctime module pid tid message", as levelFirst and moduleAndIds read it.
+    const le = from + LEVELS[level]!.length;
+    if (le >= to || buf[le] !== 0x20) return false;
+    const te = isoEnd(buf, le + 1, to);
+    if (te < 0 || te === to || buf[te] !== 0x20) return false;
+    const p = te + 1;
+    let m1 = p; // the module's end (a loop: Buffer.indexOf's native call costs more than the few bytes it passes)
+    while (m1 < to && buf[m1] !== 0x20) m1++;
+    if (m1 === p || m1 === to) return false;
+    const m2 = digitsEnd(buf, m1 + 1, to);
+    if (m2 < 0 || m2 === to || buf[m2] !== 0x20) return false;
+    const pid = digitsValue;
+    const m3 = digitsEnd(buf, m2 + 1, to);
+    if (m3 < 0 || (m3 !== to && buf[m3] !== 0x20)) return false;
+    if (buf[to - 1] === 0x0d) return false; // the string way strips one more CR
+    // Escapes and UTF-8: the module and the message are the only parts that may have anything but ASCII.
+    let escapes = 0;
+    let high = false;
+    for (let j = p; j < to; j++) {
+      const b = buf[j]!;
+      if (b >= 0x80) high = true;
+      else if (b < 0x20) escapes += SHORT_ESCAPE[b] !== 0 ? 1 : 5;
+      else if (b === 0x22 || b === 0x5c) escapes++;
+    }
+    if (high && !isUtf8(buf.subarray(p, to))) return false;
+
+    // Taken: the line is copied (the read buffer is reused before the next line may come), its fields by offset.
+    const n = to - from;
     if (this.line.length < n) this.line = Buffer.alloc(Math.max(n, this.line.length * 2));
     const s = this.line;
     // A loop for a line of usual length: subarray's view costs more than copying a hundred bytes.
     if (n <= 160) for (let j = 0; j < n; j++) s[j] = buf[from + j]!;
     else s.set(buf.subarray(from, to));
     this.length = n;
-    // "LEVEL asctime module pid tid message", as levelFirst and moduleAndIds read it.
-    const le = LEVELS[level]!.length;
-    if (s[le] !== 0x20) return false;
-    const te = isoEnd(s, le + 1, n);
-    if (te < 0 || te === n || s[te] !== 0x20) return false;
-    const p = te + 1;
-    let m1 = p; // the module's end (a loop: Buffer.indexOf's native call costs more than the few bytes it passes)
-    while (m1 < n && s[m1] !== 0x20) m1++;
-    if (m1 === p || m1 === n) return false;
-    const m2 = digitsEnd(s, m1 + 1, n);
-    if (m2 < 0 || m2 === n || s[m2] !== 0x20) return false;
-    const pid = digitsValue;
-    const m3 = digitsEnd(s, m2 + 1, n);
-    if (m3 < 0 || (m3 !== n && s[m3] !== 0x20)) return false;
-    if (s[n - 1] === 0x0d) return false; // the string way strips one more CR
     this.level = level;
-    this.timeFrom = le + 1;
-    this.timeTo = te;
-    this.moduleFrom = p;
-    this.moduleTo = m1;
+    this.timeFrom = le + 1 - from;
+    this.timeTo = te - from;
+    this.moduleFrom = p - from;
+    this.moduleTo = m1 - from;
     this.pid = pid;
-    this.pidTo = m2;
+    this.pidTo = m2 - from;
     this.threadId = digitsValue;
-    this.threadTo = m3;
-    this.messageFrom = Math.min(m3 + 1, n);
-    // Escapes and UTF-8: the module and the message are the only parts that may have anything but ASCII.
-    let escapes = 0;
-    let high = false;
-    for (let j = p; j < n; j++) {
-      const b = s[j]!;
-      if (b >= 0x80) high = true;
-      else if (b < 0x20) escapes += SHORT_ESCAPE[b] !== 0 ? 1 : 5;
-      else if (b === 0x22 || b === 0x5c) escapes++;
-    }
-    if (high && !isUtf8(s.subarray(p, n))) return false;
+    this.threadTo = m3 - from;
+    this.messageFrom = Math.min(m3 + 1, to) - from;
     this.escapes = escapes;
     return true;
   }
@@ -241,30 +247,31 @@ function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= 0x30 && c <= 0x39;
 }
 
-/** Where "YYYY-MM-DD HH:MM:SS" has digits (layouts.ts's ISO_DIGITS). */
-const ISO_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
-
 /** layouts.ts's isoEnd on the bytes s[i, n): the end of an ISO-shaped timestamp, or -1. */
 function isoEnd(s: Buffer, i: number, n: number): number {
   if (n < i + 19) return -1;
-  for (const k of ISO_DIGITS) if (!isDigit(s[i + k])) return -1;
+  for (let k = 0; k < ISO_DIGITS.length; k++) if (!isDigit(s[i + ISO_DIGITS[k]!])) return -1;
   const sep = s[i + 10];
   if (s[i + 4] !== 0x2d || s[i + 7] !== 0x2d || (sep !== 0x20 && sep !== 0x54) || s[i + 13] !== 0x3a || s[i + 16] !== 0x3a) return -1;
-  const at = (j: number): number | undefined => (j < n ? s[j] : undefined);
   let e = i + 19;
-  const f = at(e);
-  if ((f === 0x2c || f === 0x2e) && isDigit(at(e + 1))) {
+  const f = byteAt(s, e, n);
+  if ((f === 0x2c || f === 0x2e) && isDigit(byteAt(s, e + 1, n))) {
     e += 2;
-    while (isDigit(at(e))) e++;
+    while (isDigit(byteAt(s, e, n))) e++;
   }
-  const z = at(e);
+  const z = byteAt(s, e, n);
   if (z === 0x5a /* Z */) return e + 1;
-  if ((z === 0x2b || z === 0x2d) && isDigit(at(e + 1)) && isDigit(at(e + 2))) {
+  if ((z === 0x2b || z === 0x2d) && isDigit(byteAt(s, e + 1, n)) && isDigit(byteAt(s, e + 2, n))) {
     e += 3;
-    const colon = at(e) === 0x3a ? 1 : 0;
-    if (isDigit(at(e + colon)) && isDigit(at(e + colon + 1))) e += colon + 2;
+    const colon = byteAt(s, e, n) === 0x3a ? 1 : 0;
+    if (isDigit(byteAt(s, e + colon, n)) && isDigit(byteAt(s, e + colon + 1, n))) e += colon + 2;
   }
   return e;
+}
+
+/** s[j] when j is inside the line (before n), else undefined: what charCodeAt past a string's end reads as. */
+function byteAt(s: Buffer, j: number, n: number): number | undefined {
+  return j < n ? s[j] : undefined;
 }
 
 /** Scratch result of digitsEnd: the value of the digits. */

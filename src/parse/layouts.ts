@@ -70,7 +70,7 @@ function levelAt(s: string, i: number): string | null {
 }
 
 /** Where "YYYY-MM-DD HH:MM:SS" and "DD/Mon/YYYY HH:MM:SS" have digits. */
-const ISO_DIGITS = new Uint8Array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]);
+export const ISO_DIGITS = new Uint8Array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]);
 const DMY_DIGITS = new Uint8Array([0, 1, 7, 8, 9, 10, 12, 13, 15, 16, 18, 19]);
 
 /**

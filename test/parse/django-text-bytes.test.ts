@@ -82,6 +82,8 @@ test('lines the byte way declines take the string way, and the records are the s
     'INFO 2026-11-27 12:00:01,001',
     'INFO 2026-11-27 12:00:01,001 views 4242 12x45 an id that is not digits',
     'INFOS 2026-11-27 12:00:01,001 views 4242 140245123456 not a level',
+    'INFOX2026-11-27 12:00:01,001 views 4242 140245123456 no space after the level',
+    'INFO:2026-11-27 12:00:01,001 views 4242 140245123456 a colon after the level',
     'INFO: a weak layout line',
     'Info 2026-11-27 12:00:01,001 views 4242 140245123456 lowercase',
     '{"message": "a JSON line"}',
@@ -202,6 +204,8 @@ const LINE = fc.oneof(
 );
 
 test('property: generated verbose files, in any reads, with any timeouts, give the same records both ways', () => {
+  let files = 0;
+  let filesTaken = 0;
   fc.assert(
     fc.property(
       fc.array(LINE, { minLength: 1, maxLength: 30 }),
@@ -212,14 +216,17 @@ test('property: generated verbose files, in any reads, with any timeouts, give t
       (lines, eol, reads, stepMs, lastEnds) => {
         // Without its line feed the last line is handed out at the end as it is (partial), never as bytes.
         const file = FIRST + lines.map((l) => l + eol).join('').slice(0, lastEnds ? undefined : -eol.length);
-        assertSame(file, { reads, stepMs });
+        files++;
+        if (assertSame(file, { reads, stepMs }) > 0) filesTaken++;
       },
     ),
     { numRuns: 1500 },
   );
+  // Not vacuous: the byte way took lines in a good part of the generated files, not only in hand-picked ones.
+  assert.ok(filesTaken > files / 3, `the byte way took lines in ${filesTaken} of ${files} generated files`);
 });
 
-test('the byte way does take generated files (the property above is not vacuous)', () => {
+test('with event.original wanted the byte way takes nothing (lines are text then)', () => {
   const file = FIRST + 'INFO 2026-11-27 12:00:01,001 views 4242 140245123456 a\n' + 'INFO 2026-11-27 12:00:01,002 views 4242 140245123456 b\n';
   assert.equal(readBothWays(file).taken, 2);
   // With event.original wanted, lines are text: nothing is taken.
