@@ -89,7 +89,17 @@ export function countProbes(sink: SinkUnderTest): number {
 }
 
 /**
- * Waits until the sink holds `records` records (probes aside), or the agent says it has shipped everything it knows
+ * Has every one of `records` records been stored at least once? A copy stored twice (a crash repeats a batch on a
+ * sink that cannot deduplicate) does not stand in for one not stored yet: stopping then would leave the records the
+ * agent still holds (a text record waits for multiline_timeout) to a next run that never comes, and count them lost.
+ * The cheap count is checked first; the tally parses every stored document.
+ */
+function allStored(sink: SinkUnderTest, records: number, target: number): boolean {
+  return sink.count() >= target && sink.observe().stored.size >= records;
+}
+
+/**
+ * Waits until the sink holds each of `records` records (probes and repeats aside), or the agent says it has shipped everything it knows
  * of (for 3 s, longer than a scan interval: /health, see Agent.caughtUp), or nothing moved for `quietMs`; then
  * stops it with SIGTERM, and gives a reason to fail when it did not exit 0. Progress is judged by the agent as well
  * as by the sink, so that an agent slow to start on a loaded machine is not stopped before it ships (and its records
@@ -102,7 +112,7 @@ export async function drainAndStop(agent: Agent, sink: SinkUnderTest, records: n
   let last = -1;
   let since = Date.now();
   let caughtUpAt: number | null = null;
-  while (Date.now() < deadline && sink.count() < target) {
+  while (Date.now() < deadline && !allStored(sink, records, target)) {
     const n = sink.count();
     if (n !== last) {
       last = n;
