@@ -20,11 +20,13 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { writeDigits } from './digits.js';
-import type { DocumentPlacement } from './document.js';
+import { REC_MULTILINE, type DocumentPlacement } from './document.js';
 import type { DjangoTemplate } from './django-json-bytes.js';
 import type { TimestampReader } from './time.js';
 import { ISO_DIGITS } from './layouts.js';
+import { copyEscaped, escapeExtra, putPart } from './json-text-bytes.js';
 import { TimestampBytes } from './timestamp-bytes.js';
+import { type HeldLine, TracebackBytes } from './traceback-bytes.js';
 
 /** Python's level names (and WARN, FATAL), as layouts.ts's levelAt knows them. */
 const LEVELS = ['DEBUG', 'INFO', 'WARNING', 'WARN', 'ERROR', 'CRITICAL', 'FATAL', 'NOTSET'].map((l) => Buffer.from(l));
@@ -34,9 +36,12 @@ const LEVELS = ['DEBUG', 'INFO', 'WARNING', 'WARN', 'ERROR', 'CRITICAL', 'FATAL'
 const LEVEL_TO_NAME = LEVELS.map((l) => Buffer.from(`,"level":"${l.toString('latin1')}","origin":{"file":{"name":"`));
 /** Closes the name, `file`, `origin` and `log`; opens `process`. */
 const NAME_TO_PID = Buffer.from('"}}},"process":{"pid":');
+/** The same, with an `error` between (its inside: traceback-bytes.ts). */
+const NAME_TO_STACK = Buffer.from('"}}},"error":{"stack_trace":"');
+const ERROR_TO_PID = Buffer.from('},"process":{"pid":');
 const THREAD_OPEN = Buffer.from(',"thread":{"id":');
 /** The parts above, the quotes around the message, two ids of 15 digits and the offset's digits, and the braces. */
-const PARTS_BOUND = Math.max(...LEVEL_TO_NAME.map((b) => b.length)) + NAME_TO_PID.length + THREAD_OPEN.length + 2 + 30 + 16 + 2;
+const PARTS_BOUND = Math.max(...LEVEL_TO_NAME.map((b) => b.length)) + NAME_TO_STACK.length + ERROR_TO_PID.length + THREAD_OPEN.length + 2 + 30 + 16 + 2;
 
 /** Digits a pid or thread id may have: up to 15 a Number holds exactly, as the string way reads them. */
 const MAX_ID_DIGITS = 15;
@@ -91,8 +96,7 @@ class VerboseLine {
     for (let j = p; j < to; j++) {
       const b = buf[j]!;
       if (b >= 0x80) high = true;
-      else if (b < 0x20) escapes += SHORT_ESCAPE[b] !== 0 ? 1 : 5;
-      else if (b === 0x22 || b === 0x5c) escapes++;
+      else if (b < 0x20 || b === 0x22 || b === 0x5c) escapes += escapeExtra(b);
     }
     if (high && !isUtf8(buf.subarray(p, to))) return false;
 
@@ -118,8 +122,8 @@ class VerboseLine {
     return true;
   }
 
-  /** Writes the document at `first` in `out`; returns the offset after it. */
-  write(out: Buffer, first: number, t: DjangoTemplate, tailRest: Buffer, ts: TimestampBytes): number {
+  /** Writes the document at `first` in `out`, with `traceback`'s error when it holds one; returns the offset after it. */
+  write(out: Buffer, first: number, t: DjangoTemplate, tailRest: Buffer, ts: TimestampBytes, traceback: TracebackBytes): number {
     const s = this.line;
     let p = putPart(out, first, t.head);
     p = ts.copyTo(out, p);
@@ -131,7 +135,13 @@ class VerboseLine {
     p = writeDigits(out, p, this.start);
     p = putPart(out, p, LEVEL_TO_NAME[this.level]!);
     p = copyEscaped(s, this.moduleFrom, this.moduleTo, out, p);
-    p = putPart(out, p, NAME_TO_PID);
+    if (traceback.held) {
+      p = putPart(out, p, NAME_TO_STACK);
+      p = traceback.writeError(out, p);
+      p = putPart(out, p, ERROR_TO_PID);
+    } else {
+      p = putPart(out, p, NAME_TO_PID);
+    }
     p = this.id(out, p, this.moduleTo + 1, this.pidTo, this.pid);
     p = putPart(out, p, THREAD_OPEN);
     p = this.id(out, p, this.pidTo + 1, this.threadTo, this.threadId);
@@ -158,6 +168,8 @@ export class DjangoTextBytes {
   /** The line held (its record waits for the next line), and the one read into while trying a line; they swap. */
   private heldLine = new VerboseLine();
   private trying = new VerboseLine();
+  /** The held line's traceback, while it has the shape traceback-bytes.ts takes. */
+  private readonly traceback: TracebackBytes;
   held = false;
   /** The @timestamp of the line held (and of the last one written). */
   readonly timestamps: TimestampBytes;
@@ -167,9 +179,11 @@ export class DjangoTextBytes {
     private readonly template: DjangoTemplate,
     readTimestamp: TimestampReader,
     private readonly placement: DocumentPlacement,
+    maxRecordBytes: number,
   ) {
     this.timestamps = new TimestampBytes(readTimestamp);
     this.tailRest = template.tail.subarray(1);
+    this.traceback = new TracebackBytes(maxRecordBytes);
   }
 
   /** Where the held record starts in the file. */
@@ -177,9 +191,19 @@ export class DjangoTextBytes {
     return this.heldLine.start;
   }
 
-  /** When the held line came (for the multi-line timeout). */
+  /** When the held record's last line came (for the multi-line timeout). */
   get heldSince(): number {
-    return this.heldLine.lastMs;
+    return this.traceback.held ? this.traceback.lastMs : this.heldLine.lastMs;
+  }
+
+  /** The held record has a traceback whose exception line has not come: any next line is the traceback's. */
+  get inFrames(): boolean {
+    return this.traceback.inFrames;
+  }
+
+  /** The held record is whole as it is: no traceback, or one that came to its exception line. */
+  get complete(): boolean {
+    return !this.traceback.held || this.traceback.complete;
   }
 
   /** Is buf[from, to) a verbose first line this takes? Read into the trying slot: hold() takes it. */
@@ -203,21 +227,42 @@ export class DjangoTextBytes {
     return true;
   }
 
-  /** Writes the held record's document: the next line showed it is complete (or the timeout did). */
-  writeHeld(): void {
-    const line = this.heldLine;
-    this.held = false;
-    const ts = this.timestamps;
-    const { buffer: out, at: first } = this.placement.place(line.bound(this.template, ts));
-    const p = line.write(out, first, this.template, this.tailRest, ts);
-    this.placement.written(line.start, line.end, 0, p - first);
+  /**
+   * Takes buf[from, to), at file bytes [start, end), as the next line of the held record's traceback (its start
+   * first): true. False when the byte way declines it; then the held lines go to the string way (release).
+   */
+  takeTraceback(buf: Buffer, from: number, to: number, start: number, end: number, nowMs: number): boolean {
+    const tb = this.traceback;
+    const firstBytes = this.heldLine.length;
+    return tb.held ? tb.add(buf, from, to, start, end, nowMs, firstBytes) : tb.begin(buf, from, to, start, end, nowMs, firstBytes);
   }
 
-  /** Lets go of the held line, for the string way to take it: its text and where it came from. */
-  release(): { text: string; start: number; end: number; lastMs: number } {
+  /** Writes the held record's document (complete): the next line showed it is whole (or the timeout did). */
+  writeHeld(): void {
+    const line = this.heldLine;
+    const tb = this.traceback;
+    this.held = false;
+    const ts = this.timestamps;
+    const bound = line.bound(this.template, ts) + (tb.held ? tb.bound() : 0);
+    const { buffer: out, at: first } = this.placement.place(bound);
+    const p = line.write(out, first, this.template, this.tailRest, ts, tb);
+    if (tb.held) {
+      this.placement.written(line.start, tb.end, REC_MULTILINE, p - first);
+      tb.clear();
+    } else {
+      this.placement.written(line.start, line.end, 0, p - first);
+    }
+  }
+
+  /** Lets go of the held lines, for the string way to take them in order: their text and where they came from. */
+  release(): HeldLine[] {
     const line = this.heldLine;
     this.held = false;
-    return { text: line.line.toString('utf8', 0, line.length), start: line.start, end: line.end, lastMs: line.lastMs };
+    const first: HeldLine = { text: line.line.toString('utf8', 0, line.length), start: line.start, end: line.end, nowMs: line.lastMs };
+    if (!this.traceback.held) return [first];
+    const lines = [first, ...this.traceback.lines()];
+    this.traceback.clear();
+    return lines;
   }
 }
 
@@ -284,46 +329,4 @@ function digitsEnd(s: Buffer, i: number, n: number): number {
   while (e < n && isDigit(s[e])) v = v * 10 + (s[e++]! - 0x30);
   digitsValue = v;
   return e > i && e - i <= MAX_ID_DIGITS ? e : -1;
-}
-
-/** JSON's one-letter escapes by control byte (0: written as \u00XX), as JSON.stringify writes them. */
-const SHORT_ESCAPE = new Uint8Array(32);
-SHORT_ESCAPE[0x08] = 0x62; // b
-SHORT_ESCAPE[0x09] = 0x74; // t
-SHORT_ESCAPE[0x0a] = 0x6e; // n
-SHORT_ESCAPE[0x0c] = 0x66; // f
-SHORT_ESCAPE[0x0d] = 0x72; // r
-const HEX = Buffer.from('0123456789abcdef');
-
-/** Copies s[from, to) to out at p as the inside of a JSON string (JSON.stringify's escapes); returns the end. */
-function copyEscaped(s: Buffer, from: number, to: number, out: Buffer, p: number): number {
-  for (let j = from; j < to; j++) {
-    const b = s[j]!;
-    if (b >= 0x20 && b !== 0x22 && b !== 0x5c) {
-      out[p++] = b;
-    } else if (b >= 0x20) {
-      out[p++] = 0x5c;
-      out[p++] = b;
-    } else if (SHORT_ESCAPE[b] !== 0) {
-      out[p++] = 0x5c;
-      out[p++] = SHORT_ESCAPE[b]!;
-    } else {
-      out[p++] = 0x5c;
-      out[p++] = 0x75; // u
-      out[p++] = 0x30;
-      out[p++] = 0x30;
-      out[p++] = HEX[b >> 4]!;
-      out[p++] = HEX[b & 15]!;
-    }
-  }
-  return p;
-}
-
-/**
- * Writes `part` at p; returns the offset after it. With TypedArray.set: the parts here are 13 to about 100 bytes,
- * where a byte loop took twice as long as set's one call (measured: 7 such parts, 320 against 140 ns a document).
- */
-function putPart(out: Buffer, p: number, part: Buffer): number {
-  out.set(part, p);
-  return p + part.length;
 }

@@ -144,7 +144,7 @@ class DjangoRecordParser implements DjangoParser {
     // Configuration checked it compiles (`logship check`): compiled again here, once per file.
     this.format = mode === 'file' && ctx.formatter ? compileFormat(ctx.formatter, ctx.timezone) : null;
     this.textBytes =
-      this.jsonBytes === null || mode !== 'file' || this.format !== null ? null : new DjangoTextBytes(this.writer.plainTemplate(), this.readTimestamp, placement!);
+      this.jsonBytes === null || mode !== 'file' || this.format !== null ? null : new DjangoTextBytes(this.writer.plainTemplate(), this.readTimestamp, placement!, ctx.maxRecordBytes);
     this.detector = new LayoutDetector(ctx.timezone);
     this.heldRecord = new HeldTextRecord(ctx.includeOriginal, ctx.maxRecordBytes, mode === 'stream');
   }
@@ -163,21 +163,39 @@ class DjangoRecordParser implements DjangoParser {
    */
   pushBytes(buf: Buffer, from: number, to: number, start: number, end: number, nowMs: number): boolean {
     const text = this.textBytes;
+    if (text?.held) {
+      // Between a "Traceback" line and its exception line every line is the traceback's (the string way's tracker
+      // has it so, even one that looks like a first line); after it, a verbose first line completes the record.
+      if (text.inFrames) {
+        if (text.takeTraceback(buf, from, to, start, end, nowMs)) return true;
+      } else if (text.matches(buf, from, to)) {
+        text.writeHeld();
+        return this.holdVerbose(text, start, end, nowMs);
+      } else if (text.takeTraceback(buf, from, to, start, end, nowMs)) {
+        return true;
+      }
+      // Anything else continues the held record the string way: it takes the lines held first.
+      this.materialize();
+      return false;
+    }
     // A verbose first line, where the string way would start a record with it (see fileLine): the file's layout is
     // known (the string way matched a first line before), and no traceback's frames are being read.
     if (text !== null && this.detector.known && !(this.heldRecord.held && this.tb.inFrames) && text.matches(buf, from, to)) {
       // The record before is complete: this line starts the next.
-      if (text.held) text.writeHeld();
-      else this.finish();
-      if (!text.hold(start, end, nowMs)) return false; // its time does not read: the string way tags it
-      this.lastTs.from(text.timestamps);
-      return true;
+      this.finish();
+      return this.holdVerbose(text, start, end, nowMs);
     }
-    if (text?.held) this.materialize();
     if (this.jsonBytes === null || this.heldRecord.held || buf[from] !== 0x7b /* { */) return false;
     if (!this.jsonBytes.write(buf, from, to, start, end)) return false;
     // Its timestamp is made into text only if a later line needs it (fallbackTimestamp).
     this.lastTs.from(this.jsonBytes.timestamps);
+    return true;
+  }
+
+  /** Holds the verbose first line textBytes matched: false when its time does not read (the string way tags it). */
+  private holdVerbose(text: DjangoTextBytes, start: number, end: number, nowMs: number): boolean {
+    if (!text.hold(start, end, nowMs)) return false;
+    this.lastTs.from(text.timestamps);
     return true;
   }
 
@@ -312,7 +330,11 @@ class DjangoRecordParser implements DjangoParser {
 
   flush(nowMs: number, force: boolean): void {
     const text = this.textBytes;
-    if (text?.held && (force || nowMs - text.heldSince >= this.ctx.multilineTimeoutMs)) text.writeHeld();
+    if (text?.held && (force || nowMs - text.heldSince >= this.ctx.multilineTimeoutMs)) {
+      // A traceback cut short before its exception line is shipped as the string way ships it.
+      if (text.complete) text.writeHeld();
+      else this.materialize();
+    }
     if (this.heldRecord.held && (force || nowMs - this.heldRecord.lastMs >= this.ctx.multilineTimeoutMs)) this.finish();
   }
 
@@ -326,8 +348,9 @@ class DjangoRecordParser implements DjangoParser {
    * came, or one the byte way does not take. Nothing else is held then (textBytes holds only after finish()).
    */
   private materialize(): void {
-    const { text, start, end, lastMs } = this.textBytes!.release();
-    this.fileLine(text, start, end, 0, lastMs);
+    const [first, ...traceback] = this.textBytes!.release();
+    this.fileLine(first!.text, first!.start, first!.end, 0, first!.nowMs);
+    for (const line of traceback) this.pushText(line.text, line.start, line.end, 0, line.nowMs);
   }
 
   /** Holds the record whose first line was just matched into `this.next`. */

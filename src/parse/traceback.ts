@@ -25,7 +25,7 @@
  * are not affected.
  */
 
-const TRACEBACK_START = 'Traceback (most recent call last):';
+export const TRACEBACK_START = 'Traceback (most recent call last):';
 const GROUP_START = '  + Exception Group Traceback (most recent call last):';
 const STACK_START = 'Stack (most recent call last):';
 const CHAIN_CAUSE = 'The above exception was the direct cause of the following exception:';

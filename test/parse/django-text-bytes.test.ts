@@ -130,7 +130,73 @@ test('records with tracebacks, message lines, JSON between, a first line not yet
   }
 });
 
-test('the bench corpus: every record taken by the byte way but the first, tracebacks handed to the string way', () => {
+const HEADER = 'ERROR 2026-11-27 12:00:01,000 views 4242 140245123456 Internal Server Error: /api/profile/';
+const FRAMES = ['Traceback (most recent call last):', '  File "/app/backend/api/views.py", line 88, in retrieve', '    profile = Profile.objects.get(user_id=1)'];
+
+test('tracebacks the byte way takes give the documents the string way gives', () => {
+  const tracebacks: string[][] = [
+    [...FRAMES, 'api.models.Profile.DoesNotExist: Profile matching query does not exist.'],
+    [...FRAMES, 'KeyboardInterrupt'],
+    [...FRAMES, 'ValueError:'],
+    [...FRAMES, '_Private2.sub_3.Error9: a: b: c'],
+    [...FRAMES, 'KeyError: \'"quoted" \\ back\tslash \u0001 \u001f é 日本 😀 \u2028 \u0085 end\''],
+    ['Traceback (most recent call last): and more text', '\tFile "tab.py", line 1, in <module>', '              ^^^^^^^^^^^^^^', '   ', 'RuntimeError: x'],
+    [...FRAMES, '  File "/x.py", line 2, in g', '    ' + 'long_call(argument) + '.repeat(40), 'TypeError: ' + 'm'.repeat(300)],
+    [...FRAMES, 'ValueError: café'],
+    [...FRAMES, 'INFO: an exception line that starts like a level'],
+  ];
+  for (const tb of tracebacks) {
+    const file = FIRST + HEADER + '\n' + tb.join('\n') + '\n' + NEXT;
+    const taken = assertSame(file);
+    // FIRST teaches the layout the string way; the header, every traceback line and NEXT are taken.
+    assert.equal(taken, 2 + tb.length, `the byte way did not take all of ${JSON.stringify(tb.at(-1)!.slice(0, 60))}`);
+    for (let read = 1; read <= 200; read += 13) {
+      assertSame(file, { reads: [read], stepMs: MULTILINE_TIMEOUT_MS / 2 });
+      assertSame(file, { reads: [read], stepMs: MULTILINE_TIMEOUT_MS });
+    }
+  }
+});
+
+test('tracebacks of other shapes go the string way, and the records are the same', () => {
+  const spaces = ['\u00a0', '\u1680', '\u2000', '\u2005', '\u200a', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff', ' ', '\t', '\u000b', '\u000c'];
+  const tracebacks: string[][] = [
+    [...FRAMES, '', 'ValueError: a blank line in the frames'],
+    [...FRAMES, 'Traceback (most recent call last):', '  File "/y.py", line 1, in h', 'ValueError: a second start in the frames'],
+    [...FRAMES, 'Stack (most recent call last):', '  File "/y.py", line 1, in h'],
+    [...FRAMES, 'not a type: x'],
+    [...FRAMES, ': x'],
+    [...FRAMES, 'Bad-Type'],
+    [...FRAMES, '9Error: x'],
+    [...FRAMES, 'a..b: x'],
+    [...FRAMES, 'ValueError: x', '', 'The above exception was the direct cause of the following exception:', '', ...FRAMES, 'RuntimeError: y'],
+    [...FRAMES, 'psycopg2.OperationalError: could not connect', '\tIs the server running?'],
+    [...FRAMES, 'django.db.utils.ProgrammingError: syntax error', 'LINE 1: SELECT', 'a plain line after the exception line'],
+    [...FRAMES, 'ValueError: x', '{"json": "after the exception line"}'],
+    [...FRAMES],
+    ['a message line before the traceback', ...FRAMES, 'ValueError: x'],
+    ...spaces.map((w) => [...FRAMES, `ValueError: ends with ${JSON.stringify(w)}${w}`]),
+  ];
+  for (const tb of tracebacks) {
+    const file = FIRST + HEADER + '\n' + tb.join('\n') + '\n' + NEXT;
+    assertSame(file);
+    assertSame(file, { reads: [7], stepMs: MULTILINE_TIMEOUT_MS / 2 });
+    assertSame(file + tb.join('\n') + '\n'); // lines of a traceback after a whole record: the string way's
+  }
+  // Invalid UTF-8 in a frame; a CR the string way strips; a traceback past max_line_bytes; one cut by the timeout.
+  assertSame(Buffer.concat([Buffer.from(FIRST + HEADER + '\n' + FRAMES.join('\n') + '\n  bad '), Buffer.from([0xc3, 0x28]), Buffer.from('\nValueError: x\n' + NEXT)]));
+  assertSame(FIRST + HEADER + '\n' + FRAMES.join('\n') + '\r\r\nValueError: x\n' + NEXT);
+  const long = FIRST + HEADER + '\n' + FRAMES.join('\n') + '\n' + '  frame\n'.repeat(9000) + 'ValueError: long\n' + NEXT;
+  assertSame(long);
+  // Cut at a max_line_bytes of 4 KiB: the pieces are the same both ways.
+  const small = readBoth(Buffer.from(long), (emit, placement) => createDjangoParser(parserContext(PATH, { maxRecordBytes: 4096 }), emit, 'file', '', placement), NOW);
+  assert.deepEqual(small.bytes, small.strings);
+  assert.ok(small.strings.length > 10, `${small.strings.length} records`);
+  const cut = FIRST + HEADER + '\n' + FRAMES.join('\n') + '\n';
+  assertSame(cut + NEXT, { reads: [cut.length, 10_000], stepMs: MULTILINE_TIMEOUT_MS });
+  assertSame(cut + 'ValueError: late\n' + NEXT, { reads: [cut.length, 10_000], stepMs: MULTILINE_TIMEOUT_MS });
+});
+
+test('the bench corpus: every line taken by the byte way but those of the first record, tracebacks included', () => {
   const records: string[] = [];
   for (let i = 0; i < 400; i++) {
     const seconds = String(i % 60).padStart(2, '0');
@@ -141,7 +207,9 @@ test('the bench corpus: every record taken by the byte way but the first, traceb
   const { strings, bytes, taken } = readBothWays(file);
   assert.deepEqual(bytes, strings);
   assert.equal(strings.length, 400);
-  assert.equal(taken, 399); // the first first line teaches the layout, by the string way
+  // The first record's lines go the string way (its first line teaches the file its layout); every other line is
+  // taken, the 4 of each of the other 19 tracebacks too.
+  assert.equal(taken, 399 + 19 * 4);
   assert.equal(strings.filter((r) => r.json.includes('"stack_trace"')).length, 20);
 });
 
@@ -188,20 +256,54 @@ test("what Python's logging.Formatter writes in Django's verbose format, with tr
   assertSame(file, { reads: [333, 17], stepMs: MULTILINE_TIMEOUT_MS / 2 });
 });
 
+/** A verbose first line, with what a message holds and times and ids the byte way declines. */
+const VERBOSE = fc
+  .record({
+    level: fc.constantFrom('DEBUG', 'INFO', 'WARNING', 'WARN', 'ERROR', 'CRITICAL'),
+    time: fc.constantFrom('2026-11-27 12:00:01,001', '2026-11-27 13:59:59,999', '2026-11-27T12:00:01.5Z', '2026-02-30 12:00:00,000', '2026-11-27 12:60:00,000'),
+    module: fc.constantFrom('views', 'm"od', 'модуль', 'x'),
+    pid: fc.constantFrom('4242', '0', '007', '1234567890123456'),
+    message: fc.string({ unit: fc.oneof(fc.constantFrom('"', '\\', '\t', '\u0001', '\r', 'é', '😀', ' '), fc.string({ minLength: 1, maxLength: 1 })), maxLength: 40 }),
+  })
+  .map((r) => `${r.level} ${r.time} ${r.module} ${r.pid} 140245123456 ${r.message}`);
+
 /** A line of a generated file, drawn from what a Django text log holds. */
 const LINE = fc.oneof(
-  fc
-    .record({
-      level: fc.constantFrom('DEBUG', 'INFO', 'WARNING', 'WARN', 'ERROR', 'CRITICAL'),
-      time: fc.constantFrom('2026-11-27 12:00:01,001', '2026-11-27 13:59:59,999', '2026-11-27T12:00:01.5Z', '2026-02-30 12:00:00,000', '2026-11-27 12:60:00,000'),
-      module: fc.constantFrom('views', 'm"od', 'модуль', 'x'),
-      pid: fc.constantFrom('4242', '0', '007', '1234567890123456'),
-      message: fc.string({ unit: fc.oneof(fc.constantFrom('"', '\\', '\t', '\u0001', '\r', 'é', '😀', ' '), fc.string({ minLength: 1, maxLength: 1 })), maxLength: 40 }),
-    })
-    .map((r) => `${r.level} ${r.time} ${r.module} ${r.pid} 140245123456 ${r.message}`),
+  VERBOSE,
   fc.constantFrom('Traceback (most recent call last):', '  File "/app/x.py", line 1, in f', '    g()', "KeyError: 'missing'", '', '  indented', 'plain text'),
   fc.constantFrom('{"asctime": "2026-11-27 12:00:02,000", "levelname": "INFO", "message": "json"}', '{not json'),
 );
+
+/** Text with what escapes, trims or decodes differently. */
+const TEXT = fc.string({ unit: fc.oneof(fc.constantFrom('"', '\\', '\t', '\u0001', '\r', 'é', '😀', ' ', '\u00a0', '\u3000', ':', ': '), fc.string({ minLength: 1, maxLength: 1 })), maxLength: 30 });
+/** A line between a traceback's start and its exception line: mostly frames, sometimes what ends the byte way. */
+const FRAME = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom('  File "/app/x.py", line 1, in f', '    g()', '\treturn {}["k"]', '              ^^^^^^^^') },
+  { weight: 3, arbitrary: TEXT.map((t) => '  ' + t) },
+  { weight: 1, arbitrary: fc.constantFrom('', '   ', 'Traceback (most recent call last):', 'Stack (most recent call last):', '  INFO 2026-11-27 12:00:01,001 views 1 2 indented') },
+);
+/** An exception line: named types, bare ones, and lines that name none. */
+const EXCEPTION = fc.oneof(
+  { weight: 6, arbitrary: fc.tuple(fc.constantFrom('ValueError', 'api.models.Profile.DoesNotExist', '_x1', 'KeyError'), TEXT).map(([t, m]) => `${t}: ${m}`) },
+  { weight: 2, arbitrary: fc.constantFrom('KeyboardInterrupt', 'ValueError:', 'StopIteration ') },
+  { weight: 2, arbitrary: fc.oneof(TEXT, VERBOSE, fc.constantFrom('not a type: x', ': x', 'a..b: c', '9x: y')) },
+);
+/** A record: a verbose first line, and maybe a traceback (maybe cut short, maybe with lines after it). */
+const RECORD = fc
+  .record({
+    header: VERBOSE,
+    traceback: fc.option(
+      fc.record({
+        frames: fc.array(FRAME, { maxLength: 5 }),
+        exception: fc.option(EXCEPTION, { freq: 6 }),
+        after: fc.oneof({ weight: 4, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(LINE, { minLength: 1, maxLength: 2 }) }),
+      }),
+      { freq: 2 },
+    ),
+  })
+  .map(({ header, traceback }) =>
+    traceback === null ? [header] : [header, 'Traceback (most recent call last):', ...traceback.frames, ...(traceback.exception === null ? [] : [traceback.exception]), ...traceback.after],
+  );
 
 test('property: generated verbose files, in any reads, with any timeouts, give the same records both ways', () => {
   let files = 0;
@@ -224,6 +326,31 @@ test('property: generated verbose files, in any reads, with any timeouts, give t
   );
   // Not vacuous: the byte way took lines in a good part of the generated files, not only in hand-picked ones.
   assert.ok(filesTaken > files / 3, `the byte way took lines in ${filesTaken} of ${files} generated files`);
+});
+
+test('property: generated records with tracebacks, in any reads, with any timeouts and record limits, give the same records both ways', () => {
+  let files = 0;
+  let tracebacksTaken = 0;
+  fc.assert(
+    fc.property(
+      fc.array(RECORD, { minLength: 1, maxLength: 12 }),
+      fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 4 }),
+      fc.constantFrom(0, MULTILINE_TIMEOUT_MS / 2, MULTILINE_TIMEOUT_MS),
+      fc.constantFrom(64 * 1024, 400, 150),
+      (records, reads, stepMs, maxRecordBytes) => {
+        const file = Buffer.from(FIRST + records.map((lines) => lines.join('\n') + '\n').join(''), 'utf8');
+        const context = parserContext(PATH, { maxRecordBytes });
+        const { strings, bytes, taken } = readBoth(file, (emit, placement) => createDjangoParser(context, emit, 'file', '', placement), NOW, { reads, stepMs });
+        assert.deepEqual(bytes, strings);
+        files++;
+        // A line taken beyond one per record is a traceback's.
+        if (taken > records.length) tracebacksTaken++;
+      },
+    ),
+    { numRuns: 1500 },
+  );
+  // Not vacuous: traceback lines were taken as bytes in a good part of the generated files.
+  assert.ok(tracebacksTaken > files / 5, `the byte way took traceback lines in ${tracebacksTaken} of ${files} generated files`);
 });
 
 test('with event.original wanted the byte way takes nothing (lines are text then)', () => {
