@@ -8,7 +8,7 @@
  */
 import { silentLogger, type Logger } from '../log.js';
 import { ArenaChunk, type ChunkOwner } from '../pipeline/arena.js';
-import { startModuleWorker } from '../threads.js';
+import { takeParseWorker } from './start.js';
 import type { ParserType } from '../parse/index.js';
 import type { ParserContext } from '../parse/types.js';
 import { OUTPUT_CHUNK_BYTES, ROW_CHUNK, ROW_FIELDS, type ParsedReply, type ParserFailure, type ToWorker } from './protocol.js';
@@ -32,13 +32,6 @@ interface Waiting {
   resolve(chunk: ParsedChunk): void;
   reject(err: Error): void;
 }
-
-/**
- * The worker's young generation, capped: it allocates a line's text, its fields and its document for every line, all
- * short-lived, and V8's default lets that space grow to 32 MiB on top of the agent thread's own. Measured on the
- * benchmark: 12 MiB saves ~25 MiB of peak RSS for no throughput; 6 MiB ~5 more, for ~3% on Django JSON lines.
- */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 6 };
 
 /**
  * Parser failures are logged at most this often (the first at once): a file full of lines that break the parser must
@@ -77,7 +70,7 @@ export class ParserFailureLog {
 }
 
 export class ParseThread implements ChunkOwner {
-  private readonly worker = startModuleWorker(import.meta.url, 'worker', { resourceLimits: WORKER_LIMITS });
+  private readonly worker = takeParseWorker();
   private readonly waiting = new Map<number, Waiting>();
   /** Every chunk the worker has written into, by id. */
   private readonly chunks = new Map<number, ArenaChunk>();
