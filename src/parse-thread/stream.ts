@@ -303,6 +303,8 @@ export class ParseStream {
     }
     if (bytesRead > 0) {
       this.splitter.push(buffer, bytesRead);
+      // The next read goes into the same buffer (and the splitter's own for a line across reads).
+      this.parser.detach?.();
       this.release();
     }
     return { bytesRead, lines: this.lines };

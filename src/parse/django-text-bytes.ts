@@ -48,9 +48,16 @@ const MAX_ID_DIGITS = 15;
 /** A line longer than this takes the string way (it is copied here while held). */
 const MAX_LINE_BYTES = 64 * 1024;
 
-/** One verbose first line, copied, and where its fields are in the copy. */
+/**
+ * One verbose first line, and where its fields are (offsets from its start). It is read where the caller has it, and
+ * copied into a buffer of its own only when that one is about to be reused (detach): a line whose record is complete
+ * before the end of the read it came in — nearly all of them — is never copied.
+ */
 class VerboseLine {
-  line = Buffer.alloc(512);
+  /** The buffer the line is in, from `base`: the caller's, or `own` once detached. */
+  src: Buffer;
+  base = 0;
+  private own = Buffer.alloc(512);
   length = 0;
   level = 0;
   timeFrom = 0;
@@ -68,10 +75,11 @@ class VerboseLine {
   end = 0;
   lastMs = 0;
 
-  /**
-   * Reads buf[from, to), and copies it once it is a verbose first line this takes: true. False for any other line,
-   * with nothing copied (a file of another layout whose lines start with a level pays for the look, not a copy).
-   */
+  constructor() {
+    this.src = this.own;
+  }
+
+  /** Reads buf[from, to): true when it is a verbose first line this takes, then it is this line (not copied). */
   read(buf: Buffer, from: number, to: number): boolean {
     const level = levelAt(buf, from, to);
     if (level < 0 || to - from > MAX_LINE_BYTES) return false;
@@ -100,13 +108,10 @@ class VerboseLine {
     }
     if (high && !isUtf8(buf.subarray(p, to))) return false;
 
-    // Taken: the line is copied (the read buffer is reused before the next line may come), its fields by offset.
+    // Taken: its fields by offset from its start.
     const n = to - from;
-    if (this.line.length < n) this.line = Buffer.alloc(Math.max(n, this.line.length * 2));
-    const s = this.line;
-    // A loop for a line of usual length: subarray's view costs more than copying a hundred bytes.
-    if (n <= 160) for (let j = 0; j < n; j++) s[j] = buf[from + j]!;
-    else s.set(buf.subarray(from, to));
+    this.src = buf;
+    this.base = from;
     this.length = n;
     this.level = level;
     this.timeFrom = le + 1 - from;
@@ -122,19 +127,35 @@ class VerboseLine {
     return true;
   }
 
+  /** The buffer the line is in is about to be reused: the line is copied into one of its own. */
+  detach(): void {
+    if (this.src === this.own) return;
+    const n = this.length;
+    if (this.own.length < n) this.own = Buffer.alloc(Math.max(n, this.own.length * 2));
+    this.src.copy(this.own, 0, this.base, this.base + n);
+    this.src = this.own;
+    this.base = 0;
+  }
+
+  /** The line as text. */
+  text(): string {
+    return this.src.toString('utf8', this.base, this.base + this.length);
+  }
+
   /** Writes the document at `first` in `out`, with `traceback`'s error when it holds one; returns the offset after it. */
   write(out: Buffer, first: number, t: DjangoTemplate, tailRest: Buffer, ts: TimestampBytes, traceback: TracebackBytes): number {
-    const s = this.line;
+    const s = this.src;
+    const b = this.base;
     let p = putPart(out, first, t.head);
     p = ts.copyTo(out, p);
     p = putPart(out, p, t.message);
     out[p++] = 0x22;
-    p = copyEscaped(s, this.messageFrom, this.length, out, p);
+    p = copyEscaped(s, b + this.messageFrom, b + this.length, out, p);
     out[p++] = 0x22;
     p = putPart(out, p, t.logFile);
     p = writeDigits(out, p, this.start);
     p = putPart(out, p, LEVEL_TO_NAME[this.level]!);
-    p = copyEscaped(s, this.moduleFrom, this.moduleTo, out, p);
+    p = copyEscaped(s, b + this.moduleFrom, b + this.moduleTo, out, p);
     if (traceback.held) {
       p = putPart(out, p, NAME_TO_STACK);
       p = traceback.writeError(out, p);
@@ -142,9 +163,9 @@ class VerboseLine {
     } else {
       p = putPart(out, p, NAME_TO_PID);
     }
-    p = this.id(out, p, this.moduleTo + 1, this.pidTo, this.pid);
+    p = this.id(out, p, b + this.moduleTo + 1, b + this.pidTo, this.pid);
     p = putPart(out, p, THREAD_OPEN);
-    p = this.id(out, p, this.pidTo + 1, this.threadTo, this.threadId);
+    p = this.id(out, p, b + this.pidTo + 1, b + this.threadTo, this.threadId);
     out[p++] = 0x7d; // thread
     out[p++] = 0x7d; // process
     return putPart(out, p, tailRest);
@@ -152,7 +173,8 @@ class VerboseLine {
 
   /** A pid or thread id: its digits as the line has them, unless a leading zero makes the number's differ. */
   private id(out: Buffer, p: number, from: number, to: number, value: number): number {
-    const s = this.line;
+    const s = this.src;
+    const b = this.base;
     if (s[from] === 0x30 && to - from > 1) return writeDigits(out, p, value);
     for (let j = from; j < to; j++) out[p++] = s[j]!;
     return p;
@@ -217,7 +239,7 @@ export class DjangoTextBytes {
    */
   hold(start: number, end: number, nowMs: number): boolean {
     const line = this.trying;
-    if (!this.timestamps.readText(line.line, line.timeFrom, line.timeTo)) return false;
+    if (!this.timestamps.readText(line.src, line.base + line.timeFrom, line.base + line.timeTo)) return false;
     line.start = start;
     line.end = end;
     line.lastMs = nowMs;
@@ -235,6 +257,13 @@ export class DjangoTextBytes {
     const tb = this.traceback;
     const firstBytes = this.heldLine.length;
     return tb.held ? tb.add(buf, from, to, start, end, nowMs, firstBytes) : tb.begin(buf, from, to, start, end, nowMs, firstBytes);
+  }
+
+  /** The buffer of the lines held is about to be reused: they are copied. */
+  detach(): void {
+    if (!this.held) return;
+    this.heldLine.detach();
+    this.traceback.detach();
   }
 
   /** Writes the held record's document (complete): the next line showed it is whole (or the timeout did). */
@@ -258,7 +287,7 @@ export class DjangoTextBytes {
   release(): HeldLine[] {
     const line = this.heldLine;
     this.held = false;
-    const first: HeldLine = { text: line.line.toString('utf8', 0, line.length), start: line.start, end: line.end, nowMs: line.lastMs };
+    const first: HeldLine = { text: line.text(), start: line.start, end: line.end, nowMs: line.lastMs };
     if (!this.traceback.held) return [first];
     const lines = [first, ...this.traceback.lines()];
     this.traceback.clear();

@@ -192,6 +192,10 @@ class DjangoRecordParser implements DjangoParser {
     return true;
   }
 
+  detach(): void {
+    this.textBytes?.detach();
+  }
+
   /** Holds the verbose first line textBytes matched: false when its time does not read (the string way tags it). */
   private holdVerbose(text: DjangoTextBytes, start: number, end: number, nowMs: number): boolean {
     if (!text.hold(start, end, nowMs)) return false;

@@ -47,9 +47,15 @@ export interface HeldLine {
 
 export class TracebackBytes {
   private state = NONE;
-  /** The lines, joined with "\n". */
-  private text = Buffer.alloc(2048);
+  /**
+   * The lines joined with "\n": src[base, base + used). In the file they are joined so already: while they come in
+   * one read they are where the caller has them, and they are copied into `own` only when a line comes from another
+   * buffer or the caller's is about to be reused (detach).
+   */
+  private src: Buffer;
+  private base = 0;
   private used = 0;
+  private own = Buffer.alloc(2048);
   /** Bytes JSON escapes add to the stack (its "\n"s included). */
   private escapes = 0;
   /** Per line: its end in `text`, its file range, when it came. */
@@ -65,7 +71,9 @@ export class TracebackBytes {
   private messageEscapes = 0;
 
   /** @param maxRecordBytes max_line_bytes: the most a record's lines take, joined with "\n" */
-  constructor(private readonly maxRecordBytes: number) {}
+  constructor(private readonly maxRecordBytes: number) {
+    this.src = this.own;
+  }
 
   get held(): boolean {
     return this.state !== NONE;
@@ -97,6 +105,8 @@ export class TracebackBytes {
    */
   begin(buf: Buffer, from: number, to: number, start: number, end: number, nowMs: number, firstBytes: number): boolean {
     if (!startsWith(buf, from, to, TRACEBACK_LINE)) return false;
+    this.src = this.own;
+    this.base = 0;
     this.used = 0;
     this.escapes = 0;
     this.lineEnds.length = this.starts.length = this.ends.length = this.times.length = 0;
@@ -132,13 +142,22 @@ export class TracebackBytes {
   /** The lines held, for the string way to take them in order (the byte way declined one after them). */
   lines(): HeldLine[] {
     const lines: HeldLine[] = [];
-    let from = 0;
+    let from = this.base;
     for (let i = 0; i < this.lineEnds.length; i++) {
-      const to = this.lineEnds[i]!;
-      lines.push({ text: this.text.toString('utf8', from, to), start: this.starts[i]!, end: this.ends[i]!, nowMs: this.times[i]! });
+      const to = this.base + this.lineEnds[i]!;
+      lines.push({ text: this.src.toString('utf8', from, to), start: this.starts[i]!, end: this.ends[i]!, nowMs: this.times[i]! });
       from = to + 1;
     }
     return lines;
+  }
+
+  /** The buffer the lines are in is about to be reused: they are copied into one of their own. */
+  detach(): void {
+    if (this.src === this.own) return;
+    if (this.own.length < this.used) this.own = Buffer.alloc(Math.max(this.used, this.own.length * 2));
+    this.src.copy(this.own, 0, this.base, this.base + this.used);
+    this.src = this.own;
+    this.base = 0;
   }
 
   /** Most bytes writeError() can take. */
@@ -152,14 +171,15 @@ export class TracebackBytes {
    * message, up to the closing quote of the last; returns the offset after it. Only once complete.
    */
   writeError(out: Buffer, p: number): number {
-    const s = this.text;
-    p = copyEscaped(s, 0, this.used, out, p);
+    const s = this.src;
+    const b = this.base;
+    p = copyEscaped(s, b, b + this.used, out, p);
     p = putPart(out, p, STACK_TO_TYPE);
     // A type is a dotted identifier: nothing to escape.
-    for (let j = this.exceptionFrom; j < this.typeTo; j++) out[p++] = s[j]!;
+    for (let j = b + this.exceptionFrom; j < b + this.typeTo; j++) out[p++] = s[j]!;
     if (this.messageFrom >= 0) {
       p = putPart(out, p, TYPE_TO_MESSAGE);
-      p = copyEscaped(s, this.messageFrom, this.used, out, p);
+      p = copyEscaped(s, b + this.messageFrom, b + this.used, out, p);
     }
     out[p++] = 0x22;
     return p;
@@ -211,16 +231,24 @@ export class TracebackBytes {
       else if (b < 0x20 || b === 0x22 || b === 0x5c) escapes += escapeExtra(b);
     }
     if (high && !isUtf8(buf.subarray(from, to))) return false;
-    if (this.text.length < used) {
-      const wider = Buffer.alloc(Math.max(used, this.text.length * 2));
-      this.text.copy(wider, 0, 0, this.used);
-      this.text = wider;
+    if (this.used === 0) {
+      // The first line: where the caller has it.
+      this.src = buf;
+      this.base = from;
+    } else if (this.src !== buf || from !== this.base + this.used + 1) {
+      // Not right after the last one in the same buffer (its "\n" between): copied after those held.
+      this.detach();
+      if (this.own.length < used) {
+        const wider = Buffer.alloc(Math.max(used, this.own.length * 2));
+        this.own.copy(wider, 0, 0, this.used);
+        this.own = this.src = wider;
+      }
+      const s = this.own;
+      let p = this.used;
+      s[p++] = 0x0a;
+      if (n <= 160) for (let j = from; j < to; j++) s[p++] = buf[j]!;
+      else s.set(buf.subarray(from, to), p);
     }
-    const s = this.text;
-    let p = this.used;
-    if (sep) s[p++] = 0x0a;
-    if (n <= 160) for (let j = from; j < to; j++) s[p++] = buf[j]!;
-    else s.set(buf.subarray(from, to), p);
     this.used = used;
     this.escapes += escapes;
     this.lineEnds.push(used);

@@ -68,6 +68,12 @@ export interface RecordParser {
    */
   pushBytes?(buf: Buffer, from: number, to: number, start: number, end: number, nowMs: number): boolean;
   /**
+   * The buffers of the lines given to pushBytes so far are about to be reused (the next read goes into them): copy
+   * what is still held of them. Called after every push of a read to the line splitter. A parser may keep a taken
+   * line where the caller had it until then, so that a record complete within its read is never copied.
+   */
+  detach?(): void;
+  /**
    * The first pieces of lines that the file's end cut (a container runtime rotated the log between a long line's
    * pieces), one per output stream, given up for the next generation to continue (see tail/carried.ts). Only parsers
    * of formats that split lines into pieces have this.

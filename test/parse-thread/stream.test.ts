@@ -1,8 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ParsedRecord } from '../../src/parse/document.js';
-import { ChunkStore, ReplyWriter, RowsPool } from '../../src/parse-thread/stream.js';
-import { OUTPUT_CHUNK_BYTES, ROW_AT, ROW_CHUNK, ROW_FIELDS, ROW_LENGTH, ROW_START, type ParsedReply } from '../../src/parse-thread/protocol.js';
+import { createDjangoParser } from '../../src/parse/django.js';
+import { ChunkStore, ParseStream, ReplyWriter, RowsPool } from '../../src/parse-thread/stream.js';
+import { LineSplitter } from '../../src/tail/lines.js';
+import { parserContext } from '../support/parsing.js';
+import { ADVANCE_ROW, OUTPUT_CHUNK_BYTES, ROW_AT, ROW_CHUNK, ROW_FIELDS, ROW_LENGTH, ROW_START, type ParsedReply } from '../../src/parse-thread/protocol.js';
 
 /** The documents of a reply, read back from the chunks as the main thread reads them. */
 function documents(store: ChunkStore, reply: ParsedReply): { start: number; chunk: number; json: string }[] {
@@ -62,4 +68,71 @@ test('a document larger than a chunk gets a chunk of its own, which is dropped, 
   out.record(new ParsedRecord(30, 40, '{"m":"' + 'a'.repeat(OUTPUT_CHUNK_BYTES - 100) + '"}', 0), 40);
   const again = out.finish(3, 0, 0, STATE).reply;
   assert.equal(again.newChunks.length, 0, 'a released chunk is reused');
+});
+
+/** The documents of a reply's record rows (rows that only advance the safe offset skipped). */
+function recordDocuments(store: ChunkStore, reply: ParsedReply): string[] {
+  const out: string[] = [];
+  for (let o = 0; o < reply.rowCount * ROW_FIELDS; o += ROW_FIELDS) {
+    const chunk = reply.rows[o + ROW_CHUNK]!;
+    if (chunk === ADVANCE_ROW) continue;
+    const at = reply.rows[o + ROW_AT]!;
+    out.push(store.buffer(chunk).toString('utf8', at, at + reply.rows[o + ROW_LENGTH]!));
+  }
+  return out;
+}
+
+/** A Django text log of `records` records in the verbose layout, a traceback on every 5th, tagged with `tag`. */
+function verboseLog(records: number, tag: string): string {
+  const lines: string[] = [];
+  for (let i = 0; i < records; i++) {
+    lines.push(`${i % 5 === 0 ? 'ERROR' : 'INFO'} 2026-11-27 12:00:${String(i % 60).padStart(2, '0')},${String(i).padStart(3, '0')} views 4242 140245123456 ${tag} é seq=${i}`);
+    if (i % 5 === 0) lines.push('Traceback (most recent call last):', `  File "/app/${tag}.py", line ${i}, in f`, '    g()', `KeyError: '${tag} ${i}'`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+test('two files read in turns through one read buffer, as the worker reads them, give the records the string way gives', () => {
+  // The byte ways keep a taken line where the read buffer has it until the read ends (RecordParser.detach): the next
+  // read, of the other file, goes into the same buffer.
+  const dir = mkdtempSync(join(tmpdir(), 'logship-stream-'));
+  const texts = [verboseLog(300, 'a'), verboseLog(200, 'b')];
+  const paths = texts.map((text, i) => {
+    const path = join(dir, `django-${i}.log`);
+    writeFileSync(path, text);
+    return path;
+  });
+  const expected = texts.map((text, i) => {
+    const records: string[] = [];
+    const parser = createDjangoParser(parserContext(paths[i]!), (r) => records.push(r.json), 'file');
+    new LineSplitter(1 << 20, (line) => parser.push(line, 0), 0).push(Buffer.from(text));
+    parser.flush(0, true);
+    return records;
+  });
+  for (const readSize of [97, 333, 4096]) {
+    const store = new ChunkStore();
+    const out = new ReplyWriter(store, new RowsPool());
+    const streams = paths.map((path) => new ParseStream('django', parserContext(path), 1 << 20, 0, out));
+    const fds = paths.map((path) => openSync(path, 'r'));
+    const got: string[][] = [[], []];
+    const readBuffer = Buffer.alloc(readSize);
+    try {
+      for (let busy = true; busy; ) {
+        busy = false;
+        for (let i = 0; i < 2; i++) {
+          if (streams[i]!.read(fds[i]!, readBuffer, readSize, 0).bytesRead > 0) busy = true;
+          readBuffer.fill(0x23); // what a reader that kept a reference past the read would see
+          got[i]!.push(...recordDocuments(store, out.finish(1, 0, 0, STATE).reply));
+        }
+      }
+      for (let i = 0; i < 2; i++) {
+        streams[i]!.flush(false, true, 0);
+        got[i]!.push(...recordDocuments(store, out.finish(1, 0, 0, STATE).reply));
+      }
+    } finally {
+      for (const fd of fds) closeSync(fd);
+    }
+    assert.deepEqual(got, expected, `reads of ${readSize} bytes`);
+  }
+  assert.equal(expected[0]!.length, 300);
 });

@@ -35,13 +35,21 @@ export function readBothWays(
   arrival: Arrival = { reads: [data.length], stepMs: 0 },
 ): { strings: Emitted[]; bytes: Emitted[]; taken: number } {
   const record = (to: Emitted[]) => (r: ParsedRecord) => to.push({ start: r.start, end: r.end, flags: r.flags, json: r.json });
-  /** Feeds `data` to a splitter as it arrives, then flushes everything. */
+  /**
+   * Feeds `data` to a splitter as it arrives, then flushes everything. Each read goes into the same buffer, written
+   * over with garbage once the splitter and the parser are done with it (detach), as the parse thread reuses its read
+   * buffer: a parser that kept a reference into it past detach() reads garbage.
+   */
   let clock = now;
+  const readBuffer = Buffer.alloc(Math.max(...arrival.reads, 1));
   const feed = (parser: RecordParser, splitter: LineSplitter): void => {
     clock = now;
     for (let at = 0, i = 0; at < data.length; i++) {
-      const size = Math.max(1, arrival.reads[i % arrival.reads.length]!);
-      splitter.push(data.subarray(at, Math.min(data.length, at + size)));
+      const size = Math.min(Math.max(1, arrival.reads[i % arrival.reads.length]!), data.length - at);
+      data.copy(readBuffer, 0, at, at + size);
+      splitter.push(readBuffer.subarray(0, size));
+      parser.detach?.();
+      readBuffer.fill(0x23);
       at += size;
       clock += arrival.stepMs;
       if (arrival.stepMs > 0) parser.flush(clock, false);
