@@ -49,6 +49,43 @@ const MAX_ID_DIGITS = 15;
 const MAX_LINE_BYTES = 64 * 1024;
 
 /**
+ * The end of the last document written without a traceback, from its level on (level, module, pid, thread id, host,
+ * tags), and the line's bytes it was made of. Lines of one process and thread, from a few modules, follow each other
+ * in a log: a line whose level and "module pid thread" bytes are the last one's gets that end in one copy, instead of
+ * four parts and three fields written one by one.
+ */
+class DocumentEnding {
+  private level = -1;
+  private key = Buffer.alloc(64);
+  private keyLength = -1;
+  private own = Buffer.alloc(512);
+  /** The end, as written. */
+  bytes: Buffer = this.own.subarray(0, 0);
+
+  /** Is it the end of a line of this level, whose module, pid and thread id are s[from, to)? */
+  is(level: number, s: Buffer, from: number, to: number): boolean {
+    if (level !== this.level || to - from !== this.keyLength) return false;
+    const key = this.key;
+    for (let j = 0; j < this.keyLength; j++) if (s[from + j] !== key[j]) return false;
+    return true;
+  }
+
+  /** Keeps out[at, end) as the end of such a line (a key longer than the room kept is not kept). */
+  keep(level: number, s: Buffer, from: number, to: number, out: Buffer, at: number, end: number): void {
+    const n = to - from;
+    if (n > this.key.length || end - at > this.own.length) {
+      this.level = -1;
+      return;
+    }
+    for (let j = 0; j < n; j++) this.key[j] = s[from + j]!;
+    this.keyLength = n;
+    this.level = level;
+    out.copy(this.own, 0, at, end);
+    this.bytes = this.own.subarray(0, end - at);
+  }
+}
+
+/**
  * One verbose first line, and where its fields are (offsets from its start). It is read where the caller has it, and
  * copied into a buffer of its own only when that one is about to be reused (detach): a line whose record is complete
  * before the end of the read it came in — nearly all of them — is never copied.
@@ -142,8 +179,12 @@ class VerboseLine {
     return this.src.toString('utf8', this.base, this.base + this.length);
   }
 
-  /** Writes the document at `first` in `out`, with `traceback`'s error when it holds one; returns the offset after it. */
-  write(out: Buffer, first: number, t: DjangoTemplate, tailRest: Buffer, ts: TimestampBytes, traceback: TracebackBytes): number {
+  /**
+   * Writes the document at `first` in `out`, with `traceback`'s error when it holds one; returns the offset after it.
+   * Without one, the document's end after the offset is `ending`'s when the line's level, module and ids are those of
+   * the line before (see DocumentEnding).
+   */
+  write(out: Buffer, first: number, t: DjangoTemplate, tailRest: Buffer, ts: TimestampBytes, traceback: TracebackBytes, ending: DocumentEnding): number {
     const s = this.src;
     const b = this.base;
     let p = putPart(out, first, t.head);
@@ -154,21 +195,26 @@ class VerboseLine {
     out[p++] = 0x22;
     p = putPart(out, p, t.logFile);
     p = writeDigits(out, p, this.start);
+    const plain = !traceback.held;
+    if (plain && ending.is(this.level, s, b + this.moduleFrom, b + this.threadTo)) return putPart(out, p, ending.bytes);
+    const endingFrom = p;
     p = putPart(out, p, LEVEL_TO_NAME[this.level]!);
     p = copyEscaped(s, b + this.moduleFrom, b + this.moduleTo, out, p);
-    if (traceback.held) {
+    if (plain) {
+      p = putPart(out, p, NAME_TO_PID);
+    } else {
       p = putPart(out, p, NAME_TO_STACK);
       p = traceback.writeError(out, p);
       p = putPart(out, p, ERROR_TO_PID);
-    } else {
-      p = putPart(out, p, NAME_TO_PID);
     }
     p = this.id(out, p, b + this.moduleTo + 1, b + this.pidTo, this.pid);
     p = putPart(out, p, THREAD_OPEN);
     p = this.id(out, p, b + this.pidTo + 1, b + this.threadTo, this.threadId);
     out[p++] = 0x7d; // thread
     out[p++] = 0x7d; // process
-    return putPart(out, p, tailRest);
+    p = putPart(out, p, tailRest);
+    if (plain) ending.keep(this.level, s, b + this.moduleFrom, b + this.threadTo, out, endingFrom, p);
+    return p;
   }
 
   /** A pid or thread id: its digits as the line has them, unless a leading zero makes the number's differ. */
@@ -190,6 +236,7 @@ export class DjangoTextBytes {
   /** The line held (its record waits for the next line), and the one read into while trying a line; they swap. */
   private heldLine = new VerboseLine();
   private trying = new VerboseLine();
+  private readonly ending = new DocumentEnding();
   /** The held line's traceback, while it has the shape traceback-bytes.ts takes. */
   private readonly traceback: TracebackBytes;
   held = false;
@@ -274,7 +321,7 @@ export class DjangoTextBytes {
     const ts = this.timestamps;
     const bound = line.bound(this.template, ts) + (tb.held ? tb.bound() : 0);
     const { buffer: out, at: first } = this.placement.place(bound);
-    const p = line.write(out, first, this.template, this.tailRest, ts, tb);
+    const p = line.write(out, first, this.template, this.tailRest, ts, tb, this.ending);
     if (tb.held) {
       this.placement.written(line.start, tb.end, REC_MULTILINE, p - first);
       tb.clear();
