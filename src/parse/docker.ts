@@ -268,7 +268,9 @@ class DockerRecordParser implements RecordParser {
     p = times.copyTo(buffer, p);
     buffer.set(t.message, p);
     p += t.message.length;
-    p += buf.copy(buffer, p, e.logAt, e.textEnd);
+    // A view and set(): Buffer.copy into the shared chunk took about twice as long (see ArenaChunk.bytes).
+    buffer.set(new Uint8Array(buf.buffer, buf.byteOffset + e.logAt, text), p);
+    p += text;
     buffer[p++] = 0x22; // "
     buffer.set(t.logFile, p);
     p = writeDigits(buffer, p + t.logFile.length, start);

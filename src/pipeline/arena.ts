@@ -27,10 +27,19 @@ export class ArenaChunk {
   /** No more records go here: it is reclaimed when `live` reaches 0. */
   sealed = false;
 
+  /**
+   * The same memory as a plain Uint8Array, to copy documents out of: `bytes.subarray()` + `set()` took half the time
+   * of `Buffer.copy` from shared memory (75 against 140–165 ns for a 550-byte document, measured on Node 20), the
+   * largest single cost of the agent's thread on Docker logs.
+   */
+  readonly bytes: Uint8Array;
+
   constructor(
     readonly buffer: Buffer,
     private readonly owner: ChunkOwner,
-  ) {}
+  ) {
+    this.bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
+  }
 
   /** A record whose text is here is done with it. */
   release(): void {

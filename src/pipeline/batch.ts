@@ -176,7 +176,9 @@ export class ColumnBatch implements OwnedBatch {
 
   writeJson(i: number, target: Buffer, offset: number): number {
     const at = this.cols.at[i]!;
-    return this.chunkOf(i).buffer.copy(target, offset, at, at + this.cols.length[i]!);
+    const length = this.cols.length[i]!;
+    target.set(this.chunkOf(i).bytes.subarray(at, at + length), offset);
+    return length;
   }
 
   /** Record i's document JSON, decoded. */
