@@ -25,6 +25,7 @@ import type { DjangoTemplate } from './django-json-bytes.js';
 import type { TimestampReader } from './time.js';
 import { ISO_DIGITS } from './layouts.js';
 import { copyEscaped, escapeExtra, putPart } from './json-text-bytes.js';
+import { skipPlainWords, wordsOf } from './plain-words.js';
 import { TimestampBytes } from './timestamp-bytes.js';
 import { type HeldLine, TracebackBytes } from './traceback-bytes.js';
 
@@ -138,7 +139,10 @@ class VerboseLine {
     // Escapes and UTF-8: the module and the message are the only parts that may have anything but ASCII.
     let escapes = 0;
     let high = false;
+    const words = wordsOf(buf);
     for (let j = p; j < to; j++) {
+      // Plain bytes a word at a time (plain-words.ts): most lines are plain from end to end.
+      if (words !== null && (j & 3) === 0 && (j = skipPlainWords(words, j, to)) === to) break;
       const b = buf[j]!;
       if (b >= 0x80) high = true;
       else if (b < 0x20 || b === 0x22 || b === 0x5c) escapes += escapeExtra(b);

@@ -9,6 +9,7 @@
  * (DockerRecordParser.pushPlainEntry) takes, and the document is the same (tests compare them).
  */
 
+import { skipPlainWords, wordsOf } from './plain-words.js';
 import { isoFromDocker } from './time.js';
 import { IsoBytes } from './timestamp-bytes.js';
 
@@ -53,12 +54,15 @@ export function plainEntryAt(buf: Buffer, from: number, to: number, maxRecordByt
   // r or another backslash is declined outright: a little more than the string way declines, never less).
   let p = logAt + 1;
   let newlineAt = -1;
+  // Plain bytes are skipped a word at a time where the buffer has words (plain-words.ts): most of a line is plain.
+  const words = wordsOf(buf);
   for (;;) {
     if (p >= to) return null;
     const b = buf[p]!;
     const kind = BYTE_CLASS[b]!;
     if (kind === PLAIN) {
       p++;
+      if (words !== null && (p & 3) === 0) p = skipPlainWords(words, p, to);
       continue;
     }
     if (kind === BAD) return null;

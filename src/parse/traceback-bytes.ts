@@ -20,6 +20,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { copyEscaped, escapeExtra, putPart } from './json-text-bytes.js';
+import { skipPlainWords, wordsOf } from './plain-words.js';
 import { TRACEBACK_START } from './traceback.js';
 
 const TRACEBACK_LINE = Buffer.from(TRACEBACK_START);
@@ -225,7 +226,10 @@ export class TracebackBytes {
     if (buf[to - 1] === 0x0d) return false; // the string way strips one more CR
     let escapes = sep;
     let high = false;
+    const words = wordsOf(buf);
     for (let j = from; j < to; j++) {
+      // Plain bytes a word at a time (plain-words.ts).
+      if (words !== null && (j & 3) === 0 && (j = skipPlainWords(words, j, to)) === to) break;
       const b = buf[j]!;
       if (b >= 0x80) high = true;
       else if (b < 0x20 || b === 0x22 || b === 0x5c) escapes += escapeExtra(b);

@@ -12,9 +12,9 @@ const PATH = `/var/lib/docker/containers/${CID}/${CID}-json.log`;
 const NOW = Date.UTC(2026, 10, 27, 13, 0, 0);
 
 /** The records of a json-file read both ways (test/support/both-ways.ts), and how many lines the byte way took. */
-function readBothWays(file: string, maxRecordBytes = 64 * 1024): { strings: Emitted[]; bytes: Emitted[]; taken: number } {
+function readBothWays(file: string, maxRecordBytes = 64 * 1024, data = Buffer.from(file, 'utf8')): { strings: Emitted[]; bytes: Emitted[]; taken: number } {
   const context = parserContext(PATH, { maxRecordBytes });
-  return readBoth(Buffer.from(file, 'utf8'), (emit, placement) => createDockerParser(context, CID, emit, placement), NOW);
+  return readBoth(data, (emit, placement) => createDockerParser(context, CID, emit, placement), NOW);
 }
 
 const time = (n: number): string => `2026-11-27T12:00:${String(Math.floor(n / 1000) % 60).padStart(2, '0')}.${String(123456789 + n * 997).slice(-9)}Z`;
@@ -102,6 +102,31 @@ test('fuzz: mutated Docker lines read from their bytes give the string way\'s do
   assert.equal(bytes.length, strings.length);
   for (let i = 0; i < strings.length; i++) assert.deepEqual(bytes[i], strings[i], `record ${i}`);
   assert.ok(taken > 1000 && taken < strings.length, `taken ${taken} of ${strings.length}`);
+});
+
+test('a byte the byte way must not take as plain, at every position of a long log string, gives the string way\'s documents', () => {
+  // The log string is skipped four bytes at a time (parse/plain-words.ts): a raw control character, quote or
+  // backslash, a non-ASCII or invalid UTF-8 byte must stop it at any offset within a word, after any line length.
+  const hostile = [0x00, 0x01, 0x09, 0x0a, 0x0d, 0x1f, 0x22, 0x5c, 0x7f, 0x80, 0xc3, 0xe9, 0xff];
+  const parts: Buffer[] = [];
+  let lines = 0;
+  for (const b of hostile) {
+    for (let at = 0; at < 44; at++) {
+      const text = Buffer.from('GET /static/js/main.0123abcd.chunk.js HTTP/1.1 200 5120 seq=' + at);
+      text[at] = b;
+      const line = Buffer.concat([Buffer.from('{"log":"'), text, Buffer.from('\\n","stream":"stdout","time":"2026-11-27T12:00:00.123456789Z"}\n')]);
+      // Lines of every length mod 4, so that the log string starts at every offset within a word.
+      parts.push(Buffer.from(entry(`${'x'.repeat(at % 4)}\n`, 'stdout', at)), line);
+      lines += 2;
+    }
+  }
+  const file = Buffer.concat(parts);
+  const { strings, bytes, taken } = readBothWays('', 64 * 1024, file);
+  assert.equal(bytes.length, strings.length);
+  for (let i = 0; i < strings.length; i++) assert.deepEqual(bytes[i], strings[i], `record ${i}`);
+  // The plain lines between were taken, but for those whose log is only its "\n" (a quarter: declined, see
+  // plainEntryAt).
+  assert.ok(taken >= ((lines / 2) * 3) / 4, `taken ${taken} of ${lines}`);
 });
 
 test('property: Docker times read as bytes are what isoFromDocker reads, the same second reused or not', () => {

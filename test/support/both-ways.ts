@@ -4,6 +4,7 @@
  * into a buffer as the parse thread's chunks are. A byte way must give the string way's records, line for line.
  */
 import assert from 'node:assert/strict';
+import { isUtf8 } from 'node:buffer';
 import type { DocumentPlacement, ParsedRecord } from '../../src/parse/document.js';
 import type { RecordParser } from '../../src/parse/types.js';
 import { LineSplitter } from '../../src/tail/lines.js';
@@ -76,6 +77,8 @@ export function readBothWays(
     written(start, end, flags, length = placed.length) {
       assert.ok(length <= placed.length, `wrote ${length} bytes in room for ${placed.length}`);
       used = placed.at + length;
+      // A document is valid UTF-8 (decoding below would hide a raw invalid byte behind U+FFFD).
+      assert.ok(isUtf8(out.subarray(placed.at, placed.at + length)), `a document of invalid UTF-8 for bytes ${start}-${end}`);
       bytes.push({ start, end, flags, json: out.toString('utf8', placed.at, placed.at + length) });
     },
   };
