@@ -71,12 +71,79 @@ export interface DjangoTemplate {
   readonly tail: Buffer;
 }
 
+/** Members writeFields writes (fieldMembers). */
+const FIELD_COUNT = 8;
+
+/**
+ * The part of the last document from its level to the end of `process` — level, logger, origin, pid and thread —
+ * and the JSON texts of the members it was made of. Lines of one logger, module, function, process and thread follow
+ * each other in a log: a line whose members there are the same texts gets that part in one copy, instead of up to
+ * sixteen keys and values written one by one.
+ */
+class FieldsMade {
+  /** Per field: its JSON text's length in `texts` (-1: absent; -2: nothing kept). */
+  private readonly lengths = new Int32Array(FIELD_COUNT).fill(-2);
+  private readonly offsets = new Int32Array(FIELD_COUNT);
+  private texts = Buffer.alloc(256);
+  private own = Buffer.alloc(512);
+  bytes: Buffer = this.own.subarray(0, 0);
+
+  /** Are the members `fields` of the line `m` scanned the texts kept? */
+  is(m: ScannedBytes, fields: Int32Array): boolean {
+    const buf = m.buf;
+    const texts = this.texts;
+    for (let k = 0; k < FIELD_COUNT; k++) {
+      const i = fields[k]!;
+      const length = this.lengths[k]!;
+      if (i < 0) {
+        if (length !== -1) return false;
+        continue;
+      }
+      const from = m.valueStart[i]!;
+      if (m.valueEnd[i]! - from !== length) return false;
+      const at = this.offsets[k]!;
+      for (let j = 0; j < length; j++) if (buf[from + j] !== texts[at + j]) return false;
+    }
+    return true;
+  }
+
+  /** Keeps out[at, end), written of the members `fields` of `m`. */
+  keep(m: ScannedBytes, fields: Int32Array, out: Buffer, at: number, end: number): void {
+    let size = 0;
+    for (let k = 0; k < FIELD_COUNT; k++) if (fields[k]! >= 0) size += m.valueEnd[fields[k]!]! - m.valueStart[fields[k]!]!;
+    if (size > this.texts.length || end - at > this.own.length) {
+      this.lengths.fill(-2); // too large to keep: nothing matches
+      return;
+    }
+    let p = 0;
+    for (let k = 0; k < FIELD_COUNT; k++) {
+      const i = fields[k]!;
+      if (i < 0) {
+        this.lengths[k] = -1;
+        continue;
+      }
+      const from = m.valueStart[i]!;
+      const length = m.valueEnd[i]! - from;
+      m.buf.copy(this.texts, p, from, from + length);
+      this.offsets[k] = p;
+      this.lengths[k] = length;
+      p += length;
+    }
+    out.copy(this.own, 0, at, end);
+    this.bytes = this.own.subarray(0, end - at);
+  }
+}
+
 export class DjangoJsonBytes {
   private readonly m = new ScannedBytes();
   /** Member index of each known key in the line scanned (-1: absent), by id. */
   private readonly at = new Int32Array(KEY_IDS);
   /** Member indexes of the other keys, in line order, then `created` when it is kept. */
   private readonly kept = new Int32Array(64);
+  /** Members of level, logger, origin file, line, function, pid, thread id and thread name (-1: absent). */
+  private readonly fieldMembers = new Int32Array(FIELD_COUNT);
+  /** What writeFields wrote last, and of which values. */
+  private readonly fieldsMade = new FieldsMade();
 
   /** The template's tail after its `}` (written separately: `process` and `django` come between). */
   private tailRest: Buffer;
@@ -156,6 +223,42 @@ export class DjangoJsonBytes {
     p = this.value(out, p, message);
     p = put(out, p, t.logFile);
     p = writeDigits(out, p, start);
+    const fields = this.fieldMembers;
+    fields[0] = level;
+    fields[1] = logger;
+    fields[2] = originFile;
+    fields[3] = lineno;
+    fields[4] = funcName;
+    fields[5] = pid;
+    fields[6] = thread;
+    fields[7] = threadName;
+    p = this.fieldsMade.is(m, fields) ? put(out, p, this.fieldsMade.bytes) : this.writeFields(out, p);
+    if (keptCount > 0) {
+      p = put(out, p, DJANGO_OPEN);
+      for (let j = 0; j < keptCount; j++) {
+        const i = this.kept[j]!;
+        if (j > 0) out[p++] = 0x2c;
+        p = copy(buf, m.keyStart[i]!, m.keyEnd[i]!, out, p);
+        out[p++] = 0x3a; // :
+        p = this.value(out, p, i);
+      }
+      out[p++] = 0x7d;
+    }
+    p = put(out, p, this.tailRest);
+    const multiline = (m.flags[message]! & HAS_NEWLINE) !== 0;
+    this.placement.written(start, end, multiline ? REC_MULTILINE : 0, p - first);
+    return true;
+  }
+
+
+  /**
+   * Writes level, logger, origin, the end of `log` and process, of the members in fieldMembers, and keeps what it
+   * wrote for the next line whose values are the same (fieldsMade).
+   */
+  private writeFields(out: Buffer, p: number): number {
+    const f = this.fieldMembers;
+    const level = f[0]!, logger = f[1]!, originFile = f[2]!, lineno = f[3]!, funcName = f[4]!, pid = f[5]!, thread = f[6]!, threadName = f[7]!;
+    const from = p;
     if (level >= 0) p = this.value(out, put(out, p, LEVEL_KEY), level);
     if (logger >= 0) p = this.value(out, put(out, p, LOGGER_KEY), logger);
     if (originFile >= 0 || lineno >= 0 || funcName >= 0) {
@@ -187,23 +290,9 @@ export class DjangoJsonBytes {
       }
       out[p++] = 0x7d;
     }
-    if (keptCount > 0) {
-      p = put(out, p, DJANGO_OPEN);
-      for (let j = 0; j < keptCount; j++) {
-        const i = this.kept[j]!;
-        if (j > 0) out[p++] = 0x2c;
-        p = copy(buf, m.keyStart[i]!, m.keyEnd[i]!, out, p);
-        out[p++] = 0x3a; // :
-        p = this.value(out, p, i);
-      }
-      out[p++] = 0x7d;
-    }
-    p = put(out, p, this.tailRest);
-    const multiline = (m.flags[message]! & HAS_NEWLINE) !== 0;
-    this.placement.written(start, end, multiline ? REC_MULTILINE : 0, p - first);
-    return true;
+    this.fieldsMade.keep(this.m, f, out, from, p);
+    return p;
   }
-
 
   /**
    * The member of key a when it is there, else of key b; -1 when neither is; -2 (decline) when both are or the one

@@ -199,6 +199,28 @@ test('property: most generated python-json-logger lines are taken as bytes', () 
   assert.equal(taken, runs);
 });
 
+test('lines whose level, logger, origin, process or thread differ from the line before by one value of the same length', () => {
+  // The part of a document from the level to `process` is reused when those members are the texts of the line
+  // before (FieldsMade): each variant below differs from the first line in one such value only, its length kept.
+  const first = { ...BASE, module: 'views', funcName: 'get', lineno: 88, process: 4242, thread: 140245123456, threadName: 'MainThread' };
+  const variants: Record<string, unknown>[] = [
+    { levelname: 'WARN' },
+    { name: 'django.reqwest' },
+    { module: 'viewz' },
+    { funcName: 'put' },
+    { lineno: 89 },
+    { process: 4243 },
+    { thread: 140245123457 },
+    { threadName: 'MainThreaD' },
+    { module: undefined, filename: 'views' },
+    { levelname: undefined, level: 'INFO' },
+  ];
+  let file = '';
+  for (const v of variants) file += line(first) + line({ ...first, ...v }) + line(first);
+  const taken = assertSame(file);
+  assert.equal(taken, variants.length * 3);
+});
+
 test('multi-line messages carry the multiline flag on the byte way too', () => {
   const { bytes, taken } = readBothWays(line({ ...BASE, message: 'a\nb' }) + line(BASE));
   assert.equal(taken, 2);
