@@ -18,14 +18,12 @@
  * line with invalid UTF-8 or a CR at its end, a pid or thread id of more than 15 digits, and a time the reader cannot
  * read (the string way tags those). The tests compare the two ways on generated, hand-picked and Python-written logs.
  */
-import { isUtf8 } from 'node:buffer';
 import { writeDigits } from './digits.js';
 import { REC_MULTILINE, type DocumentPlacement } from './document.js';
 import type { DjangoTemplate } from './django-json-bytes.js';
 import type { TimestampReader } from './time.js';
 import { ISO_DIGITS } from './layouts.js';
-import { copyEscaped, escapeExtra, putPart } from './json-text-bytes.js';
-import { skipPlainWords, wordsOf } from './plain-words.js';
+import { copyEscaped, escapesIn, putPart } from './json-text-bytes.js';
 import { TimestampBytes } from './timestamp-bytes.js';
 import { type HeldLine, TracebackBytes } from './traceback-bytes.js';
 
@@ -137,17 +135,8 @@ class VerboseLine {
     if (m3 < 0 || (m3 !== to && buf[m3] !== 0x20)) return false;
     if (buf[to - 1] === 0x0d) return false; // the string way strips one more CR
     // Escapes and UTF-8: the module and the message are the only parts that may have anything but ASCII.
-    let escapes = 0;
-    let high = false;
-    const words = wordsOf(buf);
-    for (let j = p; j < to; j++) {
-      // Plain bytes a word at a time (plain-words.ts): most lines are plain from end to end.
-      if (words !== null && (j & 3) === 0 && (j = skipPlainWords(words, j, to)) === to) break;
-      const b = buf[j]!;
-      if (b >= 0x80) high = true;
-      else if (b < 0x20 || b === 0x22 || b === 0x5c) escapes += escapeExtra(b);
-    }
-    if (high && !isUtf8(buf.subarray(p, to))) return false;
+    const escapes = escapesIn(buf, p, to);
+    if (escapes < 0) return false;
 
     // Taken: its fields by offset from its start.
     const n = to - from;

@@ -18,9 +18,7 @@
  * or a CR, trailing whitespace the string way would trim, more than max_line_bytes — is declined, and the parser
  * hands every line held to the string way (replay), exactly as if they had gone that way.
  */
-import { isUtf8 } from 'node:buffer';
-import { copyEscaped, escapeExtra, putPart } from './json-text-bytes.js';
-import { skipPlainWords, wordsOf } from './plain-words.js';
+import { copyEscaped, escapesIn, putPart } from './json-text-bytes.js';
 import { TRACEBACK_START } from './traceback.js';
 
 const TRACEBACK_LINE = Buffer.from(TRACEBACK_START);
@@ -210,9 +208,7 @@ export class TracebackBytes {
     }
     if (!isDottedIdentifier(buf, from, typeTo)) return false;
     this.typeTo = typeTo - from;
-    let escapes = 0;
-    if (this.messageFrom >= 0) for (let j = from + this.messageFrom; j < to; j++) escapes += escapeExtra(buf[j]!);
-    this.messageEscapes = escapes;
+    this.messageEscapes = this.messageFrom >= 0 ? escapesIn(buf, from + this.messageFrom, to) : 0;
     return true;
   }
 
@@ -224,17 +220,8 @@ export class TracebackBytes {
     // The string way cuts a record at max_line_bytes: its first line, then "\n" + each line.
     if (used > MAX_TRACEBACK_BYTES || firstBytes + 1 + used > this.maxRecordBytes) return false;
     if (buf[to - 1] === 0x0d) return false; // the string way strips one more CR
-    let escapes = sep;
-    let high = false;
-    const words = wordsOf(buf);
-    for (let j = from; j < to; j++) {
-      // Plain bytes a word at a time (plain-words.ts).
-      if (words !== null && (j & 3) === 0 && (j = skipPlainWords(words, j, to)) === to) break;
-      const b = buf[j]!;
-      if (b >= 0x80) high = true;
-      else if (b < 0x20 || b === 0x22 || b === 0x5c) escapes += escapeExtra(b);
-    }
-    if (high && !isUtf8(buf.subarray(from, to))) return false;
+    const escapes = escapesIn(buf, from, to);
+    if (escapes < 0) return false;
     if (this.used === 0) {
       // The first line: where the caller has it.
       this.src = buf;
@@ -254,7 +241,7 @@ export class TracebackBytes {
       else s.set(buf.subarray(from, to), p);
     }
     this.used = used;
-    this.escapes += escapes;
+    this.escapes += sep + escapes; // the "\n" joining it is one escape
     this.lineEnds.push(used);
     this.starts.push(start);
     this.ends.push(end);

@@ -7,8 +7,9 @@ import { ParsedRecord } from '../../src/parse/document.js';
 import { createDjangoParser } from '../../src/parse/django.js';
 import { ChunkStore, ParseStream, ReplyWriter, RowsPool } from '../../src/parse-thread/stream.js';
 import { LineSplitter } from '../../src/tail/lines.js';
+import { replyRecords } from '../support/parse-file.js';
 import { parserContext } from '../support/parsing.js';
-import { ADVANCE_ROW, OUTPUT_CHUNK_BYTES, ROW_AT, ROW_CHUNK, ROW_FIELDS, ROW_LENGTH, ROW_START, type ParsedReply } from '../../src/parse-thread/protocol.js';
+import { OUTPUT_CHUNK_BYTES, ROW_AT, ROW_CHUNK, ROW_FIELDS, ROW_LENGTH, ROW_START, type ParsedReply } from '../../src/parse-thread/protocol.js';
 
 /** The documents of a reply, read back from the chunks as the main thread reads them. */
 function documents(store: ChunkStore, reply: ParsedReply): { start: number; chunk: number; json: string }[] {
@@ -70,18 +71,6 @@ test('a document larger than a chunk gets a chunk of its own, which is dropped, 
   assert.equal(again.newChunks.length, 0, 'a released chunk is reused');
 });
 
-/** The documents of a reply's record rows (rows that only advance the safe offset skipped). */
-function recordDocuments(store: ChunkStore, reply: ParsedReply): string[] {
-  const out: string[] = [];
-  for (let o = 0; o < reply.rowCount * ROW_FIELDS; o += ROW_FIELDS) {
-    const chunk = reply.rows[o + ROW_CHUNK]!;
-    if (chunk === ADVANCE_ROW) continue;
-    const at = reply.rows[o + ROW_AT]!;
-    out.push(store.buffer(chunk).toString('utf8', at, at + reply.rows[o + ROW_LENGTH]!));
-  }
-  return out;
-}
-
 /** A Django text log of `records` records in the verbose layout, a traceback on every 5th, tagged with `tag`. */
 function verboseLog(records: number, tag: string): string {
   const lines: string[] = [];
@@ -122,12 +111,12 @@ test('two files read in turns through one read buffer, as the worker reads them,
         for (let i = 0; i < 2; i++) {
           if (streams[i]!.read(fds[i]!, readBuffer, readSize, 0).bytesRead > 0) busy = true;
           readBuffer.fill(0x23); // what a reader that kept a reference past the read would see
-          got[i]!.push(...recordDocuments(store, out.finish(1, 0, 0, STATE).reply));
+          got[i]!.push(...replyRecords(store, out.finish(1, 0, 0, STATE).reply).map((r) => r.json));
         }
       }
       for (let i = 0; i < 2; i++) {
         streams[i]!.flush(false, true, 0);
-        got[i]!.push(...recordDocuments(store, out.finish(1, 0, 0, STATE).reply));
+        got[i]!.push(...replyRecords(store, out.finish(1, 0, 0, STATE).reply).map((r) => r.json));
       }
     } finally {
       for (const fd of fds) closeSync(fd);

@@ -26,16 +26,21 @@ export interface ParsedFile {
   readonly held: number[];
 }
 
-function rowsOf(store: ChunkStore, reply: ParsedReply): ParsedRow[] {
-  const out: ParsedRow[] = [];
+/** The record rows of a reply (rows that only advance the safe offset left out), their documents as JSON text. */
+export function replyRecords(store: ChunkStore, reply: ParsedReply): { start: number; end: number; safe: number; json: string }[] {
+  const out = [];
   for (let o = 0; o < reply.rowCount * ROW_FIELDS; o += ROW_FIELDS) {
     const chunk = reply.rows[o + ROW_CHUNK]!;
     if (chunk === ADVANCE_ROW) continue;
     const at = reply.rows[o + ROW_AT]!;
     const json = store.buffer(chunk).toString('utf8', at, at + reply.rows[o + ROW_LENGTH]!);
-    out.push({ start: reply.rows[o + ROW_START]!, end: reply.rows[o + ROW_END]!, safe: reply.rows[o + ROW_SAFE]!, doc: JSON.parse(json) as EcsDocument });
+    out.push({ start: reply.rows[o + ROW_START]!, end: reply.rows[o + ROW_END]!, safe: reply.rows[o + ROW_SAFE]!, json });
   }
   return out;
+}
+
+function rowsOf(store: ChunkStore, reply: ParsedReply): ParsedRow[] {
+  return replyRecords(store, reply).map(({ start, end, safe, json }) => ({ start, end, safe, doc: JSON.parse(json) as EcsDocument }));
 }
 
 /** Parses `bytes` as a file of input type `type`; at the end, what is held is flushed (`flushAt`: the clock then). */
