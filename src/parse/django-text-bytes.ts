@@ -1,17 +1,18 @@
 /**
  * The commonest Django text record, made into its document on its bytes: one line of the layout Django's own docs
  * call "verbose" — `{levelname} {asctime} {module} {process:d} {thread:d} {message}` — that the next record's first
- * line of the same layout follows (no traceback, no second message line).
+ * line of the same layout follows, with nothing between or with a traceback of the plain shape (traceback-bytes.ts).
  *
  * Why: on Django text logs the parse thread was the limit. A line went through a string (decoded), the layout
  * detector (slices for the level, the time, the module, the message), a held record of strings, and a document
  * concatenated as text and encoded again into the chunk; half of the parse thread's time and most of its garbage.
  *
- * A text record is held until the next line says it is complete, so the line is copied here (a read buffer is reused
- * before the next line may come) and its document written only when the next line is taken too, or at the multi-line
- * timeout. Anything else that comes while one is held — a traceback, an indented line, JSON, a line cut short — makes
- * the parser hand the held line to the string way (DjangoRecordParser.materialize), exactly as if it had gone that
- * way, and that line then takes the string way too.
+ * A text record is held until the next line says it is complete, and its document written only when the next first
+ * line is taken too, or at the multi-line timeout. The held line stays where the caller's read buffer has it until
+ * that buffer is about to be reused (detach: then it is copied). Anything else that comes while one is held — a
+ * traceback of another shape, an indented line, JSON, a line cut short — makes the parser hand the held lines to the
+ * string way (DjangoRecordParser.materialize), exactly as if they had gone that way, and that line then takes the
+ * string way too.
  *
  * This says yes only to lines for which the layout detector (layouts.ts: levelFirst, then moduleAndIds' verbose case)
  * reads the same fields, and writes the document DocumentWriter.write makes of them, byte for byte. It declines a
@@ -44,7 +45,7 @@ const PARTS_BOUND = Math.max(...LEVEL_TO_NAME.map((b) => b.length)) + NAME_TO_ST
 
 /** Digits a pid or thread id may have: up to 15 a Number holds exactly, as the string way reads them. */
 const MAX_ID_DIGITS = 15;
-/** A line longer than this takes the string way (it is copied here while held). */
+/** A line longer than this takes the string way (it may be copied while held). */
 const MAX_LINE_BYTES = 64 * 1024;
 
 /**
@@ -213,7 +214,6 @@ class VerboseLine {
   /** A pid or thread id: its digits as the line has them, unless a leading zero makes the number's differ. */
   private id(out: Buffer, p: number, from: number, to: number, value: number): number {
     const s = this.src;
-    const b = this.base;
     if (s[from] === 0x30 && to - from > 1) return writeDigits(out, p, value);
     for (let j = from; j < to; j++) out[p++] = s[j]!;
     return p;

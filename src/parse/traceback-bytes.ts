@@ -11,8 +11,8 @@
  * exception found again by errorFromTraceback, the document concatenated and encoded); on the bench's text corpus
  * its records were 5% of the records, 27% of the lines, and a third of the parse thread's time.
  *
- * The lines are copied here as they come, joined with "\n" as the string way joins them into error.stack_trace, so
- * the stack's JSON is that copy escaped. The record is complete when the next verbose first line comes (or at the
+ * The lines are joined with "\n", as the file has them and as the string way joins them into error.stack_trace, so
+ * the stack's JSON is those bytes escaped (copied only across reads: see `src`). The record is complete when the next verbose first line comes (or at the
  * multi-line timeout) after the exception line. Anything else — a line after the exception line, a blank line or a
  * second "Traceback" in the frames, a chain, an exception line that does not name a type, a line with invalid UTF-8
  * or a CR, trailing whitespace the string way would trim, more than max_line_bytes — is declined, and the parser
