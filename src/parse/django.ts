@@ -126,6 +126,11 @@ class DjangoRecordParser implements DjangoParser {
 
   /** The text record held until a line shows it is complete. */
   private readonly heldRecord: HeldTextRecord;
+  /**
+   * The line being replayed to the string way (materialize), -1 when none is: a throw half-way leaves it and those
+   * after it neither held nor shipped, and heldFrom says so, for the parse thread's failure record to cover them.
+   */
+  private replayFrom = -1;
   /** Where a line is tried as a first line; swapped with the held record's header when it is one. */
   private next = new Header();
 
@@ -344,17 +349,25 @@ class DjangoRecordParser implements DjangoParser {
 
   heldFrom(): number | null {
     if (this.textBytes?.held) return this.textBytes.heldStart;
-    return this.heldRecord.held ? this.heldRecord.start : null;
+    const held = this.heldRecord.held ? this.heldRecord.start : null;
+    // A replay that threw (materialize) left lines neither held nor shipped, from the one it threw on.
+    if (this.replayFrom >= 0) return held === null ? this.replayFrom : Math.min(held, this.replayFrom);
+    return held;
   }
 
   /**
-   * The line textBytes holds goes the string way, as if it had from the start: a line that may continue its record
-   * came, or one the byte way does not take. Nothing else is held then (textBytes holds only after finish()).
+   * The lines textBytes holds go the string way, as if they had from the start: a line that may continue their
+   * record came, or one the byte way does not take. Nothing else is held then (textBytes holds only after finish()).
    */
   private materialize(): void {
     const [first, ...traceback] = this.textBytes!.release();
+    this.replayFrom = first!.start;
     this.fileLine(first!.text, first!.start, first!.end, 0, first!.nowMs);
-    for (const line of traceback) this.pushText(line.text, line.start, line.end, 0, line.nowMs);
+    for (const line of traceback) {
+      this.replayFrom = line.start;
+      this.pushText(line.text, line.start, line.end, 0, line.nowMs);
+    }
+    this.replayFrom = -1;
   }
 
   /** Holds the record whose first line was just matched into `this.next`. */

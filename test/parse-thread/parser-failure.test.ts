@@ -190,6 +190,41 @@ test('a parser whose flush throws: the bytes it held ship as a parse-error recor
   assert.equal(flushed.state.heldFrom, -1);
 });
 
+test('the Django parser throwing while it hands lines it held as bytes to the string way: those lines are shipped', () => {
+  // A verbose first line and its traceback are held as bytes (django-text-bytes.ts); a blank line in the frames makes
+  // the parser replay them the string way, and the string way throws on the second of them. The bytes of the lines
+  // not replayed yet must still end in a record (the failure's), not be passed by the checkpoint unshipped.
+  const verbose = (n: number, text: string): string => `INFO 2026-11-27 12:00:0${n},000 views 4242 140245123456 ${text}`;
+  const text = [verbose(1, 'teaches the layout'), verbose(2, 'held as bytes'), 'Traceback (most recent call last):', '  BOOM-REPLAY frame', '  another frame', '', verbose(3, 'after'), ''].join('\n');
+  const dir = tempDir();
+  const path = join(dir, 'django.log');
+  writeFileSync(path, text);
+  const store = new ChunkStore();
+  const out = new ReplyWriter(store, new RowsPool());
+  const factory: ParserFactory = (type, context, emit, placement) => {
+    const real = createParser(type, context, emit, placement) as RecordParser & { pushText(text: string, ...rest: unknown[]): void };
+    const pushText = real.pushText.bind(real);
+    real.pushText = (line: string, ...rest: unknown[]) => {
+      if (line.includes('BOOM-REPLAY')) throw new Error('replay');
+      pushText(line, ...rest);
+    };
+    return real;
+  };
+  const stream = new ParseStream('django', parserContext(path, { timezone: 'UTC' }), 1 << 20, 0, out, factory);
+  const fd = openSync(path, 'r');
+  stream.read(fd, Buffer.alloc(1 << 16), 1 << 16, NOW);
+  const read = out.finish(1, 0, 0, stream.state).reply;
+  stream.flush(false, true, NOW);
+  const flushed = out.finish(2, 0, 0, stream.state).reply;
+  closeSync(fd);
+  const rows = [...rowsOf(store, read), ...rowsOf(store, flushed)];
+  assertAccounted(text, rows);
+  assert.deepEqual(read.failures?.map((f) => f.error), ['Error: replay']);
+  const messages = rows.filter((r) => r.doc !== null).map((r) => r.doc!.message);
+  assert.equal(messages[0], 'teaches the layout');
+  assert.equal(messages.at(-1), 'after');
+});
+
 test('parser failures are logged at once, then at most once per interval with the count in between', () => {
   const lines: Record<string, unknown>[] = [];
   const logger = { ...silentLogger, error: (msg: string, fields?: Record<string, unknown>) => lines.push({ msg, ...fields }) };
