@@ -57,12 +57,12 @@ export class TracebackBytes {
   private own = Buffer.alloc(2048);
   /** Bytes JSON escapes add to the stack (its "\n"s included). */
   private escapes = 0;
-  /** Per line: its end in `text`, its file range, when it came. */
+  /** Per line: its end in the joined lines (from `base`), its file range, when it came. */
   private readonly lineEnds: number[] = [];
   private readonly starts: number[] = [];
   private readonly ends: number[] = [];
   private readonly times: number[] = [];
-  /** In `text`: the exception line's start, its type's end, and its message's start (-1: a bare type). */
+  /** In the joined lines: the exception line's start, its type's end, and its message's start (-1: a bare type). */
   private exceptionFrom = 0;
   private typeTo = 0;
   private messageFrom = -1;
