@@ -83,9 +83,10 @@ export async function runAgent(config: Config, logger: Logger, options: RunOptio
     config,
     registry.checkpoints,
     registry.losses,
-    (source, start, end, seq, chunk, at, length) => batcher.add(source, start, end, seq, chunk, at, length),
+    (source, start, end, seq, chunk, at, length, frame) => batcher.add(source, start, end, seq, chunk, at, length, frame),
     pipelineEvents,
     logger,
+    sink.itemFraming?.bind(sink),
   );
   monitor?.attach(tailer, delivery);
 

@@ -22,6 +22,26 @@ export interface Batch {
   jsonBytes(i: number): number;
   /** Copies record i's document JSON (UTF-8) into `target` at `offset`; returns the bytes copied. */
   writeJson(i: number, target: Buffer, offset: number): number;
+  /**
+   * How many records from i on were framed by the parse thread as the sink's items (Sink.itemFraming) and lie back to
+   * back in memory: 0 when record i was not (write it from writeJson). Batches that keep no frames lack it.
+   */
+  framedRun?(i: number): number;
+  /** Bytes of record i's framed item (0 when it was not framed). */
+  framedBytes?(i: number): number;
+  /** Copies the framed items of records [i, i + count), a run framedRun gave, into `target` at `offset`; returns the end. */
+  writeFramed?(i: number, count: number, target: Buffer, offset: number): number;
+}
+
+/**
+ * How a sink whose request body is its items back to back (Elasticsearch's `_bulk` NDJSON) frames a record of the file
+ * whose id prefix it was asked for: `head`, the record's offset in decimal, `mid`, the document, a newline (both
+ * written as UTF-8). The parse thread writes documents framed so (see parse-thread/stream.ts): a body is then a few large copies,
+ * not an action line written and a document copied per record.
+ */
+export interface ItemFraming {
+  readonly head: string;
+  readonly mid: string;
 }
 
 /** One item a sink refuses for good (it goes to the dead-letter file), with the sink's reason. */
@@ -62,6 +82,8 @@ export interface Sink {
   /** Prepare the destination (templates, groups); a failure is retried by core like a send. */
   start(): Promise<SendResult>;
   send(batch: Batch): Promise<SendResult>;
+  /** The framing of the items of a file with this id prefix, for a sink that reads framed records (Batch.framedRun). */
+  itemFraming?(idPrefix: string): ItemFraming;
   close(): Promise<void>;
 }
 

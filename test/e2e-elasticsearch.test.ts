@@ -62,6 +62,32 @@ test('SIGTERM then restart ships nothing twice', async () => {
   assert.equal(resent, 0, 'records sent again after a clean restart');
 });
 
+test('every id names its record\'s offset, framed by the parse thread or not: a file read in many requests, then resumed', async () => {
+  // The first read of a new file is parsed before its identity is known (its items cannot be framed yet); the reads
+  // after it, and every read of the resumed file, write each document as its `_bulk` item (see ItemFraming).
+  const s = await djangoScenario();
+  const file = join(s.logs, 'django.log');
+  appendSeqLines(file, 0, 15_000, 'p'.repeat(120)); // ~3 MB: three reads at least
+  let agent = startAgent(s.config);
+  await waitFor(() => s.es.count(INDEX) >= 15_000, 30_000, '15000 documents');
+  agent.signal('SIGTERM');
+  assert.equal(await agent.exited(), 0);
+  appendSeqLines(file, 15_000, 20_000, 'q'.repeat(120));
+  agent = startAgent(s.config);
+  await waitFor(() => s.es.count(INDEX) >= 20_000, 30_000, '20000 documents');
+  agent.signal('SIGTERM');
+  assert.equal(await agent.exited(), 0);
+  assert.equal(checkExactlyOnce(seqsOf(s.stored()), 20_000), null);
+  const prefixes = new Set<string>();
+  for (const [id, doc] of s.es.docs.get(INDEX)!) {
+    const dash = id.lastIndexOf('-');
+    prefixes.add(id.slice(0, dash));
+    assert.equal(id.slice(dash + 1), String((doc['log'] as Record<string, unknown>)['offset']), `id ${id} and its document's offset`);
+  }
+  assert.equal(prefixes.size, 1, 'one file, one identity');
+  assert.ok([...s.es.createAttempts.values()].every((n) => n === 1), 'no record was sent twice');
+});
+
 test('SIGKILL mid-stream, then restart: nothing lost, nothing stored twice', async () => {
   const s = await djangoScenario();
   const file = join(s.logs, 'django.log');

@@ -12,12 +12,20 @@
  * HTTP client and dropped. The Buffers are reused (BodyBuffers): a new one per request added up to hundreds of MB
  * of memory outside the heap between collections, and V8 answers that growth with full mark-compacts.
  */
-import type { Batch } from '../../src/sink.js';
+import type { Batch, ItemFraming } from '../../src/sink.js';
 import { digitCount, writeDigits } from '../../src/parse/digits.js';
 
 /** `"}}` + newline, after the id. */
 const ID_CLOSE = [0x22, 0x7d, 0x7d, 0x0a] as const;
 const NEWLINE = 10;
+
+/**
+ * A record's action line up to its offset, and after it: `{"create":{"_index":…,"_id":"<idPrefix>-` <offset> `"}}\n`.
+ * The parse thread writes items framed so (Sink.itemFraming); encodeBulk writes the same for records it was not.
+ */
+export function bulkItemFraming(index: string, idPrefix: string): ItemFraming {
+  return { head: `{"create":{"_index":${JSON.stringify(index)},"_id":"${idPrefix}-`, mid: '"}}\n' };
+}
 
 /**
  * Buffers for request bodies, reused: a buffer is taken for one request and given back when the request is over
@@ -46,23 +54,32 @@ export class BodyBuffers {
 /**
  * Encodes the batch into a buffer taken from `buffers`; returns the body (a view of that buffer) and the buffer.
  *
- * Action lines differ only by id, and ids only by offset within a file: `{"create":{"_index":…,"_id":"<identity>-`
- * is made into bytes once per file identity, and the offset's digits and `"}}` are written byte by byte. An id is
- * base64url + '-' + digits: nothing to escape, no string per record.
+ * Records the parse thread framed as items (Batch.framedRun: it wrote them with this sink's bulkItemFraming) are
+ * copied a run at a time, a run being the records whose items follow each other in memory: most of a batch in one or
+ * two copies.
+ *
+ * Other records get their action line here. Action lines differ only by id, and ids only by offset within a file:
+ * `{"create":{"_index":…,"_id":"<identity>-` is made into bytes once per file identity, and the offset's digits and
+ * `"}}` are written byte by byte. An id is base64url + '-' + digits: nothing to escape, no string per record.
  */
 export function encodeBulk(index: string, batch: Batch, buffers: BodyBuffers = new BodyBuffers(0)): { body: Buffer; buffer: Buffer } {
-  const head = `{"create":{"_index":${JSON.stringify(index)},"_id":"`;
   const n = batch.size;
   const heads = new Map<string, Buffer>();
   const headOf = (prefix: string): Buffer => {
     let bytes = heads.get(prefix);
-    if (bytes === undefined) heads.set(prefix, (bytes = Buffer.from(`${head}${prefix}-`, 'latin1')));
+    if (bytes === undefined) heads.set(prefix, (bytes = Buffer.from(bulkItemFraming(index, prefix).head, 'utf8')));
     return bytes;
   };
+  const framed = batch.framedRun !== undefined && batch.framedBytes !== undefined && batch.writeFramed !== undefined;
   let size = 0;
   let lastPrefix: string | null = null;
   let lastHead = EMPTY;
   for (let i = 0; i < n; i++) {
+    const item = framed ? batch.framedBytes!(i) : 0;
+    if (item > 0) {
+      size += item;
+      continue;
+    }
     const prefix = batch.idPrefix(i);
     if (prefix !== lastPrefix) {
       lastPrefix = prefix;
@@ -75,6 +92,12 @@ export function encodeBulk(index: string, batch: Batch, buffers: BodyBuffers = n
   let at = 0;
   lastPrefix = null;
   for (let i = 0; i < n; i++) {
+    const run = framed ? batch.framedRun!(i) : 0;
+    if (run > 0) {
+      at = batch.writeFramed!(i, run, out, at);
+      i += run - 1;
+      continue;
+    }
     const prefix = batch.idPrefix(i);
     if (prefix !== lastPrefix) {
       lastPrefix = prefix;

@@ -12,9 +12,9 @@
 import './lazy-arrow.js';
 import { readFileSync } from 'node:fs';
 import { Client, errors, type ClientOptions } from '@elastic/elasticsearch';
-import type { Batch, SendResult, Sink, SinkDeps } from '../../src/sink.js';
+import type { Batch, ItemFraming, SendResult, Sink, SinkDeps } from '../../src/sink.js';
 import type { ElasticsearchSinkConfig } from './config.js';
-import { BodyBuffers, encodeBulk } from './encode.js';
+import { BodyBuffers, bulkItemFraming, encodeBulk } from './encode.js';
 import { BulkAwareSerializer } from './serializer.js';
 import { BoundedConnection, MAX_RESPONSE_BYTES } from './connection.js';
 import { classifyBulkResponse, classifyClientError, classifyHttpFailure } from './classify.js';
@@ -58,6 +58,11 @@ export function createElasticsearchSink(config: ElasticsearchSinkConfig, deps: S
         logger.warn('not allowed to read the cluster version (GET /); continuing', { nodes: config.nodes.map(redactUrl) });
       }
       return ensureTemplate(client, config, logger);
+    },
+
+    // The parse thread writes each document as its `_bulk` item (encode.ts): a body is then a few large copies.
+    itemFraming(idPrefix: string): ItemFraming {
+      return bulkItemFraming(config.index, idPrefix);
     },
 
     async send(batch: Batch): Promise<SendResult> {

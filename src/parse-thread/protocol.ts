@@ -11,12 +11,14 @@
  */
 import type { ParserType } from '../parse/index.js';
 import type { ParserContext } from '../parse/types.js';
+import type { ItemFraming } from '../sink.js';
 
 /**
- * Numbers per row of ParsedReply.rows: start, end, resume offset, chunk id, byte offset in the chunk, length, and the
- * link of a record that began in the file's predecessor (0 for the others; see tail/carried.ts).
+ * Numbers per row of ParsedReply.rows: start, end, resume offset, chunk id, byte offset in the chunk, length, the
+ * link of a record that began in the file's predecessor (0 for the others; see tail/carried.ts), and the length of
+ * the sink's item head written just before the document (0: none; see ItemFraming).
  */
-export const ROW_FIELDS = 7;
+export const ROW_FIELDS = 8;
 export const ROW_START = 0;
 export const ROW_END = 1;
 export const ROW_SAFE = 2;
@@ -24,6 +26,7 @@ export const ROW_CHUNK = 3;
 export const ROW_AT = 4;
 export const ROW_LENGTH = 5;
 export const ROW_LINK = 6;
+export const ROW_FRAME = 7;
 /**
  * ROW_CHUNK of a row that is no record: "bytes up to ROW_SAFE are finished without a record to come" (all held text
  * was emitted), applied in its place among the records, as AckTracker.advance.
@@ -50,6 +53,15 @@ export interface OpenStream {
   readonly context: ParserContext;
   readonly maxLineBytes: number;
   readonly startOffset: number;
+  /** How the sink frames this file's records, when known (see ItemFraming); later by FrameStream. */
+  readonly framing: ItemFraming | null;
+}
+
+/** The stream's records are framed from now on: its file's identity, which the item head names, became known. */
+export interface FrameStream {
+  readonly op: 'frame';
+  readonly stream: number;
+  readonly framing: ItemFraming;
 }
 
 /** Read up to `bytes` from the stream's position through descriptor `fd`, and parse them. */
@@ -99,7 +111,7 @@ export interface GiveBack {
   readonly chunk?: number;
 }
 
-export type ToWorker = OpenStream | ReadStream | FlushStream | HandoverStream | CloseStream | GiveBack;
+export type ToWorker = OpenStream | FrameStream | ReadStream | FlushStream | HandoverStream | CloseStream | GiveBack;
 
 /** What the main thread must know of a stream without asking: for `settled`, timeouts and the read position. */
 export interface StreamState {

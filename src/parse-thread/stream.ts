@@ -9,6 +9,8 @@ import { createParser, type ParserType } from '../parse/index.js';
 import type { EmitRecord, Line, ParserContext, RecordParser } from '../parse/types.js';
 import { describeThrown, FailedLineRecords } from './failed.js';
 import { LineSplitter } from '../tail/lines.js';
+import { digitCount, writeDigits } from '../parse/digits.js';
+import type { ItemFraming } from '../sink.js';
 import {
   ADVANCE_ROW,
   CARRY_ROW,
@@ -17,6 +19,7 @@ import {
   ROW_CHUNK,
   ROW_END,
   ROW_FIELDS,
+  ROW_FRAME,
   ROW_LENGTH,
   ROW_LINK,
   ROW_SAFE,
@@ -88,13 +91,53 @@ export class RowsPool {
   }
 }
 
-/** The reply being built for one request: rows, and what changed about the chunks. */
+/** A sink's ItemFraming as the bytes written around each document. */
+export class FramingBytes {
+  readonly head: Buffer;
+  readonly mid: Buffer;
+
+  constructor(framing: ItemFraming) {
+    this.head = Buffer.from(framing.head, 'utf8');
+    this.mid = Buffer.from(framing.mid, 'utf8');
+  }
+
+  /** Bytes of the item head of a record starting at `start`. */
+  headBytes(start: number): number {
+    return this.head.length + digitCount(start) + this.mid.length;
+  }
+
+  /** Writes the item head of a record starting at `start` at `at`; returns its end (where the document goes). */
+  writeHead(buffer: Buffer, at: number, start: number): number {
+    buffer.set(this.head, at);
+    const p = writeDigits(buffer, at + this.head.length, start);
+    // A few bytes: set() costs more than the loop.
+    const mid = this.mid;
+    for (let i = 0; i < mid.length; i++) buffer[p + i] = mid[i]!;
+    return p + mid.length;
+  }
+}
+
+/** The byte after a framed item's document (NDJSON). */
+const ITEM_END = 0x0a;
+
+/**
+ * The reply being built for one request: rows, and what changed about the chunks.
+ *
+ * With a framing (the sink's, for the stream being served), each document is written as the sink's item: its head
+ * just before the document, a newline just after, so that items of consecutive records lie back to back and a
+ * request body is made of a few large copies (see sinks/elasticsearch/encode.ts). The row says how long the head is;
+ * the document alone is still what `at` and `length` name, for every other reader.
+ */
 export class ReplyWriter {
+  /** The framing of the stream being served (ParseStream sets it before each request), or null. */
+  framing: FramingBytes | null = null;
   private rows: Float64Array | null = null;
   private rowCount = 0;
-  /** Where the document last placed went. */
+  /** Where the document last placed went, the bytes of the item head before it (0: none), and the start it names. */
   private placedAt = 0;
   private placedLength = 0;
+  private placedFrame = 0;
+  private placedStart = -1;
   private newChunks: NewChunk[] = [];
   private sealed: number[] = [];
   private records = 0;
@@ -107,53 +150,80 @@ export class ReplyWriter {
     private readonly rowsPool: RowsPool,
   ) {}
 
-  /** Room for a document a parser writes itself (DocumentPlacement.place); writtenRecord() then names it. */
-  place(bytes: number): { buffer: Buffer; at: number } {
+  /**
+   * Room for a document a parser writes itself (DocumentPlacement.place), of the record starting at `start`;
+   * writtenRecord() then names it. With a framing, the item head goes first and a byte is kept for the newline.
+   */
+  place(bytes: number, start: number): { buffer: Buffer; at: number } {
     const store = this.store;
-    if (store.current === 0 || store.used + bytes > store.buffer(store.current).length) {
-      const { id, created } = store.next(bytes, this.sealed);
+    const framing = this.framing;
+    const head = framing === null ? 0 : framing.headBytes(start);
+    const room = framing === null ? bytes : head + bytes + 1;
+    if (store.current === 0 || store.used + room > store.buffer(store.current).length) {
+      const { id, created } = store.next(room, this.sealed);
       if (created !== null) this.newChunks.push({ id, memory: created });
     }
-    this.placedAt = store.used;
+    const buffer = store.buffer(store.current);
+    this.placedAt = framing === null ? store.used : framing.writeHead(buffer, store.used, start);
     this.placedLength = bytes;
-    store.used += bytes;
-    return { buffer: store.buffer(store.current), at: this.placedAt };
+    this.placedFrame = head;
+    this.placedStart = start;
+    store.used += room;
+    return { buffer, at: this.placedAt };
   }
 
   /** The record whose document was written in the room last placed (its first `length` bytes: the rest is unused). */
   writtenRecord(start: number, end: number, flags: number, length = this.placedLength): WrittenRecord {
+    const store = this.store;
     // Nothing was placed since: the room's unused end is the chunk's unused start.
-    if (length < this.placedLength) this.store.used -= this.placedLength - length;
-    return new WrittenRecord(start, end, flags, this.store.current, this.placedAt, length);
+    store.used = this.placedAt + length;
+    let frame = this.placedFrame;
+    if (frame > 0) {
+      // A head naming another offset than the record's would give it another id: then the document goes alone.
+      if (start === this.placedStart) store.buffer(store.current)[store.used++] = ITEM_END;
+      else frame = 0;
+    }
+    return new WrittenRecord(start, end, flags, store.current, this.placedAt, length, frame);
   }
 
   record(r: ParsedRecord | WrittenRecord, safe: number): void {
     if (r instanceof WrittenRecord) {
-      this.row(r.start, r.end, safe, r.chunk, r.at, r.length, 0);
+      this.row(r.start, r.end, safe, r.chunk, r.at, r.length, 0, r.frame);
       this.counted(r.flags);
       return;
     }
     const store = this.store;
+    // A record begun in the previous generation has that file's id (see tail/carried.ts): not framed here.
+    const framing = r.link === 0 ? this.framing : null;
+    const head = framing === null ? 0 : framing.headBytes(r.start);
+    const end = framing === null ? 0 : 1;
     // Written without measuring first: measuring is a pass over the text of its own (and the write, which must make
     // the concatenated text flat anyway, counts the bytes). A write that left fewer than 4 bytes of room may have
     // been cut short (a UTF-8 character is up to 4 bytes): then it is measured, and written again in a new chunk if
     // it did not fit. What a cut-short write left behind is simply not counted as used.
     let at = store.used;
-    let bytes = 0;
+    let bytes = -1;
     if (store.current !== 0) {
       const chunk = store.buffer(store.current);
-      const room = chunk.length - at;
-      bytes = chunk.write(r.json, at, room, 'utf8');
-      if (room - bytes < 4 && Buffer.byteLength(r.json) > bytes) bytes = -1;
+      const room = chunk.length - at - head - end;
+      if (room > 0) {
+        bytes = chunk.write(r.json, at + head, room, 'utf8');
+        if (room - bytes < 4 && Buffer.byteLength(r.json) > bytes) bytes = -1;
+      }
     }
-    if (store.current === 0 || bytes < 0) {
-      const { id, created } = store.next(Buffer.byteLength(r.json), this.sealed);
+    if (bytes < 0) {
+      const { id, created } = store.next(head + Buffer.byteLength(r.json) + end, this.sealed);
       if (created !== null) this.newChunks.push({ id, memory: created });
       at = 0;
-      bytes = store.buffer(id).write(r.json, 0, 'utf8');
+      bytes = store.buffer(id).write(r.json, head, 'utf8');
     }
-    store.used = at + bytes;
-    this.row(r.start, r.end, safe, store.current, at, bytes, r.link);
+    if (framing !== null) {
+      const chunk = store.buffer(store.current);
+      framing.writeHead(chunk, at, r.start);
+      chunk[at + head + bytes] = ITEM_END;
+    }
+    store.used = at + head + bytes + end;
+    this.row(r.start, r.end, safe, store.current, at + head, bytes, r.link, head);
     this.counted(r.flags);
   }
 
@@ -170,7 +240,7 @@ export class ReplyWriter {
 
   /** Bytes up to `safe` are finished with no record to come. */
   advance(safe: number): void {
-    this.row(0, 0, safe, ADVANCE_ROW, 0, 0, 0);
+    this.row(0, 0, safe, ADVANCE_ROW, 0, 0, 0, 0);
   }
 
   /**
@@ -178,7 +248,7 @@ export class ReplyWriter {
    * is the link they came into this file with (0 when they began here).
    */
   carry(start: number, end: number, safe: number, token: number, previous: number): void {
-    this.row(start, end, safe, CARRY_ROW, token, 0, previous);
+    this.row(start, end, safe, CARRY_ROW, token, 0, previous, 0);
   }
 
   /** The reply, and what must be transferred with it; the writer is empty again. */
@@ -207,7 +277,7 @@ export class ReplyWriter {
     return { reply, transfer: [rows.buffer as ArrayBuffer] };
   }
 
-  private row(start: number, end: number, safe: number, chunk: number, at: number, length: number, link: number): void {
+  private row(start: number, end: number, safe: number, chunk: number, at: number, length: number, link: number, frame: number): void {
     let rows = this.rows ?? (this.rows = this.rowsPool.take());
     const o = this.rowCount * ROW_FIELDS;
     if (o + ROW_FIELDS > rows.length) {
@@ -222,6 +292,7 @@ export class ReplyWriter {
     rows[o + ROW_AT] = at;
     rows[o + ROW_LENGTH] = length;
     rows[o + ROW_LINK] = link;
+    rows[o + ROW_FRAME] = frame;
     this.rowCount++;
   }
 }
@@ -254,6 +325,8 @@ export class ParseStream {
    * hold one; a CRI log holds the container's raw bytes, where one NUL must not cost the whole file.
    */
   private readonly textOnly: boolean;
+  /** How the sink frames this file's records, once known (see ReplyWriter). */
+  private framing: FramingBytes | null = null;
 
   constructor(
     type: ParserType,
@@ -266,7 +339,7 @@ export class ParseStream {
     this.textOnly = type !== 'cri';
     // Documents a parser writes itself go straight into the reply's chunks.
     const placement: DocumentPlacement = {
-      place: (bytes) => out.place(bytes),
+      place: (bytes, start) => out.place(bytes, start),
       written: (start, end, flags, length) => this.emitted.push(out.writtenRecord(start, end, flags, length)),
     };
     const emit: EmitRecord = (r) => this.emitted.push(r);
@@ -277,6 +350,11 @@ export class ParseStream {
     this.splitter = new LineSplitter(maxLineBytes, (line) => this.onLine(line), startOffset, takeBytes);
   }
 
+  /** Frame this file's records from now on (its identity, which the item head names, is known). */
+  frameWith(framing: ItemFraming | null): void {
+    this.framing = framing === null ? null : new FramingBytes(framing);
+  }
+
   get state(): StreamState {
     const state = { position: this.splitter.position, partialLine: this.splitter.hasPartial(), heldFrom: this.parser.heldFrom() ?? -1 };
     return this.binary ? { ...state, binary: true } : state;
@@ -285,6 +363,7 @@ export class ParseStream {
   /** Reads up to `bytes` at the stream's position through `fd` into `buffer` and parses them; returns bytes and lines. */
   read(fd: number, buffer: Buffer, bytes: number, now: number): { bytesRead: number; lines: number } {
     if (this.binary) return { bytesRead: 0, lines: 0 };
+    this.out.framing = this.framing;
     let bytesRead: number;
     try {
       bytesRead = readSync(fd, buffer, 0, Math.min(bytes, buffer.length), this.splitter.position);
@@ -317,6 +396,7 @@ export class ParseStream {
    */
   handover(successor: ParseStream, token: number): void {
     const consumed = this.splitter.consumed;
+    this.out.framing = this.framing;
     for (const carry of this.parser.exportCarried?.() ?? []) {
       const link = token + carry.index;
       successor.parser.importCarried?.(carry, link, successor.splitter.position);
@@ -327,6 +407,7 @@ export class ParseStream {
 
   flush(partialLine: boolean, force: boolean, now: number): void {
     this.now = now;
+    this.out.framing = this.framing;
     if (partialLine) this.splitter.flushPartial();
     // Not per line: the held start is asked for before, in case the flush throws half-way (see flushFailed).
     const held = this.parser.heldFrom();

@@ -11,6 +11,7 @@ import { ArenaChunk, type ChunkOwner } from '../pipeline/arena.js';
 import { takeParseWorker } from './start.js';
 import type { ParserType } from '../parse/index.js';
 import type { ParserContext } from '../parse/types.js';
+import type { ItemFraming } from '../sink.js';
 import { OUTPUT_CHUNK_BYTES, ROW_CHUNK, ROW_FIELDS, type ParsedReply, type ParserFailure, type ToWorker } from './protocol.js';
 
 /**
@@ -103,10 +104,15 @@ export class ParseThread implements ChunkOwner {
   }
 
   /** A new stream (a file's splitter and parser) in the worker, starting at `startOffset`. */
-  open(type: ParserType, context: ParserContext, maxLineBytes: number, startOffset: number): number {
+  open(type: ParserType, context: ParserContext, maxLineBytes: number, startOffset: number, framing: ItemFraming | null = null): number {
     const stream = this.nextStream++;
-    this.post({ op: 'open', stream, type, context, maxLineBytes, startOffset });
+    this.post({ op: 'open', stream, type, context, maxLineBytes, startOffset, framing });
     return stream;
+  }
+
+  /** Frame `stream`'s records from its next request on (see ItemFraming). */
+  frame(stream: number, framing: ItemFraming): void {
+    this.post({ op: 'frame', stream, framing });
   }
 
   /** Read and parse up to `bytes` of `stream`'s file, through `fd`, from where the stream is. */

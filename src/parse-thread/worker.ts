@@ -24,8 +24,14 @@ const NO_STATE: StreamState = { position: 0, partialLine: false, heldFrom: -1 };
 
 port.on('message', (m: ToWorker) => {
   switch (m.op) {
-    case 'open':
-      streams.set(m.stream, new ParseStream(m.type, m.context, m.maxLineBytes, m.startOffset, out));
+    case 'open': {
+      const stream = new ParseStream(m.type, m.context, m.maxLineBytes, m.startOffset, out);
+      stream.frameWith(m.framing);
+      streams.set(m.stream, stream);
+      return;
+    }
+    case 'frame':
+      streams.get(m.stream)?.frameWith(m.framing);
       return;
     case 'close':
       streams.delete(m.stream);

@@ -215,7 +215,7 @@ export class DjangoJsonBytes {
     // The document, in DocumentWriter.write's order. Room for the largest it can be; what is unused is given back.
     const t = this.template;
     const bound = t.head.length + ts.length + t.message.length + t.logFile.length + 16 + (to - from) + FIELD_PARTS_BOUND + t.tail.length;
-    const { buffer: out, at: first } = this.placement.place(bound);
+    const { buffer: out, at: first } = this.placement.place(bound, start);
     let p = first;
     p = put(out, p, t.head);
     p = ts.copyTo(out, p);

@@ -313,7 +313,7 @@ export class DjangoTextBytes {
     this.held = false;
     const ts = this.timestamps;
     const bound = line.bound(this.template, ts) + (tb.held ? tb.bound() : 0);
-    const { buffer: out, at: first } = this.placement.place(bound);
+    const { buffer: out, at: first } = this.placement.place(bound, line.start);
     const p = line.write(out, first, this.template, this.tailRest, ts, tb, this.ending);
     if (tb.held) {
       this.placement.written(line.start, tb.end, REC_MULTILINE, p - first);

@@ -261,7 +261,7 @@ class DockerRecordParser implements RecordParser {
     // head + timestamp + `","message":` + the log JSON up to its final \n escape + `"` + log.file… + offset + tail
     const text = e.textEnd - e.logAt;
     const bytes = t.head.length + times.length + t.message.length + text + 1 + t.logFile.length + digitCount(start) + t.tail.length;
-    const { buffer, at } = placement.place(bytes);
+    const { buffer, at } = placement.place(bytes, start);
     let p = at;
     buffer.set(t.head, p);
     p += t.head.length;

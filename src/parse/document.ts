@@ -190,8 +190,11 @@ export class DocumentWriter {
  * see parse-thread/stream.ts). Parsers without one make JSON text (ParsedRecord).
  */
 export interface DocumentPlacement {
-  /** Room for `bytes` bytes: write them at `at` in `buffer`. */
-  place(bytes: number): { readonly buffer: Buffer; readonly at: number };
+  /**
+   * Room for `bytes` bytes: write them at `at` in `buffer`. `start` is where the record starts in its file (written()
+   * is given it again): a sink's item head naming it may go just before the room (see ItemFraming).
+   */
+  place(bytes: number, start: number): { readonly buffer: Buffer; readonly at: number };
   /**
    * The record whose document was just written in the room last placed: all of it, or its first `length` bytes (a
    * parser that placed room for the most its document could be gives the rest back).
@@ -208,6 +211,8 @@ export class WrittenRecord {
     readonly chunk: number,
     readonly at: number,
     readonly length: number,
+    /** Bytes of the item head before `at` (0: not framed; see ItemFraming). */
+    readonly frame: number = 0,
   ) {}
 }
 

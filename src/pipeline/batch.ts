@@ -10,7 +10,7 @@
  *   full mark-compact. The typed arrays live outside the JS heap.
  * - ListBatch, over LogRecord objects: for records made elsewhere (tests, tools), same behaviour.
  * A sink that wants record objects reads `records`; a ColumnBatch makes light views on first use. The
- * Elasticsearch sink reads the columns (id, jsonBytes, writeJson) and never makes them.
+ * Elasticsearch sink reads the columns (framed runs, or id, jsonBytes, writeJson) and never makes them.
  */
 import { documentJson, recordId, type EcsDocument, type LogRecord, type SourceRef } from '../record.js';
 import type { Batch } from '../sink.js';
@@ -86,6 +86,8 @@ class Columns {
   readonly length: Int32Array;
   readonly sourceIndex: Uint16Array;
   readonly chunkIndex: Uint16Array;
+  /** Bytes of the sink's item head before the document (0: not framed; see ItemFraming). */
+  readonly frame: Uint16Array;
 
   constructor(readonly capacity: number) {
     this.start = new Float64Array(capacity);
@@ -95,6 +97,7 @@ class Columns {
     this.length = new Int32Array(capacity);
     this.sourceIndex = new Uint16Array(capacity);
     this.chunkIndex = new Uint16Array(capacity);
+    this.frame = new Uint16Array(capacity);
   }
 
   /** A copy with room for `capacity` rows. */
@@ -107,6 +110,7 @@ class Columns {
     c.length.set(this.length);
     c.sourceIndex.set(this.sourceIndex);
     c.chunkIndex.set(this.chunkIndex);
+    c.frame.set(this.frame);
     return c;
   }
 }
@@ -181,6 +185,36 @@ export class ColumnBatch implements OwnedBatch {
     return length;
   }
 
+  /**
+   * Framed items lie in their chunk as the parse thread wrote them: head, document, newline, the next record's head.
+   * A run is the records from i on whose items follow each other in one chunk; it is copied at once.
+   */
+  framedRun(i: number): number {
+    const c = this.cols;
+    if (c.frame[i] === 0) return 0;
+    const chunk = c.chunkIndex[i]!;
+    let end = c.at[i]! + c.length[i]! + 1;
+    let j = i + 1;
+    for (; j < this.count && c.frame[j] !== 0 && c.chunkIndex[j] === chunk && c.at[j]! - c.frame[j]! === end; j++) {
+      end = c.at[j]! + c.length[j]! + 1;
+    }
+    return j - i;
+  }
+
+  framedBytes(i: number): number {
+    const frame = this.cols.frame[i]!;
+    return frame === 0 ? 0 : frame + this.cols.length[i]! + 1;
+  }
+
+  writeFramed(i: number, count: number, target: Buffer, offset: number): number {
+    const c = this.cols;
+    const last = i + count - 1;
+    const from = c.at[i]! - c.frame[i]!;
+    const to = c.at[last]! + c.length[last]! + 1;
+    target.set(this.chunkOf(i).bytes.subarray(from, to), offset);
+    return offset + to - from;
+  }
+
   /** Record i's document JSON, decoded. */
   json(i: number): string {
     const at = this.cols.at[i]!;
@@ -208,7 +242,7 @@ export class ColumnBatch implements OwnedBatch {
   subset(indexes: readonly number[]): OwnedBatch {
     const part = new ColumnBatch(this.pool);
     const c = this.cols;
-    for (const i of indexes) part.add(this.sourceOf(i), c.start[i]!, c.end[i]!, c.seq[i]!, this.chunkOf(i), c.at[i]!, c.length[i]!);
+    for (const i of indexes) part.add(this.sourceOf(i), c.start[i]!, c.end[i]!, c.seq[i]!, this.chunkOf(i), c.at[i]!, c.length[i]!, c.frame[i]!);
     return part;
   }
 
@@ -226,8 +260,11 @@ export class ColumnBatch implements OwnedBatch {
     return this.sources;
   }
 
-  /** Adds a record whose document JSON is in `chunk` (`length` bytes at `at`; the chunk counts it as live). */
-  add(source: SourceRef, start: number, end: number, seq: number, chunk: ArenaChunk, at: number, length: number): void {
+  /**
+   * Adds a record whose document JSON is in `chunk` (`length` bytes at `at`; the chunk counts it as live), framed as
+   * the sink's item when `frame` (the head's bytes before `at`) is not 0.
+   */
+  add(source: SourceRef, start: number, end: number, seq: number, chunk: ArenaChunk, at: number, length: number, frame = 0): void {
     const i = this.count;
     if (i === this.cols.capacity) this.cols = this.cols.widened(Math.max(16, i * 2));
     const c = this.cols;
@@ -238,6 +275,8 @@ export class ColumnBatch implements OwnedBatch {
     c.length[i] = length;
     c.sourceIndex[i] = indexIn(this.sources, source);
     c.chunkIndex[i] = indexIn(this.chunks, chunk);
+    // A head longer than the column holds (an index name of 64 KiB) is simply not used: the document goes alone.
+    c.frame[i] = frame <= 0xffff ? frame : 0;
     this.totalBytes += length + RECORD_OVERHEAD_BYTES;
     this.count = i + 1;
     this.views = null;

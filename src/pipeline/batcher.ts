@@ -32,12 +32,13 @@ export class Batcher {
   }
 
   /**
-   * Adds a record of `source` covering bytes [start, end), whose document JSON is `length` bytes at `at` in `chunk`.
+   * Adds a record of `source` covering bytes [start, end), whose document JSON is `length` bytes at `at` in `chunk`
+   * (after `frame` bytes of the sink's item head, when framed: see ItemFraming).
    * A record that would push the batch over max_bytes starts the next batch (a lone oversized record still goes).
    */
-  add(source: SourceRef, start: number, end: number, seq: number, chunk: ArenaChunk, at: number, length: number): void {
+  add(source: SourceRef, start: number, end: number, seq: number, chunk: ArenaChunk, at: number, length: number, frame = 0): void {
     if (this.batch.size > 0 && this.batch.bytes + length + RECORD_OVERHEAD_BYTES > this.limits.maxBytes) this.flush();
-    this.batch.add(source, start, end, seq, chunk, at, length);
+    this.batch.add(source, start, end, seq, chunk, at, length, frame);
     if (this.batch.size >= this.limits.maxEvents || this.batch.bytes >= this.limits.maxBytes) {
       this.flush();
     } else if (this.timer === null) {

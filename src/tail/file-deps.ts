@@ -7,6 +7,7 @@ import type { InputConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { ParserContext } from '../parse/types.js';
 import type { SourceRef } from '../record.js';
+import type { ItemFraming } from '../sink.js';
 import type { ArenaChunk } from '../pipeline/arena.js';
 import type { ParseThread } from '../parse-thread/thread.js';
 import type { CarriedRecords } from './carried.js';
@@ -34,6 +35,8 @@ export interface TrackedFileDeps {
   readonly parse: ParseThread;
   /** Records that began in a rotated generation and end in its successor (Docker pieces split by a rotation). */
   readonly carried?: CarriedRecords;
+  /** The sink's framing of a file's items, for a sink that reads records framed (see ItemFraming). */
+  readonly itemFraming?: (idPrefix: string) => ItemFraming;
   /** Counts changes to anything a checkpoint holds (acknowledgements, sizes, identities): an unchanged registry is not rebuilt. */
   readonly changes: ChangeCount;
 }
@@ -45,7 +48,8 @@ export interface ChangeCount {
 
 /**
  * Hands a finished record to delivery: its source, byte range, acknowledgement seq, and where its document's JSON is
- * (`length` bytes at `at` in `chunk`, which counts the record as live). Fields, not an object: see pipeline/batch.ts.
+ * (`length` bytes at `at` in `chunk`, which counts the record as live), and the bytes of the sink's item head just
+ * before it (`frame`, 0 when it was not framed: see ItemFraming). Fields, not an object: see pipeline/batch.ts.
  */
 export type EmitLogRecord = (
   source: SourceRef,
@@ -55,6 +59,7 @@ export type EmitLogRecord = (
   chunk: ArenaChunk,
   at: number,
   length: number,
+  frame: number,
 ) => void;
 
 /** What a read found: bytes read, or that the file is now shorter than what was already read. */

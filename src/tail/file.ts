@@ -1,3 +1,4 @@
+import type { ItemFraming } from '../sink.js';
 import type { FileHandle } from 'node:fs/promises';
 import type { InputConfig } from '../config/types.js';
 import type { ParserContext } from '../parse/types.js';
@@ -75,6 +76,8 @@ export class TrackedFile implements SourceRef {
    * its state as of the last reply (requests run one at a time).
    */
   private stream = 0;
+  /** The id prefix the stream was told to frame records with (see ItemFraming), or null. */
+  private framedPrefix: string | null = null;
   private state: StreamState;
   /** For the stream: log.file.path is the path the file was found at. */
   private readonly parserContext: ParserContext;
@@ -375,13 +378,24 @@ export class TrackedFile implements SourceRef {
       this.identity = identity;
       this.idPrefix = idPrefixOf(identity);
       this.deps.changes.n++;
+      // The stream's records from its next request on are framed with this id (the ones before were not).
+      const framing = this.stream !== 0 ? this.framing() : null;
+      if (framing !== null) this.deps.parse.frame(this.stream, framing);
     }
+  }
+
+  /** The sink's item framing for this file's id (see ItemFraming), remembered as what the stream frames with. */
+  private framing(): ItemFraming | null {
+    const framingFor = this.deps.itemFraming;
+    if (framingFor === undefined || this.idPrefix === '') return null;
+    this.framedPrefix = this.idPrefix;
+    return framingFor(this.idPrefix);
   }
 
   private streamId(): number {
     if (this.stream === 0) {
       const { input, maxLineBytes } = this.deps;
-      this.stream = this.deps.parse.open(input.type, this.parserContext, maxLineBytes, this.state.position);
+      this.stream = this.deps.parse.open(input.type, this.parserContext, maxLineBytes, this.state.position, this.framing());
     }
     return this.stream;
   }
@@ -401,7 +415,8 @@ export class TrackedFile implements SourceRef {
       this.deps.events.fileSkipped(this.path, 'binary');
       this.deps.logger.warn('skipping a file that is not text (a NUL byte in its first block)', { path: this.path, input: this.deps.input.type });
     }
-    handOnRows(parsed, this, this.progress, this.deps);
+    // Items framed with an id this file no longer has (not expected: an identity is taken once) go as documents alone.
+    handOnRows(parsed, this, this.progress, this.deps, this.framedPrefix === this.idPrefix);
     parsed.done();
     if (parsed.records > 0) {
       this.deps.events.recordsParsed(this.deps.input.type, parsed.records, parsed.parseErrors, parsed.multiline);

@@ -12,6 +12,7 @@ import {
   ROW_CHUNK,
   ROW_END,
   ROW_FIELDS,
+  ROW_FRAME,
   ROW_LENGTH,
   ROW_LINK,
   ROW_SAFE,
@@ -22,7 +23,13 @@ import type { TrackedFile } from './file.js';
 import type { TrackedFileDeps } from './file-deps.js';
 import type { FileProgress } from './progress.js';
 
-export function handOnRows(parsed: ParsedChunk, file: TrackedFile, progress: FileProgress, deps: Pick<TrackedFileDeps, 'emit' | 'carried'>): void {
+export function handOnRows(
+  parsed: ParsedChunk,
+  file: TrackedFile,
+  progress: FileProgress,
+  deps: Pick<TrackedFileDeps, 'emit' | 'carried'>,
+  framesValid = true,
+): void {
   const rows = parsed.rows;
   const { acks } = progress;
   for (let o = 0; o < parsed.rowCount * ROW_FIELDS; o += ROW_FIELDS) {
@@ -49,11 +56,12 @@ export function handOnRows(parsed: ParsedChunk, file: TrackedFile, progress: Fil
     }
     const link = rows[o + ROW_LINK]!;
     if (link === 0) {
-      deps.emit(file, start, end, seq, chunk, rows[o + ROW_AT]!, rows[o + ROW_LENGTH]!);
+      deps.emit(file, start, end, seq, chunk, rows[o + ROW_AT]!, rows[o + ROW_LENGTH]!, framesValid ? rows[o + ROW_FRAME]! : 0);
     } else {
       // Begun in the previous generation: its id is that file's and offset there (see carried.ts).
       const source = deps.carried!.end(link, file);
-      deps.emit(source, source.start < 0 ? start : source.start, end, seq, chunk, rows[o + ROW_AT]!, rows[o + ROW_LENGTH]!);
+      // Not framed: the worker frames no record begun elsewhere (its head would name this file's offset).
+      deps.emit(source, source.start < 0 ? start : source.start, end, seq, chunk, rows[o + ROW_AT]!, rows[o + ROW_LENGTH]!, 0);
     }
   }
 }

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import type { ItemFraming } from '../sink.js';
 import type { FSWatcher } from 'chokidar';
 import type { InputConfig } from '../config/types.js';
 import type { PipelineEvents } from '../events.js';
@@ -90,6 +91,8 @@ export class Tailer {
     private readonly emit: EmitLogRecord,
     private readonly events: PipelineEvents,
     private readonly logger: Logger,
+    /** The sink's framing of items, when it reads records framed (see ItemFraming). */
+    private readonly itemFraming?: (idPrefix: string) => ItemFraming,
   ) {
     this.lossLog.push(...losses.slice(-LOSSES_KEPT));
     this.fileSet = new FileSet(options.maxOpenFiles, events, this.changes);
@@ -354,6 +357,7 @@ export class Tailer {
       parse: this.parse,
       carried: this.carried,
       changes: this.changes,
+      ...(this.itemFraming !== undefined && { itemFraming: this.itemFraming }),
     };
     return new TrackedFile(path, dev, ino, start.identity, start.offset, deps, now, originPath, start.resumed);
   }

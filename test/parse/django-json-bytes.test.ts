@@ -230,10 +230,10 @@ test('multi-line messages carry the multiline flag on the byte way too', () => {
 test('a document written in less room than placed gives the rest back: the next one starts right after it', () => {
   const store = new ChunkStore();
   const writer = new ReplyWriter(store, new RowsPool());
-  const first = writer.place(100);
+  const first = writer.place(100, 0);
   first.buffer.write('{"a":1}', first.at);
   writer.record(writer.writtenRecord(0, 10, 0, 7), 10);
-  const second = writer.place(50);
+  const second = writer.place(50, 10);
   assert.equal(second.at, first.at + 7);
   second.buffer.write('{"b":2}', second.at);
   writer.record(writer.writtenRecord(10, 20, 0), 20);

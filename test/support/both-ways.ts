@@ -67,15 +67,17 @@ export function readBothWays(
   // Garbage-filled, so that a byte a writer forgot to write shows.
   const out = Buffer.alloc(data.length * 4 + 4096, 0x23);
   let used = 0;
-  let placed = { at: 0, length: 0 };
+  let placed = { at: 0, length: 0, start: -1 };
   const placement: DocumentPlacement = {
-    place(length) {
-      placed = { at: used, length };
+    place(length, start) {
+      placed = { at: used, length, start };
       used += length;
       return { buffer: out, at: placed.at };
     },
     written(start, end, flags, length = placed.length) {
       assert.ok(length <= placed.length, `wrote ${length} bytes in room for ${placed.length}`);
+      // The start given with the room is the record's: the sink's item head written before it names that offset.
+      assert.equal(placed.start, start, `room placed for a record at ${placed.start}, written for one at ${start}`);
       used = placed.at + length;
       // A document is valid UTF-8 (decoding below would hide a raw invalid byte behind U+FFFD).
       assert.ok(isUtf8(out.subarray(placed.at, placed.at + length)), `a document of invalid UTF-8 for bytes ${start}-${end}`);
