@@ -10,6 +10,7 @@ import type { EmitRecord, Line, ParserContext, RecordParser } from '../parse/typ
 import { describeThrown, FailedLineRecords } from './failed.js';
 import { LineSplitter } from '../tail/lines.js';
 import { digitCount, writeDigits } from '../parse/digits.js';
+import { FixedPart, putPart } from '../parse/byte-parts.js';
 import type { ItemFraming } from '../sink.js';
 import {
   ADVANCE_ROW,
@@ -93,12 +94,12 @@ export class RowsPool {
 
 /** A sink's ItemFraming as the bytes written around each document. */
 export class FramingBytes {
-  readonly head: Buffer;
-  readonly mid: Buffer;
+  readonly head: FixedPart;
+  readonly mid: FixedPart;
 
   constructor(framing: ItemFraming) {
-    this.head = Buffer.from(framing.head, 'utf8');
-    this.mid = Buffer.from(framing.mid, 'utf8');
+    this.head = FixedPart.of(framing.head);
+    this.mid = FixedPart.of(framing.mid);
   }
 
   /** Bytes of the item head of a record starting at `start`. */
@@ -108,12 +109,7 @@ export class FramingBytes {
 
   /** Writes the item head of a record starting at `start` at `at`; returns its end (where the document goes). */
   writeHead(buffer: Buffer, at: number, start: number): number {
-    buffer.set(this.head, at);
-    const p = writeDigits(buffer, at + this.head.length, start);
-    // A few bytes: set() costs more than the loop.
-    const mid = this.mid;
-    for (let i = 0; i < mid.length; i++) buffer[p + i] = mid[i]!;
-    return p + mid.length;
+    return putPart(buffer, writeDigits(buffer, putPart(buffer, at, this.head), start), this.mid);
   }
 }
 

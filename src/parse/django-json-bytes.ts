@@ -10,6 +10,7 @@
  * under `django`, escapes in a timestamp, event.original wanted) it declines, and the string way decides. The tests
  * compare the two on generated and real lines.
  */
+import { copyBytes, FixedPart, KeptPart, putPart } from './byte-parts.js';
 import { writeDigits } from './digits.js';
 import { REC_MULTILINE, type DocumentPlacement } from './document.js';
 import { BYTES_NUMBER, BYTES_STRING, HAS_NEWLINE, ScannedBytes } from './json-bytes.js';
@@ -45,18 +46,18 @@ function keySlot(buf: Uint8Array, from: number, to: number): number {
 }
 
 // Document parts between fields (document.ts's DocumentWriter.write writes the same as text).
-const LEVEL_KEY = Buffer.from(',"level":');
-const LOGGER_KEY = Buffer.from(',"logger":');
-const ORIGIN_OPEN = Buffer.from(',"origin":{');
-const FILE_OPEN = Buffer.from('"file":{');
-const NAME_KEY = Buffer.from('"name":');
-const LINE_KEY = Buffer.from('"line":');
-const FUNCTION_KEY = Buffer.from('"function":');
-const PROCESS_OPEN = Buffer.from(',"process":{');
-const PID_KEY = Buffer.from('"pid":');
-const THREAD_OPEN = Buffer.from('"thread":{');
-const ID_KEY = Buffer.from('"id":');
-const DJANGO_OPEN = Buffer.from(',"django":{');
+const LEVEL_KEY = FixedPart.of(',"level":');
+const LOGGER_KEY = FixedPart.of(',"logger":');
+const ORIGIN_OPEN = FixedPart.of(',"origin":{');
+const FILE_OPEN = FixedPart.of('"file":{');
+const NAME_KEY = FixedPart.of('"name":');
+const LINE_KEY = FixedPart.of('"line":');
+const FUNCTION_KEY = FixedPart.of('"function":');
+const PROCESS_OPEN = FixedPart.of(',"process":{');
+const PID_KEY = FixedPart.of('"pid":');
+const THREAD_OPEN = FixedPart.of('"thread":{');
+const ID_KEY = FixedPart.of('"id":');
+const DJANGO_OPEN = FixedPart.of(',"django":{');
 /** Most bytes the parts above can add to a document (each at most once), with the single-byte `,` `:` `}` between. */
 const FIELD_PARTS_BOUND =
   [LEVEL_KEY, LOGGER_KEY, ORIGIN_OPEN, FILE_OPEN, NAME_KEY, LINE_KEY, FUNCTION_KEY, PROCESS_OPEN, PID_KEY, THREAD_OPEN, ID_KEY, NAME_KEY, DJANGO_OPEN]
@@ -64,11 +65,11 @@ const FIELD_PARTS_BOUND =
 
 /** The constant parts of this file's documents (DocumentWriter.plainTemplate). */
 export interface DjangoTemplate {
-  readonly head: Buffer;
-  readonly message: Buffer;
-  readonly logFile: Buffer;
+  readonly head: FixedPart;
+  readonly message: FixedPart;
+  readonly logFile: FixedPart;
   /** `}` (closing `log`), then host, decoration, no tags, and the document's `}`. */
-  readonly tail: Buffer;
+  readonly tail: FixedPart;
 }
 
 /** Members writeFields writes (fieldMembers). */
@@ -85,8 +86,8 @@ class FieldsMade {
   private readonly lengths = new Int32Array(FIELD_COUNT).fill(-2);
   private readonly offsets = new Int32Array(FIELD_COUNT);
   private texts = Buffer.alloc(256);
-  private own = Buffer.alloc(512);
-  bytes: Buffer = this.own.subarray(0, 0);
+  /** What was written of them. */
+  readonly made = new KeptPart(512);
 
   /** Are the members `fields` of the line `m` scanned the texts kept? */
   is(m: ScannedBytes, fields: Int32Array): boolean {
@@ -111,7 +112,7 @@ class FieldsMade {
   keep(m: ScannedBytes, fields: Int32Array, out: Buffer, at: number, end: number): void {
     let size = 0;
     for (let k = 0; k < FIELD_COUNT; k++) if (fields[k]! >= 0) size += m.valueEnd[fields[k]!]! - m.valueStart[fields[k]!]!;
-    if (size > this.texts.length || end - at > this.own.length) {
+    if (size > this.texts.length || end - at > this.made.bytes.length) {
       this.lengths.fill(-2); // too large to keep: nothing matches
       return;
     }
@@ -129,8 +130,7 @@ class FieldsMade {
       this.lengths[k] = length;
       p += length;
     }
-    out.copy(this.own, 0, at, end);
-    this.bytes = this.own.subarray(0, end - at);
+    this.made.keep(out, at, end);
   }
 }
 
@@ -146,7 +146,7 @@ export class DjangoJsonBytes {
   private readonly fieldsMade = new FieldsMade();
 
   /** The template's tail after its `}` (written separately: `process` and `django` come between). */
-  private tailRest: Buffer;
+  private tailRest: FixedPart;
   /** The @timestamp of the line being written (and of the last one written). */
   readonly timestamps: TimestampBytes;
 
@@ -156,13 +156,13 @@ export class DjangoJsonBytes {
     private readonly placement: DocumentPlacement,
   ) {
     this.timestamps = new TimestampBytes(readTimestamp);
-    this.tailRest = template.tail.subarray(1);
+    this.tailRest = new FixedPart(template.tail.bytes.subarray(1));
   }
 
   /** The documents from now on carry another decoration (see DjangoParser.redecorate). */
   retemplate(template: DjangoTemplate): void {
     this.template = template;
-    this.tailRest = template.tail.subarray(1);
+    this.tailRest = new FixedPart(template.tail.bytes.subarray(1));
   }
 
   /**
@@ -217,11 +217,11 @@ export class DjangoJsonBytes {
     const bound = t.head.length + ts.length + t.message.length + t.logFile.length + 16 + (to - from) + FIELD_PARTS_BOUND + t.tail.length;
     const { buffer: out, at: first } = this.placement.place(bound, start);
     let p = first;
-    p = put(out, p, t.head);
+    p = putPart(out, p, t.head);
     p = ts.copyTo(out, p);
-    p = put(out, p, t.message);
+    p = putPart(out, p, t.message);
     p = this.value(out, p, message);
-    p = put(out, p, t.logFile);
+    p = putPart(out, p, t.logFile);
     p = writeDigits(out, p, start);
     const fields = this.fieldMembers;
     fields[0] = level;
@@ -232,19 +232,19 @@ export class DjangoJsonBytes {
     fields[5] = pid;
     fields[6] = thread;
     fields[7] = threadName;
-    p = this.fieldsMade.is(m, fields) ? put(out, p, this.fieldsMade.bytes) : this.writeFields(out, p);
+    p = this.fieldsMade.is(m, fields) ? putPart(out, p, this.fieldsMade.made) : this.writeFields(out, p);
     if (keptCount > 0) {
-      p = put(out, p, DJANGO_OPEN);
+      p = putPart(out, p, DJANGO_OPEN);
       for (let j = 0; j < keptCount; j++) {
         const i = this.kept[j]!;
         if (j > 0) out[p++] = 0x2c;
-        p = copy(buf, m.keyStart[i]!, m.keyEnd[i]!, out, p);
+        p = copyBytes(buf, m.keyStart[i]!, m.keyEnd[i]!, out, p);
         out[p++] = 0x3a; // :
         p = this.value(out, p, i);
       }
       out[p++] = 0x7d;
     }
-    p = put(out, p, this.tailRest);
+    p = putPart(out, p, this.tailRest);
     const multiline = (m.flags[message]! & HAS_NEWLINE) !== 0;
     this.placement.written(start, end, multiline ? REC_MULTILINE : 0, p - first);
     return true;
@@ -259,33 +259,33 @@ export class DjangoJsonBytes {
     const f = this.fieldMembers;
     const level = f[0]!, logger = f[1]!, originFile = f[2]!, lineno = f[3]!, funcName = f[4]!, pid = f[5]!, thread = f[6]!, threadName = f[7]!;
     const from = p;
-    if (level >= 0) p = this.value(out, put(out, p, LEVEL_KEY), level);
-    if (logger >= 0) p = this.value(out, put(out, p, LOGGER_KEY), logger);
+    if (level >= 0) p = this.value(out, putPart(out, p, LEVEL_KEY), level);
+    if (logger >= 0) p = this.value(out, putPart(out, p, LOGGER_KEY), logger);
     if (originFile >= 0 || lineno >= 0 || funcName >= 0) {
-      p = put(out, p, ORIGIN_OPEN);
+      p = putPart(out, p, ORIGIN_OPEN);
       if (originFile >= 0 || lineno >= 0) {
-        p = put(out, p, FILE_OPEN);
-        if (originFile >= 0) p = this.value(out, put(out, p, NAME_KEY), originFile);
+        p = putPart(out, p, FILE_OPEN);
+        if (originFile >= 0) p = this.value(out, putPart(out, p, NAME_KEY), originFile);
         if (originFile >= 0 && lineno >= 0) out[p++] = 0x2c; // ,
-        if (lineno >= 0) p = this.value(out, put(out, p, LINE_KEY), lineno);
+        if (lineno >= 0) p = this.value(out, putPart(out, p, LINE_KEY), lineno);
         out[p++] = 0x7d; // }
         if (funcName >= 0) out[p++] = 0x2c;
       }
-      if (funcName >= 0) p = this.value(out, put(out, p, FUNCTION_KEY), funcName);
+      if (funcName >= 0) p = this.value(out, putPart(out, p, FUNCTION_KEY), funcName);
       out[p++] = 0x7d;
     }
     out[p++] = 0x7d; // closes `log` (the template's tail starts with it: its `rest` is written below)
     if (pid >= 0 || thread >= 0 || threadName >= 0) {
-      p = put(out, p, PROCESS_OPEN);
+      p = putPart(out, p, PROCESS_OPEN);
       if (pid >= 0) {
-        p = this.value(out, put(out, p, PID_KEY), pid);
+        p = this.value(out, putPart(out, p, PID_KEY), pid);
         if (thread >= 0 || threadName >= 0) out[p++] = 0x2c;
       }
       if (thread >= 0 || threadName >= 0) {
-        p = put(out, p, THREAD_OPEN);
-        if (thread >= 0) p = this.value(out, put(out, p, ID_KEY), thread);
+        p = putPart(out, p, THREAD_OPEN);
+        if (thread >= 0) p = this.value(out, putPart(out, p, ID_KEY), thread);
         if (thread >= 0 && threadName >= 0) out[p++] = 0x2c;
-        if (threadName >= 0) p = this.value(out, put(out, p, NAME_KEY), threadName);
+        if (threadName >= 0) p = this.value(out, putPart(out, p, NAME_KEY), threadName);
         out[p++] = 0x7d;
       }
       out[p++] = 0x7d;
@@ -308,7 +308,7 @@ export class DjangoJsonBytes {
 
   /** Copies member i's value (its JSON text) to out at p. */
   private value(out: Buffer, p: number, i: number): number {
-    return copy(this.m.buf, this.m.valueStart[i]!, this.m.valueEnd[i]!, out, p);
+    return copyBytes(this.m.buf, this.m.valueStart[i]!, this.m.valueEnd[i]!, out, p);
   }
 }
 
@@ -316,32 +316,4 @@ function sameAs(buf: Buffer, from: number, to: number, key: Buffer): boolean {
   if (to - from !== key.length) return false;
   for (let j = 0; j < key.length; j++) if (buf[from + j] !== key[j]) return false;
   return true;
-}
-
-/**
- * Writes `part` at p; returns the offset after it. A whole array is copied natively (no view to make): the document's
- * head, path and host are tens of bytes; the short keys are copied in a loop.
- */
-function put(out: Buffer, p: number, part: Buffer): number {
-  const n = part.length;
-  if (n <= 16) {
-    for (let j = 0; j < n; j++) out[p + j] = part[j]!;
-  } else {
-    out.set(part, p);
-  }
-  return p + n;
-}
-
-/**
- * Copies src[from, to) to out at p; returns the offset after it. In a loop up to 48 bytes (keys, levels, numbers):
- * TypedArray.set of part of an array costs a view object and a native call, more than copying that few bytes.
- */
-function copy(src: Uint8Array, from: number, to: number, out: Buffer, p: number): number {
-  const n = to - from;
-  if (n <= 48) {
-    for (let j = 0; j < n; j++) out[p + j] = src[from + j]!;
-  } else {
-    out.set(new Uint8Array(src.buffer, src.byteOffset + from, n), p);
-  }
-  return p + n;
 }

@@ -181,13 +181,13 @@ class VerboseLine {
   write(out: Buffer, first: number, t: DjangoTemplate, tailRest: Buffer, ts: TimestampBytes, traceback: TracebackBytes, ending: DocumentEnding): number {
     const s = this.src;
     const b = this.base;
-    let p = putPart(out, first, t.head);
+    let p = putPart(out, first, t.head.bytes);
     p = ts.copyTo(out, p);
-    p = putPart(out, p, t.message);
+    p = putPart(out, p, t.message.bytes);
     out[p++] = 0x22;
     p = copyEscaped(s, b + this.messageFrom, b + this.length, out, p);
     out[p++] = 0x22;
-    p = putPart(out, p, t.logFile);
+    p = putPart(out, p, t.logFile.bytes);
     p = writeDigits(out, p, this.start);
     const plain = !traceback.held;
     if (plain && ending.is(this.level, s, b + this.moduleFrom, b + this.threadTo)) return putPart(out, p, ending.bytes);
@@ -244,7 +244,7 @@ export class DjangoTextBytes {
     maxRecordBytes: number,
   ) {
     this.timestamps = new TimestampBytes(readTimestamp);
-    this.tailRest = template.tail.subarray(1);
+    this.tailRest = template.tail.bytes.subarray(1);
     this.traceback = new TracebackBytes(maxRecordBytes);
   }
 

@@ -263,18 +263,18 @@ class DockerRecordParser implements RecordParser {
     const bytes = t.head.length + times.length + t.message.length + text + 1 + t.logFile.length + digitCount(start) + t.tail.length;
     const { buffer, at } = placement.place(bytes, start);
     let p = at;
-    buffer.set(t.head, p);
+    buffer.set(t.head.bytes, p);
     p += t.head.length;
     p = times.copyTo(buffer, p);
-    buffer.set(t.message, p);
+    buffer.set(t.message.bytes, p);
     p += t.message.length;
     // A view and set(): Buffer.copy into the shared chunk took about twice as long (see ArenaChunk.bytes).
     buffer.set(new Uint8Array(buf.buffer, buf.byteOffset + e.logAt, text), p);
     p += text;
     buffer[p++] = 0x22; // "
-    buffer.set(t.logFile, p);
+    buffer.set(t.logFile.bytes, p);
     p = writeDigits(buffer, p + t.logFile.length, start);
-    buffer.set(t.tail, p);
+    buffer.set(t.tail.bytes, p);
     this.lastTs.from(times);
     parser.plainWritten(times);
     placement.written(start, end, 0);

@@ -11,6 +11,7 @@
  *
  * `JSON.parse(json)` is the EcsDocument of record.ts; the parser tests compare against it field by field.
  */
+import { FixedPart } from './byte-parts.js';
 import {
   TAG_INVALID_UTF8,
   TAG_NO_TIMESTAMP,
@@ -134,12 +135,12 @@ export class DocumentWriter {
    * parser that writes such documents itself (see parse/docker-bytes.ts): head + timestamp + `message` + message JSON
    * + `logFile` + offset + `tail` is what write() gives for those fields.
    */
-  plainTemplate(): { readonly head: Buffer; readonly message: Buffer; readonly logFile: Buffer; readonly tail: Buffer } {
+  plainTemplate(): { readonly head: FixedPart; readonly message: FixedPart; readonly logFile: FixedPart; readonly tail: FixedPart } {
     return {
-      head: Buffer.from(DOC_HEAD),
-      message: Buffer.from(DOC_MESSAGE),
-      logFile: Buffer.from(this.logFile),
-      tail: Buffer.from('}' + this.host + this.decoration + TAGS_JSON[0] + '}'),
+      head: FixedPart.of(DOC_HEAD),
+      message: FixedPart.of(DOC_MESSAGE),
+      logFile: FixedPart.of(this.logFile),
+      tail: FixedPart.of('}' + this.host + this.decoration + TAGS_JSON[0] + '}'),
     };
   }
 
