@@ -6,8 +6,10 @@
  * 200 even when items fail; `errors: true` says some did, and `items[i]` (in request order) carries each item's own
  * `status` and, on failure, `error: {type, reason}`. Items fail independently: the others are stored.
  */
-import { errors } from '@elastic/elasticsearch';
+import { elasticsearch } from './client-module.js';
 import type { Rejection, SendResult } from '../../src/sink.js';
+
+const { errors } = elasticsearch;
 
 /** One entry of `items`: `{ "create": { "status": 201, ... } }`. */
 interface BulkItemResult {

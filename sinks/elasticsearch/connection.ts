@@ -15,14 +15,13 @@
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { unzip as unzipCallback, type InputType, type ZlibOptions } from 'node:zlib';
-import {
-  errors,
-  UndiciConnection,
-  type ConnectionRequestOptions,
-  type ConnectionRequestOptionsAsStream,
-  type ConnectionRequestParams,
-  type ConnectionRequestResponse,
-  type ConnectionRequestResponseAsStream,
+import { elasticsearch } from './client-module.js';
+import type {
+  ConnectionRequestOptions,
+  ConnectionRequestOptionsAsStream,
+  ConnectionRequestParams,
+  ConnectionRequestResponse,
+  ConnectionRequestResponseAsStream,
 } from '@elastic/elasticsearch';
 
 /** The largest answer taken, compressed or not, and once inflated (16 MiB). */
@@ -32,7 +31,9 @@ const unzip = promisify(unzipCallback) as (buffer: InputType, options: ZlibOptio
 
 class TooLarge extends Error {}
 
-export class BoundedConnection extends UndiciConnection {
+const { errors } = elasticsearch;
+
+export class BoundedConnection extends elasticsearch.UndiciConnection {
   override request(params: ConnectionRequestParams, options: ConnectionRequestOptions): Promise<ConnectionRequestResponse>;
   override request(params: ConnectionRequestParams, options: ConnectionRequestOptionsAsStream): Promise<ConnectionRequestResponseAsStream>;
   override async request(

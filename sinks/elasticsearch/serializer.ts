@@ -6,13 +6,13 @@
  * was the main thread's largest JavaScript cost after the socket writes. Only a text that starts exactly so takes
  * the shortcut; anything else is parsed as before.
  */
-import { Serializer } from '@elastic/elasticsearch';
+import { elasticsearch } from './client-module.js';
 
 const ALL_STORED_PREFIX = '{"errors":false,';
 /** What classifyBulkResponse reads of such an answer. */
 const ALL_STORED: { readonly errors: false } = Object.freeze({ errors: false });
 
-export class BulkAwareSerializer extends Serializer {
+export class BulkAwareSerializer extends elasticsearch.Serializer {
   override deserialize<T = unknown>(json: string): T {
     if (json.startsWith(ALL_STORED_PREFIX)) return ALL_STORED as T;
     return super.deserialize<T>(json);

@@ -11,7 +11,8 @@
 // First: the client must find apache-arrow deferred when it loads (see lazy-arrow.ts).
 import './lazy-arrow.js';
 import { readFileSync } from 'node:fs';
-import { Client, errors, type ClientOptions } from '@elastic/elasticsearch';
+import type { ClientOptions } from '@elastic/elasticsearch';
+import { elasticsearch } from './client-module.js';
 import type { Batch, ItemFraming, SendResult, Sink, SinkDeps } from '../../src/sink.js';
 import type { ElasticsearchSinkConfig } from './config.js';
 import { BodyBuffers, bulkItemFraming, encodeBulk } from './encode.js';
@@ -20,6 +21,8 @@ import { BoundedConnection, MAX_RESPONSE_BYTES } from './connection.js';
 import { classifyBulkResponse, classifyClientError, classifyHttpFailure } from './classify.js';
 import { ensureTemplate } from './template.js';
 
+
+const { Client, errors } = elasticsearch;
 /**
  * Only what classification reads: `filter_path` keeps a 10,000-item response to statuses and errors.
  * https://www.elastic.co/docs/reference/elasticsearch/rest-apis/common-options (response filtering)

@@ -15,11 +15,14 @@
  * made (no `_meta.managed_by: logship`) is never overwritten.
  * https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-indices-put-index-template
  */
-import { errors, type Client } from '@elastic/elasticsearch';
+import type { Client } from '@elastic/elasticsearch';
+import { elasticsearch } from './client-module.js';
 import type { Logger } from '../../src/log.js';
 import type { SendResult } from '../../src/sink.js';
 import type { ElasticsearchSinkConfig } from './config.js';
 import { classifyClientError } from './classify.js';
+
+const { errors } = elasticsearch;
 
 export const TEMPLATE_PRIORITY = 501;
 /** Bump when the body below changes, so that running agents replace their older template. */
