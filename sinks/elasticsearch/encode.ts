@@ -20,11 +20,18 @@ const ID_CLOSE = [0x22, 0x7d, 0x7d, 0x0a] as const;
 const NEWLINE = 10;
 
 /**
- * A record's action line up to its offset, and after it: `{"create":{"_index":…,"_id":"<idPrefix>-` <offset> `"}}\n`.
- * The parse thread writes items framed so (Sink.itemFraming); encodeBulk writes the same for records it was not.
+ * A record's action line up to its offset, and after it: `{"create":{"_id":"<idPrefix>-` <offset> `"}}\n`. The
+ * target is in the request's path (bulkPath), not repeated in every action line: 40 bytes less per record to copy,
+ * send and read. The parse thread writes items framed so (Sink.itemFraming); encodeBulk writes the same for records
+ * it was not.
  */
-export function bulkItemFraming(index: string, idPrefix: string): ItemFraming {
-  return { head: `{"create":{"_index":${JSON.stringify(index)},"_id":"${idPrefix}-`, mid: '"}}\n' };
+export function bulkItemFraming(idPrefix: string): ItemFraming {
+  return { head: `{"create":{"_id":"${idPrefix}-`, mid: '"}}\n' };
+}
+
+/** `POST /<target>/_bulk`: the target of every action line that names none (all of logship's). */
+export function bulkPath(index: string): string {
+  return `/${encodeURIComponent(index)}/_bulk`;
 }
 
 /**
@@ -59,15 +66,16 @@ export class BodyBuffers {
  * two copies.
  *
  * Other records get their action line here. Action lines differ only by id, and ids only by offset within a file:
- * `{"create":{"_index":…,"_id":"<identity>-` is made into bytes once per file identity, and the offset's digits and
- * `"}}` are written byte by byte. An id is base64url + '-' + digits: nothing to escape, no string per record.
+ * `{"create":{"_id":"<identity>-` is made into bytes once per file identity, and the offset's digits and `"}}` are
+ * written byte by byte. An id is base64url + '-' + digits: nothing to escape, no string per record. The body is for
+ * `POST bulkPath(index)`.
  */
-export function encodeBulk(index: string, batch: Batch, buffers: BodyBuffers = new BodyBuffers(0)): { body: Buffer; buffer: Buffer } {
+export function encodeBulk(batch: Batch, buffers: BodyBuffers = new BodyBuffers(0)): { body: Buffer; buffer: Buffer } {
   const n = batch.size;
   const heads = new Map<string, Buffer>();
   const headOf = (prefix: string): Buffer => {
     let bytes = heads.get(prefix);
-    if (bytes === undefined) heads.set(prefix, (bytes = Buffer.from(bulkItemFraming(index, prefix).head, 'utf8')));
+    if (bytes === undefined) heads.set(prefix, (bytes = Buffer.from(bulkItemFraming(prefix).head, 'utf8')));
     return bytes;
   };
   const framed = batch.framedRun !== undefined && batch.framedBytes !== undefined && batch.writeFramed !== undefined;

@@ -15,7 +15,7 @@ import type { ClientOptions } from '@elastic/elasticsearch';
 import { elasticsearch } from './client-module.js';
 import type { Batch, ItemFraming, SendResult, Sink, SinkDeps } from '../../src/sink.js';
 import type { ElasticsearchSinkConfig } from './config.js';
-import { BodyBuffers, bulkItemFraming, encodeBulk } from './encode.js';
+import { BodyBuffers, bulkItemFraming, bulkPath, encodeBulk } from './encode.js';
 import { BulkAwareSerializer } from './serializer.js';
 import { BoundedConnection, MAX_RESPONSE_BYTES } from './connection.js';
 import { classifyBulkResponse, classifyClientError, classifyHttpFailure } from './classify.js';
@@ -65,17 +65,17 @@ export function createElasticsearchSink(config: ElasticsearchSinkConfig, deps: S
 
     // The parse thread writes each document as its `_bulk` item (encode.ts): a body is then a few large copies.
     itemFraming(idPrefix: string): ItemFraming {
-      return bulkItemFraming(config.index, idPrefix);
+      return bulkItemFraming(idPrefix);
     },
 
     async send(batch: Batch): Promise<SendResult> {
       const n = batch.size;
       if (n === 0) return { kind: 'delivered' };
       // A Buffer body is sent as it is: the transport only serialises arrays and objects (`bulkBody`).
-      const { body: bulkBody, buffer } = encodeBulk(config.index, batch, bodies);
+      const { body: bulkBody, buffer } = encodeBulk(batch, bodies);
       try {
         const response = await client.transport.request(
-          { method: 'POST', path: '/_bulk', querystring: { filter_path: BULK_FILTER_PATH }, bulkBody, meta: { name: 'bulk' } },
+          { method: 'POST', path: bulkPath(config.index), querystring: { filter_path: BULK_FILTER_PATH }, bulkBody, meta: { name: 'bulk' } },
           { meta: true, ignore: HTTP_ERROR_STATUSES },
         );
         if (response.statusCode !== null && response.statusCode >= 400) {

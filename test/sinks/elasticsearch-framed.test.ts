@@ -38,7 +38,7 @@ const owner: ChunkOwner = { reclaim() {} };
 function writeAndBatch(records: readonly Written[], starts: readonly number[]): { batch: ColumnBatch; framed: number } {
   const store = new ChunkStore();
   const out = new ReplyWriter(store, new RowsPool());
-  const framing = new FramingBytes(bulkItemFraming(INDEX, SOURCE.idPrefix));
+  const framing = new FramingBytes(bulkItemFraming(SOURCE.idPrefix));
   records.forEach((r, i) => {
     out.framing = r.unframed ? null : framing;
     const start = starts[i]!;
@@ -77,7 +77,7 @@ function unframedBody(docs: readonly string[], starts: readonly number[], pick?:
     doc: {} as LogRecord['doc'],
     json: docs[i]!,
   }));
-  return encodeBulk(INDEX, batchOf(records)).body.toString('utf8');
+  return encodeBulk(batchOf(records)).body.toString('utf8');
 }
 
 /** The number of runs encodeBulk copies for the batch (a framed run counts once, an unframed record once). */
@@ -104,13 +104,13 @@ test('framed items make the body the unframed way makes: both ways of writing, e
   const starts = records.map((_, i) => (i < 20 ? i * 7 : Math.floor(1.9 ** (i / 20)) * 1000 + i));
   const { batch, framed } = writeAndBatch(records, starts);
   const docs = records.map((r) => r.doc);
-  assert.equal(encodeBulk(INDEX, batch).body.toString('utf8'), unframedBody(docs, starts));
+  assert.equal(encodeBulk(batch).body.toString('utf8'), unframedBody(docs, starts));
   // Not vacuous: most records framed, and framed ones copied in runs of many.
   assert.ok(framed > 400, `${framed} framed`);
   assert.ok(runs(batch) < batch.size / 2, `${runs(batch)} runs for ${batch.size} records`);
   // A retry's batch (every third record) is framed still, in runs of one.
   const pick = docs.map((_, i) => i).filter((i) => i % 3 === 0);
-  assert.equal(encodeBulk(INDEX, batch.subset(pick)).body.toString('utf8'), unframedBody(docs, starts, pick));
+  assert.equal(encodeBulk(batch.subset(pick)).body.toString('utf8'), unframedBody(docs, starts, pick));
 });
 
 test('framed items across chunks: a document that does not fit starts a chunk with its head; runs stop at chunk ends', () => {
@@ -120,7 +120,7 @@ test('framed items across chunks: a document that does not fit starts a chunk wi
   const starts = records.map((_, i) => 2 ** 31 - 2 + i * 1_000_003);
   const { batch, framed } = writeAndBatch(records, starts);
   assert.equal(framed, records.length);
-  assert.equal(encodeBulk(INDEX, batch).body.toString('utf8'), unframedBody(records.map((r) => r.doc), starts));
+  assert.equal(encodeBulk(batch).body.toString('utf8'), unframedBody(records.map((r) => r.doc), starts));
   assert.ok(runs(batch) >= 3, 'runs stop where chunks change');
 });
 
@@ -139,7 +139,7 @@ test('property: any mix of records, framed or not, encodes to the unframed body'
       const starts = list.map(([, gap]) => (offset += gap + 1));
       const records = list.map(([w], i) => ({ ...w, doc: JSON.stringify({ i, m: w.text }) }));
       const { batch } = writeAndBatch(records, starts);
-      assert.equal(encodeBulk(INDEX, batch).body.toString('utf8'), unframedBody(records.map((r) => r.doc), starts));
+      assert.equal(encodeBulk(batch).body.toString('utf8'), unframedBody(records.map((r) => r.doc), starts));
     }),
     { numRuns: 300 },
   );

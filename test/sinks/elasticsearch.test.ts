@@ -54,22 +54,22 @@ function assertKind<K extends SendResult['kind']>(r: SendResult, kind: K): asser
   assert.equal(r.kind, kind, `expected ${kind}, got ${JSON.stringify(r)}`);
 }
 
-test('encodeBulk: create action with the deterministic id, then the document, each line ending in \\n', () => {
+test('encodeBulk: create action with the deterministic id (the target is in the path), then the document, each line ending in \\n', () => {
   const r = [record(0), record(1)];
-  const body = encodeBulk('logs-django-default', batchOf(r)).body.toString('utf8');
+  const body = encodeBulk(batchOf(r)).body.toString('utf8');
   const lines = body.split('\n');
   assert.equal(lines.length, 5);
   assert.equal(lines[4], '');
-  assert.deepEqual(JSON.parse(lines[0]!), { create: { _index: 'logs-django-default', _id: 'dev1-ino42-fp9-0' } });
+  assert.deepEqual(JSON.parse(lines[0]!), { create: { _id: 'dev1-ino42-fp9-0' } });
   assert.deepEqual(JSON.parse(lines[1]!), r[0]!.doc);
-  assert.deepEqual(JSON.parse(lines[2]!), { create: { _index: 'logs-django-default', _id: recordId(r[1]!) } });
+  assert.deepEqual(JSON.parse(lines[2]!), { create: { _id: recordId(r[1]!) } });
 });
 
 test('encodeBulk: text of many UTF-8 bytes per character is sized exactly, not cut', () => {
   // 3-byte characters and surrogate pairs (4 bytes for 2 UTF-16 units), in records big and small.
   const messages = ['日本語のログ'.repeat(5000), 'ok', '😀 emoji '.repeat(3000), 'é'];
   const r = messages.map((message, i) => sampleRecord(i, { message }));
-  const lines = encodeBulk('logs', batchOf(r)).body.toString('utf8').split('\n');
+  const lines = encodeBulk(batchOf(r)).body.toString('utf8').split('\n');
   assert.equal(lines.length, 2 * r.length + 1);
   r.forEach((rec, i) => assert.deepEqual(JSON.parse(lines[2 * i + 1]!), rec.doc));
 });
@@ -77,7 +77,7 @@ test('encodeBulk: text of many UTF-8 bytes per character is sized exactly, not c
 test('encodeBulk: a batch of rows (as the batcher makes them) encodes to the same body as the same records', () => {
   const r = [record(0), sampleRecord(1, { message: 'caf\u00e9 ☃ 😀' }), record(2)];
   const rows = columnBatch(r.map((x) => ({ ...x, json: JSON.stringify(x.doc) })));
-  assert.equal(encodeBulk('logs', rows).body.toString('utf8'), encodeBulk('logs', batchOf(r)).body.toString('utf8'));
+  assert.equal(encodeBulk(rows).body.toString('utf8'), encodeBulk(batchOf(r)).body.toString('utf8'));
 });
 
 test('encodeBulk: ids written byte by byte are the records\' ids, for every number of digits and interleaved files', () => {
@@ -85,13 +85,13 @@ test('encodeBulk: ids written byte by byte are the records\' ids, for every numb
   const offsets = [0, 7, 10, 99, 100, 12_345, 999_999, 1_000_000, 2 ** 31, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER];
   const prefixes = ['dev1-ino42-fp9', 'Zm9vYmFy_-', 'a'];
   const r = offsets.map((start, i) => ({ ...sampleRecord(i, { idPrefix: prefixes[i % 3] }), start }));
-  const lines = encodeBulk('logs-django-default', batchOf(r)).body.toString('utf8').split('\n');
+  const lines = encodeBulk(batchOf(r)).body.toString('utf8').split('\n');
   r.forEach((rec, i) => {
-    assert.equal(lines[2 * i], `{"create":{"_index":"logs-django-default","_id":"${recordId(rec)}"}}`);
+    assert.equal(lines[2 * i], `{"create":{"_id":"${recordId(rec)}"}}`);
     assert.deepEqual(JSON.parse(lines[2 * i + 1]!), rec.doc);
   });
   const rows = columnBatch(r.map((x) => ({ ...x, json: JSON.stringify(x.doc) })));
-  assert.equal(encodeBulk('logs-django-default', rows).body.toString('utf8'), lines.join('\n'));
+  assert.equal(encodeBulk(rows).body.toString('utf8'), lines.join('\n'));
 });
 
 test('a batch is delivered and stored under its record ids, in a data stream', async () => {
@@ -296,7 +296,7 @@ test('gzip compression: the bulk body is sent gzipped and stored intact', async 
     async (es, sink) => {
       const batch = batchOf(records(20));
       assert.deepEqual(await sink.send(batch), { kind: 'delivered' });
-      const bulk = es.requests.find((r) => r.path.startsWith('/_bulk'));
+      const bulk = es.requests.find((r) => r.path.startsWith('/logs-django-default/_bulk?'));
       assert.equal(bulk?.headers['content-encoding'], 'gzip');
       assert.equal(es.count('logs-django-default'), 20);
       assert.deepEqual(es.docs.get('logs-django-default')?.get(recordId(batch.records[7]!)), batch.records[7]!.doc);
@@ -361,7 +361,7 @@ test('Elasticsearch 9: the 8.19 client (compatible-with=8) ships to a 9.1.0 clus
   await withSink(
     async (es, sink) => {
       assert.deepEqual(await sink.send(batchOf(records(4))), { kind: 'delivered' });
-      const bulk = es.requests.find((r) => r.path.startsWith('/_bulk'));
+      const bulk = es.requests.find((r) => r.path.startsWith('/logs-django-default/_bulk?'));
       assert.match(String(bulk?.headers['content-type']), /compatible-with=8/);
       assert.equal(es.count('logs-django-default'), 4);
     },
