@@ -29,15 +29,15 @@ export interface Batch {
   framedRun?(i: number): number;
   /** Bytes of record i's framed item (0 when it was not framed). */
   framedBytes?(i: number): number;
-  /** Copies the framed items of records [i, i + count), a run framedRun gave, into `target` at `offset`; returns the end. */
+  /** Copies the framed items of records [i, i + count), a run framedRun gave, to `target` at `offset`; returns the end. */
   writeFramed?(i: number, count: number, target: Buffer, offset: number): number;
 }
 
 /**
- * How a sink whose request body is its items back to back (Elasticsearch's `_bulk` NDJSON) frames a record of the file
- * whose id prefix it was asked for: `head`, the record's offset in decimal, `mid`, the document, a newline (both
- * written as UTF-8). The parse thread writes documents framed so (see parse-thread/stream.ts): a body is then a few large copies,
- * not an action line written and a document copied per record.
+ * How a sink whose request body is its items back to back (Elasticsearch's `_bulk` NDJSON) frames a record of the
+ * file whose id prefix it was asked for: `head`, the record's offset in decimal, `mid`, the document, a newline (both
+ * written as UTF-8). The parse thread writes documents framed so (see parse-thread/reply-writer.ts): a body is then
+ * a few large copies, not an action line written and a document copied per record.
  */
 export interface ItemFraming {
   readonly head: string;

@@ -6,7 +6,8 @@ import { parentPort } from 'node:worker_threads';
 import { createLogger } from '../log.js';
 import { logProcessWarnings } from '../process-warnings.js';
 import { writeStderr } from '../stderr.js';
-import { ChunkStore, ParseStream, ReadFailed, ReplyWriter, RowsPool } from './stream.js';
+import { ParseStream, ReadFailed } from './stream.js';
+import { ChunkStore, ReplyWriter, RowsPool } from './reply-writer.js';
 import type { ParsedReply, StreamState, ToWorker } from './protocol.js';
 
 const port = parentPort;

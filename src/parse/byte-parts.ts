@@ -8,7 +8,7 @@
  * reads and writes.
  *
  * Where it is used: the Django JSON byte way (1.84 → 1.65 µs a line, parse alone, best of alternating runs) and the
- * sink's item heads (parse-thread/stream.ts). The Docker and Django text byte ways copy fewer, larger parts: tried
+ * sink's item heads (parse-thread/reply-writer.ts). The Docker and Django text byte ways copy fewer, larger parts: tried
  * there, they gained nothing (Docker) or lost 8% (text, whose writer then no longer inlined its escaping copy).
  */
 

@@ -188,7 +188,7 @@ export class DocumentWriter {
 
 /**
  * Where a parser may write a document's bytes itself, and hand on the record it wrote (the parse thread's chunks:
- * see parse-thread/stream.ts). Parsers without one make JSON text (ParsedRecord).
+ * see parse-thread/reply-writer.ts). Parsers without one make JSON text (ParsedRecord).
  */
 export interface DocumentPlacement {
   /**

@@ -4,7 +4,7 @@
  * Why: a record lives from parsing until its batch is acknowledged, tens of milliseconds, which is long enough for
  * V8 to move it to the old generation. Kept as JS strings, every document ever shipped was promoted and then
  * collected by full mark-compacts: most of the heap's growth (peak RSS) and a large part of the GC time. Written
- * into a chunk at once (by the parse thread: parse-thread/stream.ts), the string dies young (cheap) and what
+ * into a chunk at once (by the parse thread: parse-thread/reply-writer.ts), the string dies young (cheap) and what
  * survives is a row of numbers pointing into a chunk.
  *
  * A chunk counts the records still in it; when it is sealed (full) and its last record is released (acknowledged by

@@ -10,7 +10,7 @@ import { createDjangoParser } from '../../src/parse/django.js';
 import { createTimestampReader } from '../../src/parse/time.js';
 import { TimestampBytes } from '../../src/parse/timestamp-bytes.js';
 import { REC_MULTILINE } from '../../src/parse/document.js';
-import { ChunkStore, ReplyWriter, RowsPool } from '../../src/parse-thread/stream.js';
+import { ChunkStore, ReplyWriter, RowsPool } from '../../src/parse-thread/reply-writer.js';
 import { ROW_AT, ROW_FIELDS, ROW_LENGTH } from '../../src/parse-thread/protocol.js';
 import { readBothWays as readBoth, type Emitted } from '../support/both-ways.js';
 import { parserContext, runPython } from '../support/parsing.js';

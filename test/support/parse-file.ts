@@ -5,7 +5,8 @@
  */
 import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ChunkStore, ParseStream, ReplyWriter, RowsPool } from '../../src/parse-thread/stream.js';
+import { ParseStream } from '../../src/parse-thread/stream.js';
+import { ChunkStore, ReplyWriter, RowsPool } from '../../src/parse-thread/reply-writer.js';
 import { ADVANCE_ROW, ROW_AT, ROW_CHUNK, ROW_END, ROW_FIELDS, ROW_LENGTH, ROW_SAFE, ROW_START, type ParsedReply } from '../../src/parse-thread/protocol.js';
 import type { ParserType } from '../../src/parse/index.js';
 import type { ParserContext } from '../../src/parse/types.js';
