@@ -275,7 +275,7 @@ export class ColumnBatch implements OwnedBatch {
     c.length[i] = length;
     c.sourceIndex[i] = indexIn(this.sources, source);
     c.chunkIndex[i] = indexIn(this.chunks, chunk);
-    // A head longer than the column holds (an index name of 64 KiB) is simply not used: the document goes alone.
+    // A head longer than the column holds (not expected: ~50 bytes) would simply not be used: the document goes alone.
     c.frame[i] = frame <= 0xffff ? frame : 0;
     this.totalBytes += length + RECORD_OVERHEAD_BYTES;
     this.count = i + 1;

@@ -1,4 +1,3 @@
-import type { ItemFraming } from '../sink.js';
 import type { FileHandle } from 'node:fs/promises';
 import type { InputConfig } from '../config/types.js';
 import type { ParserContext } from '../parse/types.js';
@@ -10,6 +9,7 @@ import type { ParsedChunk } from '../parse-thread/thread.js';
 import { READ_CHUNK_BYTES, TrackingFailed, type FilePlacement, type ReadOutcome, type TrackedFileDeps } from './file-deps.js';
 import { FileProgress } from './progress.js';
 import { handOnRows } from './rows.js';
+import type { ItemFraming } from '../sink.js';
 
 /** Read requests kept in flight: one parsed by the worker while this thread handles the records of the other. */
 const READS_IN_FLIGHT = 2;

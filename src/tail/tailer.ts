@@ -1,5 +1,4 @@
 import { stat } from 'node:fs/promises';
-import type { ItemFraming } from '../sink.js';
 import type { FSWatcher } from 'chokidar';
 import type { InputConfig } from '../config/types.js';
 import type { PipelineEvents } from '../events.js';
@@ -18,6 +17,7 @@ import { Keeper } from './keeper.js';
 import { Reader, type Pacing } from './reader.js';
 import { KnownCheckpoints } from './resume.js';
 import { Upkeep } from './upkeep.js';
+import type { ItemFraming } from '../sink.js';
 
 export type { TailerOptions, Loss, LossReason } from './context.js';
 export type { Pacing } from './reader.js';
