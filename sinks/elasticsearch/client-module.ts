@@ -15,8 +15,12 @@ import { Script } from 'node:vm';
 
 type ElasticsearchModule = typeof import('@elastic/elasticsearch');
 
-/** How the client was loaded, for the tests: bundled, and whether V8 took the code cache. */
-export const clientLoad = { bundled: false, cacheRejected: false };
+/** How the client was loaded, for the tests: bundled, whether V8 took the code cache, why a bundle was not used. */
+export const clientLoad: { bundled: boolean; cacheRejected: boolean; bundleError: string | null } = {
+  bundled: false,
+  cacheRejected: false,
+  bundleError: null,
+};
 
 function loadBundled(): ElasticsearchModule | null {
   // dist/sinks/elasticsearch/client-module.js → dist/vendor/elasticsearch.cjs; from source, no such file.
@@ -33,13 +37,19 @@ function loadBundled(): ElasticsearchModule | null {
   } catch {
     // Compiled without it: correct, only slower.
   }
-  // The wrapper must be the build's (src/vendor/build.mjs): V8 checks the cache against this exact text.
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, ...(cachedData && { cachedData }) });
-  const module = { exports: {} as ElasticsearchModule };
-  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
-  clientLoad.bundled = true;
-  clientLoad.cacheRejected = cachedData === undefined || script.cachedDataRejected === true;
-  return module.exports;
+  try {
+    // The wrapper must be the build's (src/vendor/build.mjs): V8 checks the cache against this exact text.
+    const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, ...(cachedData && { cachedData }) });
+    const module = { exports: {} as ElasticsearchModule };
+    (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
+    clientLoad.bundled = true;
+    clientLoad.cacheRejected = cachedData === undefined || script.cachedDataRejected === true;
+    return module.exports;
+  } catch (err) {
+    // A damaged build (a file cut short): the package itself still is the client, only slower to load.
+    clientLoad.bundleError = (err as Error).message;
+    return null;
+  }
 }
 
 export const elasticsearch: ElasticsearchModule = loadBundled() ?? (createRequire(import.meta.url)('@elastic/elasticsearch') as ElasticsearchModule);

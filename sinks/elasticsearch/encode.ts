@@ -13,10 +13,8 @@
  * of memory outside the heap between collections, and V8 answers that growth with full mark-compacts.
  */
 import type { Batch, ItemFraming } from '../../src/sink.js';
-import { digitCount, writeDigits } from '../../src/parse/digits.js';
+import { FramingBytes } from '../../src/pipeline/item-framing.js';
 
-/** `"}}` + newline, after the id. */
-const ID_CLOSE = [0x22, 0x7d, 0x7d, 0x0a] as const;
 const NEWLINE = 10;
 
 /**
@@ -65,23 +63,22 @@ export class BodyBuffers {
  * copied a run at a time, a run being the records whose items follow each other in memory: most of a batch in one or
  * two copies.
  *
- * Other records get their action line here. Action lines differ only by id, and ids only by offset within a file:
- * `{"create":{"_id":"<identity>-` is made into bytes once per file identity, and the offset's digits and `"}}` are
- * written byte by byte. An id is base64url + '-' + digits: nothing to escape, no string per record. The body is for
- * `POST bulkPath(index)`.
+ * Other records get their action line here, written as the parse thread writes it (FramingBytes): the head is made
+ * into bytes once per file identity, then the offset's digits and `"}}` follow. An id is base64url + '-' + digits:
+ * nothing to escape, no string per record. The body is for `POST bulkPath(index)`.
  */
 export function encodeBulk(batch: Batch, buffers: BodyBuffers = new BodyBuffers(0)): { body: Buffer; buffer: Buffer } {
   const n = batch.size;
-  const heads = new Map<string, Buffer>();
-  const headOf = (prefix: string): Buffer => {
-    let bytes = heads.get(prefix);
-    if (bytes === undefined) heads.set(prefix, (bytes = Buffer.from(bulkItemFraming(prefix).head, 'utf8')));
-    return bytes;
+  const framings = new Map<string, FramingBytes>();
+  const framingOf = (prefix: string): FramingBytes => {
+    let framing = framings.get(prefix);
+    if (framing === undefined) framings.set(prefix, (framing = new FramingBytes(bulkItemFraming(prefix))));
+    return framing;
   };
   const framed = batch.framedRun !== undefined && batch.framedBytes !== undefined && batch.writeFramed !== undefined;
   let size = 0;
   let lastPrefix: string | null = null;
-  let lastHead = EMPTY;
+  let last: FramingBytes | null = null;
   for (let i = 0; i < n; i++) {
     const item = framed ? batch.framedBytes!(i) : 0;
     if (item > 0) {
@@ -91,9 +88,9 @@ export function encodeBulk(batch: Batch, buffers: BodyBuffers = new BodyBuffers(
     const prefix = batch.idPrefix(i);
     if (prefix !== lastPrefix) {
       lastPrefix = prefix;
-      lastHead = headOf(prefix);
+      last = framingOf(prefix);
     }
-    size += lastHead.length + digitCount(batch.offset(i)) + ID_CLOSE.length + batch.jsonBytes(i) + 1;
+    size += last!.headBytes(batch.offset(i)) + batch.jsonBytes(i) + 1;
   }
   const buffer = buffers.take(size);
   const out = buffer.subarray(0, size);
@@ -109,18 +106,11 @@ export function encodeBulk(batch: Batch, buffers: BodyBuffers = new BodyBuffers(
     const prefix = batch.idPrefix(i);
     if (prefix !== lastPrefix) {
       lastPrefix = prefix;
-      lastHead = headOf(prefix);
+      last = framingOf(prefix);
     }
-    out.set(lastHead, at);
-    at = writeDigits(out, at + lastHead.length, batch.offset(i));
-    out[at++] = ID_CLOSE[0];
-    out[at++] = ID_CLOSE[1];
-    out[at++] = ID_CLOSE[2];
-    out[at++] = ID_CLOSE[3];
+    at = last!.writeHead(out, at, batch.offset(i));
     at += batch.writeJson(i, out, at);
     out[at++] = NEWLINE;
   }
   return { body: out, buffer };
 }
-
-const EMPTY: Buffer = Buffer.alloc(0);

@@ -3,9 +3,7 @@
  * that say where each record is, and the sink's framing of each document as its item (see ReplyWriter).
  */
 import { REC_MULTILINE, REC_PARSE_ERROR, WrittenRecord, type ParsedRecord } from '../parse/document.js';
-import { digitCount, writeDigits } from '../parse/digits.js';
-import { FixedPart, putPart } from '../parse/byte-parts.js';
-import type { ItemFraming } from '../sink.js';
+import type { FramingBytes } from '../pipeline/item-framing.js';
 import {
   ADVANCE_ROW,
   CARRY_ROW,
@@ -77,27 +75,6 @@ export class RowsPool {
 
   give(buffer: ArrayBuffer): void {
     if (this.rows.length < 4) this.rows.push(new Float64Array(buffer));
-  }
-}
-
-/** A sink's ItemFraming as the bytes written around each document. */
-export class FramingBytes {
-  readonly head: FixedPart;
-  readonly mid: FixedPart;
-
-  constructor(framing: ItemFraming) {
-    this.head = FixedPart.of(framing.head);
-    this.mid = FixedPart.of(framing.mid);
-  }
-
-  /** Bytes of the item head of a record starting at `start`. */
-  headBytes(start: number): number {
-    return this.head.length + digitCount(start) + this.mid.length;
-  }
-
-  /** Writes the item head of a record starting at `start` at `at`; returns its end (where the document goes). */
-  writeHead(buffer: Buffer, at: number, start: number): number {
-    return putPart(buffer, writeDigits(buffer, putPart(buffer, at, this.head), start), this.mid);
   }
 }
 

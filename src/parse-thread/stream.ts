@@ -11,7 +11,8 @@ import { describeThrown, FailedLineRecords } from './failed.js';
 import { LineSplitter } from '../tail/lines.js';
 import type { ItemFraming } from '../sink.js';
 import type { StreamState } from './protocol.js';
-import { FramingBytes, type ReplyWriter } from './reply-writer.js';
+import type { ReplyWriter } from './reply-writer.js';
+import { FramingBytes } from '../pipeline/item-framing.js';
 
 /** The file could not be read: nothing changed, the read may be tried again. (Any other error is a bug.) */
 export class ReadFailed extends Error {}

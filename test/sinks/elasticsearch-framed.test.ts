@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ChunkStore, FramingBytes, ReplyWriter, RowsPool } from '../../src/parse-thread/reply-writer.js';
+import { ChunkStore, ReplyWriter, RowsPool } from '../../src/parse-thread/reply-writer.js';
+import { FramingBytes } from '../../src/pipeline/item-framing.js';
 import { ParsedRecord } from '../../src/parse/document.js';
 import { ROW_AT, ROW_CHUNK, ROW_END, ROW_FIELDS, ROW_FRAME, ROW_LENGTH, ROW_LINK, ROW_START } from '../../src/parse-thread/protocol.js';
 import { ArenaChunk, type ChunkOwner } from '../../src/pipeline/arena.js';
