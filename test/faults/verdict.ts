@@ -3,7 +3,7 @@
  *
  * - nothing lost that logship did not count: the bytes of the records neither stored nor dead-lettered are at most
  *   the bytes the agent reported lost (warnings naming the file, `lost_bytes` of its stop summary); where the
- *   scenario forces a loss, exactly those bytes;
+ *   scenario forces a loss, exactly those bytes; where its writer keeps every file long enough to be read, none;
  * - nothing repeated beyond the rule: after a clean stop, no record is sent again to any sink; after a SIGKILL,
  *   sinks that deduplicate (Elasticsearch by _id, Cloud Logging by insertId) store no record twice, and the others
  *   (CloudWatch Logs, file, stdout) repeat at most one batch per stream;
@@ -30,6 +30,11 @@ export interface Outcome {
   readonly repeats: RepeatRule;
   /** The scenario forces a loss: it must equal what the agent counted, not merely stay below it. */
   readonly lossMustEqualCount?: boolean;
+  /**
+   * The writer keeps every generation long enough to be read (its backups outlast any delay of the agent's): any loss,
+   * counted or not, fails the row.
+   */
+  readonly noLoss?: boolean;
   /** Scenario-specific reasons to fail. */
   readonly failures?: readonly string[];
   readonly notes?: readonly string[];
@@ -77,6 +82,9 @@ export function judge(o: Outcome, seconds: number): Row {
       `${missing.length} records lost (${bytes(missingBytes)}; seqs ${ranges(missing)}), logship counted ${bytes(counted.bytes)}` +
         (o.lossMustEqualCount ? ' (must be equal)' : ''),
     );
+  }
+  if (o.noLoss && (missing.length > 0 || counted.bytes > 0)) {
+    failures.push(`${missing.length} records missing and ${bytes(counted.bytes)} counted lost, where the writer kept every file long enough to be read`);
   }
   let storedTwice = 0;
   for (const n of o.observed.stored.values()) storedTwice += n - 1;
