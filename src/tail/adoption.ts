@@ -41,7 +41,7 @@ export class Adoption {
     // at (and opened) can shift one past the look; the next look, with the same mtime bound, still has it.
     for (let look = 0; look < ADOPTION_LOOKS; look++) {
       let adopted = 0;
-      for (const { path, stat: s } of await generationsOf(originPath, sinceMtimeMs)) {
+      for await (const { path, stat: s } of generationsOf(originPath, sinceMtimeMs)) {
         // The scan follows what it matched anyway, under the name it matched it by: a file at the matched path when
         // the scan looked may be a generation by now (this look can take long on a loaded host).
         if (matched.has(path) || matchedInodes(matched).has(`${s.dev}:${s.ino}:${s.birthtimeMs}`)) continue;

@@ -24,21 +24,27 @@ export interface Generation {
 }
 
 /**
- * The rotated generations of `originPath` that received writes at or after `sinceMtimeMs`. Links are not taken:
- * a generation is a file the writer renamed, never a link.
+ * The rotated generations of `originPath` that received writes at or after `sinceMtimeMs`, each yielded as soon as it
+ * is looked at: the caller opens it moments after its lstat, before the writer renames it again. Collected first and
+ * opened after, a look at 200 generations left the last ones seconds stale, each then chased to its new name with a
+ * listing of the directory (15 s for 200 generations, three agents on 2 cores, a rotation every 80 ms). Links are not
+ * taken: a generation is a file the writer renamed, never a link. A file met twice (under a new name after a shift) is
+ * yielded once.
  */
-export async function generationsOf(originPath: string, sinceMtimeMs: number): Promise<Generation[]> {
+export async function* generationsOf(originPath: string, sinceMtimeMs: number): AsyncGenerator<Generation> {
   const dir = dirname(originPath);
   const base = basename(originPath);
-  // By file, under the last name it was met by: a look repeated after a shift meets files a second time.
-  const out = new Map<string, Generation>();
+  const met = new Set<string>();
   for await (const name of namesWhileShifting(listingOf(dir))) {
     if (!isGenerationOf(name, base)) continue;
     const path = join(dir, name);
     const s = await lstat(path).catch(() => null);
-    if (s?.isFile() && s.mtimeMs >= sinceMtimeMs) out.set(`${s.dev}:${s.ino}:${s.birthtimeMs}`, { path, stat: s });
+    if (!s?.isFile() || s.mtimeMs < sinceMtimeMs) continue;
+    const key = `${s.dev}:${s.ino}:${s.birthtimeMs}`;
+    if (met.has(key)) continue;
+    met.add(key);
+    yield { path, stat: s };
   }
-  return [...out.values()];
 }
 
 /** How many times one look lists a directory at most (each listing after one that showed a name the last did not). */

@@ -273,7 +273,7 @@ export class FaultRun {
         // best effort
       }
     }
-    if (!keep && existsSync(this.dir)) rmSync(this.dir, { recursive: true, force: true });
+    if (!keep && process.env['FAULTS_KEEP_ALL'] === undefined && existsSync(this.dir)) rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

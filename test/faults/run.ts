@@ -8,6 +8,7 @@
  *
  * Options: --full; --only <text>[,<text>…] (scenarios whose name contains one of them); --jobs <n> (scenarios run at
  * once, default 2); --keep (keep the temp directory of a failed scenario, for a look at its files); --list.
+ * FAULTS_KEEP_ALL=1 keeps every scenario's directory, passed or not (the agent's log of a run that lost what it counted).
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';

@@ -8,11 +8,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { lstat, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inShiftOrder, namesWhileShifting } from '../../src/tail/generations.js';
-import { locateBeside } from '../../src/tail/resume.js';
+import { generationsOf, inShiftOrder, namesWhileShifting } from '../../src/tail/generations.js';
+import { locateBeside, nextNames } from '../../src/tail/resume.js';
 import { PYTHON } from '../support/agent.js';
 
 test('names in shift order: lowest rotation number first, dated and unnumbered names before', () => {
@@ -174,6 +174,70 @@ test('the oldest generation is found beside its path however fast Python rotates
   } finally {
     writer.kill();
     await exited;
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+/** RotatingFileHandler's shift, as it does it: `.k` → `.k+1` from the highest down, then the live file → `.1`. */
+async function shiftGenerations(file: string, backups: number): Promise<void> {
+  for (let k = backups - 1; k >= 1; k--) await rename(`${file}.${k}`, `${file}.${k + 1}`).catch(() => undefined);
+  await rename(file, `${file}.1`);
+  await writeFile(file, `live ${Date.now()}\n`);
+}
+
+test('the names a shift gives a file next', () => {
+  assert.deepEqual(nextNames('/l/django.log', 3), ['/l/django.log.1', '/l/django.log.2', '/l/django.log.3']);
+  assert.deepEqual(nextNames('/l/django.log.9', 2), ['/l/django.log.10', '/l/django.log.11']);
+  assert.deepEqual(nextNames('/l/django.log-20261127', 1), ['/l/django.log-20261127.1']);
+});
+
+test('a generation followed from name to name is found where each shift put it, and a reused name is not taken for it', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'logship-next-'));
+  const file = join(dir, 'django.log');
+  try {
+    const backups = 40;
+    await writeFile(file, 'first\n');
+    const s = await lstat(file);
+    let known = { path: file, dev: s.dev, ino: s.ino, birthtimeMs: s.birthtimeMs };
+    for (let round = 1; round <= 10; round++) {
+      // 1 to 3 shifts between two looks; every name the file left holds another file then.
+      for (let n = 0; n < 1 + (round % 3); n++) await shiftGenerations(file, backups);
+      const found = await locateBeside(known);
+      assert.ok(found !== null, `round ${round}: not found after ${known.path}`);
+      const there = await lstat(found.path);
+      assert.equal(there.ino, s.ino, `round ${round}: ${found.path} holds another file`);
+      known = { ...known, path: found.path };
+    }
+    assert.equal(known.path, `${file}.20`); // 2+3+1+2+3+1+2+3+1+2 shifts
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * A look at the generations while the writer keeps shifting them: each generation is handed over while its name still
+ * holds it, so that the caller opens it there. Here the caller shifts after every one it is handed (the worst a
+ * writer rotating faster than the agent opens can do); collected first and handed over after the look, every
+ * generation but the first was under another name by then.
+ */
+test('generations are handed over as they are looked at, under the name that holds them then', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'logship-gens-'));
+  const file = join(dir, 'django.log');
+  try {
+    const backups = 40;
+    for (let k = 0; k < 8; k++) {
+      await writeFile(file, `generation ${k}\n`);
+      await shiftGenerations(file, backups);
+    }
+    let handed = 0;
+    for await (const g of generationsOf(file, 0)) {
+      const now = await lstat(g.path);
+      assert.equal(now.ino, g.stat.ino, `${g.path} holds another file when it is handed over`);
+      handed++;
+      await shiftGenerations(file, backups);
+    }
+    assert.ok(handed >= 8, `only ${handed} generations handed over`);
+  } finally {
     await rm(dir, { recursive: true, force: true });
   }
 });
