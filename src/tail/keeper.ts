@@ -222,6 +222,10 @@ export class Keeper {
     }
     if (f.isOpen) return false;
     const found = await locateBeside(f);
+    // Another look may have settled it while this one listed the directory: a scan and an admission both look for a
+    // file that left its path. Counted lost by the other, it was counted twice (the fault suite's max_open_files
+    // scenario under three suites at once: one file in eleven warnings twice, 8 ms apart).
+    if (f.isOpen || !this.ctx.files.moved.has(f)) return false;
     if (found !== null) {
       f.path = found.path; // opened by the caller, or by the next admission
       f.observe(found.stat.size, found.stat.mtimeMs, now);
