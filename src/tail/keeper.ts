@@ -11,7 +11,7 @@ import type { Stats } from 'node:fs';
 import { lstat, type FileHandle } from 'node:fs/promises';
 import type { InputConfig } from '../config/types.js';
 import type { Checkpoint } from '../pipeline/registry.js';
-import type { Discovery, EmptyPattern, MatchedFile } from './discovery.js';
+import type { Discovery, MatchedFile } from './discovery.js';
 import type { FileStart, TailContext } from './context.js';
 import type { TrackedFile } from './file.js';
 import { olderFirst } from './generations.js';
@@ -19,6 +19,7 @@ import { sameFile, stillMatches } from './identity.js';
 import { openLogFile } from './open.js';
 import { KnownCheckpoints, locateBeside } from './resume.js';
 import { Adoption } from './adoption.js';
+import { UnmatchedPatterns } from './unmatched.js';
 
 /** A file that cannot be opened is said once, then reminded of at this pace (it is tried again at every scan). */
 const OPEN_WARNING_EVERY_MS = 5 * 60_000;
@@ -26,8 +27,6 @@ const OPEN_WARNING_EVERY_MS = 5 * 60_000;
 const MISSING_GRACE_MS = 1_000;
 /** How many times one open follows a file renamed away between the look and the open (see openFollowing). */
 const CHASE_OPENS = 4;
-/** A pattern that matches nothing is said at start, then again at this pace while it stays so. */
-const EMPTY_PATTERN_EVERY_MS = 5 * 60_000;
 
 export class Keeper {
   /**
@@ -36,10 +35,8 @@ export class Keeper {
    */
   private readonly pathMtime = new Map<string, number>();
   private readonly startedAt = Date.now();
-  /** Patterns that matched nothing, with when that was last said. */
-  private readonly emptySaid = new Map<string, number>();
-  /** Patterns that match nothing now (for /health). */
-  emptyPatterns: readonly EmptyPattern[] = [];
+  /** Patterns that match nothing (for /health, and said in the log). */
+  readonly unmatched: UnmatchedPatterns;
   /** When the last scan finished (liveness: a scan stuck in the kernel stops this clock). */
   lastScanAt = 0;
 
@@ -51,6 +48,7 @@ export class Keeper {
     private readonly discovery: Discovery,
     private readonly known: KnownCheckpoints,
   ) {
+    this.unmatched = new UnmatchedPatterns(ctx.logger);
     this.adoption = new Adoption(ctx, discovery, known, (f, now) => this.openNow(f, now));
     for (const c of known.all()) this.pathMtime.set(c.path, Math.max(this.pathMtime.get(c.path) ?? 0, c.mtimeMs ?? 0));
   }
@@ -61,7 +59,7 @@ export class Keeper {
    */
   async scan(now: number, initial: boolean): Promise<void> {
     const { files: matched, empty } = await this.discovery.scan();
-    this.noteEmpty(empty, now);
+    this.unmatched.note(empty, now);
     const files = this.ctx.files;
 
     // A path whose file is gone or replaced: that file was rotated or deleted. Read it to its end via its descriptor.
@@ -374,22 +372,6 @@ export class Keeper {
     // checkpointed file tracked, so that none of those is taken for a new generation and read twice.
     for (const entry of left) await this.adoption.adopt(entry.path, entry.mtimeMs ?? 0, matched, now);
     await this.admitWaiting(now);
-  }
-
-  private noteEmpty(empty: readonly EmptyPattern[], now: number): void {
-    this.emptyPatterns = empty;
-    for (const { pattern } of empty) {
-      const said = this.emptySaid.get(pattern);
-      if (said !== undefined && now - said < EMPTY_PATTERN_EVERY_MS) continue;
-      this.emptySaid.set(pattern, now);
-      this.ctx.logger.warn('a path pattern matches no file', { pattern, ...(said === undefined ? {} : { still: true }) });
-    }
-    for (const pattern of this.emptySaid.keys()) {
-      if (!empty.some((e) => e.pattern === pattern)) {
-        this.emptySaid.delete(pattern);
-        this.ctx.logger.info('a path pattern matches files again', { pattern });
-      }
-    }
   }
 }
 

@@ -159,7 +159,7 @@ export class Tailer {
 
   /** Patterns that match no file at the last scan. */
   emptyPatterns(): readonly EmptyPattern[] {
-    return this.keeper.emptyPatterns;
+    return this.keeper.unmatched.current;
   }
 
   /** When the last scan finished (0: none yet). A scan stuck for long means the agent is stuck. */
