@@ -178,8 +178,8 @@ export class Keeper {
    * renames it again within moments. Left for the next admission, adopted generations were chased from name to name by
    * every scan, each look making the scan slower, until the writer deleted them unread (the fault suite's rotation by
    * rename at full scale, three runs at once on 2 cores: scans of 10–14 s, and 3 runs of 9 lost 1–11 of the 200
-   * backups, counted; 0 of 18 since). Null when not opened: moveAway has dealt with a file not found, cannotOpen with
-   * an error.
+   * backups, counted; none of 20 since, with generationsOf handing each generation over as it is looked at). Null when
+   * not opened: moveAway has dealt with a file not found, cannotOpen with an error.
    */
   private async openFollowing(f: TrackedFile, now: number): Promise<{ fh: FileHandle; stat: Stats } | null> {
     for (let chase = 0; ; chase++) {
