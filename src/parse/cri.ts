@@ -22,6 +22,7 @@ import { DocumentFields, DocumentWriter, ParsedRecord, quote, REC_NO_TIMESTAMP, 
 import { CriLineReader } from './cri-line.js';
 import type { CarriedPieces, EmitRecord, Line, ParserContext, RecordParser } from './types.js';
 import { CarriedLines } from './carried-lines.js';
+import { PieceHolder } from './piece-holder.js';
 
 /** A CRI parser: it hands a line's first pieces over to the next generation of its file, and takes them from the previous. */
 export interface CriParser extends RecordParser {
@@ -29,39 +30,17 @@ export interface CriParser extends RecordParser {
   importCarried(carried: CarriedPieces, link: number, localStart: number): void;
 }
 
-/** One stream's pieces, as bytes. */
-class Pieces {
-  active = false;
-  /** Offset of the first piece in this file (of this file's first, for pieces carried over from the previous one). */
-  start = 0;
-  /** Where the line begins for its record (log.offset, id): `start`, unless carried over (then `link` is set). */
-  idStart = 0;
-  link = 0;
-  end = 0;
+/** One stream's pieces, as bytes (a line is decoded once, when it is whole). */
+class Pieces extends PieceHolder {
   private chunks: Buffer[] = [];
-  private bytes = 0;
-  capped = false;
-  flags = 0;
-  time: string | null = null;
-  lastMs = 0;
 
-  begin(start: number, time: string | null): void {
-    this.active = true;
-    this.start = start;
-    this.idStart = start;
-    this.link = 0;
+  protected clearContent(): void {
     this.chunks = [];
-    this.bytes = 0;
-    this.capped = false;
-    this.flags = 0;
-    this.time = time;
   }
 
   /** A piece of this file: its content bytes buf[from, to) are copied (buf is a shared read buffer). */
   add(buf: Buffer | Uint8Array, from: number, to: number, end: number, flags: number, nowMs: number, maxBytes: number): void {
-    this.end = end;
-    this.lastMs = nowMs;
-    this.flags |= flags;
+    this.arrived(end, flags, nowMs);
     this.append(buf, from, to, maxBytes);
   }
 
@@ -90,20 +69,12 @@ class Pieces {
 
   /** Hands the pieces over to the next generation of the file; empties the holder. */
   export(index: number): CarriedPieces {
-    this.active = false;
-    const content = new Uint8Array(Buffer.concat(this.chunks, this.bytes));
-    this.chunks = [];
-    const { start: localStart, idStart, link, bytes, capped, flags, time } = this;
-    return { index, localStart, idStart, link, content, bytes, capped, flags, time };
+    return this.carried(index, new Uint8Array(Buffer.concat(this.chunks, this.bytes)));
   }
 
   /** Goes on with pieces the previous generation began; this file's part starts at `localStart`. */
-  import(carried: CarriedPieces, link: number, localStart: number, nowMs: number, maxBytes: number): void {
-    this.begin(localStart, carried.time);
-    this.idStart = carried.idStart;
-    this.link = link;
-    this.flags = carried.flags;
-    this.lastMs = nowMs;
+  import(carried: CarriedPieces, link: number, localStart: number, maxBytes: number): void {
+    this.continueFrom(carried, link, localStart);
     const content = typeof carried.content === 'string' ? Buffer.from(carried.content) : carried.content;
     this.append(content, 0, content.length, maxBytes);
     this.capped ||= carried.capped;
@@ -131,8 +102,6 @@ class CriRecordParser implements CriParser {
   private readonly brokenFields = new DocumentFields();
   /** Lines whose first pieces came from the previous generation of the file. */
   private readonly carriedLines = new CarriedLines();
-  /** The clock of the last line pushed: carried pieces imported between reads wait from there. */
-  private lastNowMs = 0;
 
   constructor(
     private readonly ctx: ParserContext,
@@ -153,7 +122,6 @@ class CriRecordParser implements CriParser {
     // Per line: three byte searches over the line's first ~40 bytes; a whole line is then decoded and read again by
     // push(), which is what it would cost without this (pieces are rare, and only they must stay bytes).
     const r = this.reader;
-    this.lastNowMs = nowMs;
     if (!r.readBytes(buf, from, to)) return false;
     const pieces = r.stderr ? this.errPieces : this.outPieces;
     if (!r.partial && !pieces.active) return false;
@@ -165,7 +133,6 @@ class CriRecordParser implements CriParser {
 
   push(line: Line, nowMs: number): void {
     const r = this.reader;
-    this.lastNowMs = nowMs;
     const text = line.text;
     if (!r.read(text)) {
       this.emitBroken(line, nowMs);
@@ -255,7 +222,7 @@ class CriRecordParser implements CriParser {
 
   importCarried(carried: CarriedPieces, link: number, localStart: number): void {
     const pieces = carried.index === 1 ? this.errPieces : this.outPieces;
-    pieces.import(carried, link, localStart, this.lastNowMs, this.ctx.maxRecordBytes);
+    pieces.import(carried, link, localStart, this.ctx.maxRecordBytes);
   }
 
   /** A line that is not CRI (cut, corrupt): a record of its own, the raw line as message, tagged. */

@@ -5,40 +5,15 @@
  */
 import { truncateUtf8 } from './django.js';
 import { LINE_TRUNCATED } from './document.js';
+import { PieceHolder } from './piece-holder.js';
 import type { CarriedPieces } from './types.js';
 
-/** The pieces of one stream's line that Docker split, waiting for the piece that ends in "\n". */
-export class Pieces {
-  active = false;
-  /** Where the pieces begin in this file. */
-  start = 0;
-  /**
-   * Where the line begins for its record (log.offset, id): `start`, unless its first pieces were carried over from
-   * the previous generation of the file (then `link` is their link; see tail/carried.ts).
-   */
-  idStart = 0;
-  link = 0;
-  end = 0;
+/** The pieces of one stream's line that Docker split, as decoded text, waiting for the piece that ends in "\n". */
+export class Pieces extends PieceHolder {
   text = '';
-  /** UTF-8 bytes of `text`. */
-  bytes = 0;
-  capped = false;
-  flags = 0;
-  /** Docker time of the first piece: when the line began. */
-  time: string | null = null;
-  /** When the last piece arrived: the partial timeout counts from there. */
-  lastMs = 0;
 
-  begin(start: number, time: string | null): void {
-    this.active = true;
-    this.start = start;
-    this.idStart = start;
-    this.link = 0;
+  protected clearContent(): void {
     this.text = '';
-    this.bytes = 0;
-    this.capped = false;
-    this.flags = 0;
-    this.time = time;
   }
 
   /**
@@ -46,9 +21,7 @@ export class Pieces {
    * drops); past that only the byte range grows.
    */
   add(piece: string, end: number, flags: number, nowMs: number, maxBytes: number): void {
-    this.end = end;
-    this.lastMs = nowMs;
-    this.flags |= flags;
+    this.arrived(end, flags, nowMs);
     if (this.capped || piece.length === 0) return;
     const bytes = Buffer.byteLength(piece);
     const limit = maxBytes + 1;
@@ -65,31 +38,15 @@ export class Pieces {
 
   /** Hands the pieces over to the next generation of the file; empties the holder. */
   export(index: number): CarriedPieces {
-    this.active = false;
-    const carried = {
-      index,
-      localStart: this.start,
-      idStart: this.idStart,
-      link: this.link,
-      content: this.text,
-      bytes: this.bytes,
-      capped: this.capped,
-      flags: this.flags,
-      time: this.time,
-    };
-    this.text = '';
-    return carried;
+    return this.carried(index, this.text);
   }
 
   /** Goes on with pieces the previous generation began; this file's part starts at `localStart`. */
   import(carried: CarriedPieces, link: number, localStart: number): void {
-    this.begin(localStart, carried.time);
-    this.idStart = carried.idStart;
-    this.link = link;
+    this.continueFrom(carried, link, localStart);
     this.text = typeof carried.content === 'string' ? carried.content : Buffer.from(carried.content).toString('utf8');
     this.bytes = carried.bytes;
     this.capped = carried.capped;
-    this.flags = carried.flags;
   }
 
   /**

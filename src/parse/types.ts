@@ -105,6 +105,8 @@ export interface CarriedPieces {
   readonly flags: number;
   /** The runtime's time of the first piece. */
   readonly time: string | null;
+  /** When the last piece arrived (ms since epoch): the next file's parser times the line out from there. */
+  readonly lastMs: number;
 }
 
 export type EmitRecord = (record: ParsedRecord) => void;
